@@ -1,0 +1,3 @@
+"""twophase: two-phase deploys for AWS Lambda."""
+
+__version__ = "0.1.0"

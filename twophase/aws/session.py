@@ -1,0 +1,103 @@
+"""The one factory that wires real boto3 clients for an environment.
+
+Nothing else in twophase creates boto3 sessions or clients: constructors take their clients, and
+this factory builds them from the environment's region, profile and endpoint (or the embedded local
+AWS for `endpoint: local`).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Any
+
+from twophase.errors import CredentialsError
+
+LOCAL_REGION = "us-east-1"
+LOCAL_ACCESS_KEY = "twophase-local"
+LOCAL_SECRET_KEY = "twophase-local-secret"
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where an environment lives."""
+
+    region: str
+    profile: str | None = None
+    endpoint_url: str | None = None
+    local: bool = False
+    access_key: str | None = None
+    secret_key: str | None = None
+
+
+@dataclass
+class Clients:
+    """Lazily created, cached boto3 clients for one target."""
+
+    target: Target
+    _session: Any = None
+    _cache: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def session(self) -> Any:
+        if self._session is None:
+            import boto3
+
+            t = self.target
+            if t.access_key:
+                self._session = boto3.Session(
+                    aws_access_key_id=t.access_key,
+                    aws_secret_access_key=t.secret_key,
+                    region_name=t.region,
+                )
+            else:
+                try:
+                    self._session = boto3.Session(profile_name=t.profile, region_name=t.region)
+                except Exception as exc:  # botocore ProfileNotFound and friends
+                    raise CredentialsError(
+                        f"AWS profile {t.profile!r} not found",
+                        hint="create it with `aws configure --profile NAME` or fix `profile:`",
+                    ) from exc
+        return self._session
+
+    def client(self, service: str) -> Any:
+        if service not in self._cache:
+            from botocore.config import Config as BotoConfig
+
+            cfg = BotoConfig(
+                retries={"mode": "standard", "max_attempts": 5},
+                connect_timeout=5,
+                read_timeout=60,
+                max_pool_connections=32,
+            )
+            self._cache[service] = self.session.client(
+                service, endpoint_url=self.target.endpoint_url, config=cfg
+            )
+        return self._cache[service]
+
+
+def resolve_target(
+    *,
+    region: str | None,
+    profile: str | None,
+    endpoint: str | None,
+) -> Target:
+    """Build the target from the environment's settings (already merged with CLI overrides)."""
+    if endpoint == "local":
+        from twophase.local.lifecycle import ensure_running
+
+        url = ensure_running()
+        return Target(
+            region=region or LOCAL_REGION,
+            endpoint_url=url,
+            local=True,
+            access_key=os.environ.get("TWOPHASE_LOCAL_ACCESS_KEY", LOCAL_ACCESS_KEY),
+            secret_key=os.environ.get("TWOPHASE_LOCAL_SECRET_KEY", LOCAL_SECRET_KEY),
+        )
+    resolved_region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
+    if not resolved_region:
+        raise CredentialsError(
+            "no AWS region for this environment",
+            hint="set `region:` in twophase.yml, pass --region, or set AWS_REGION",
+        )
+    return Target(region=resolved_region, profile=profile, endpoint_url=endpoint)
