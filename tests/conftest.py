@@ -1,0 +1,57 @@
+"""Shared fixtures: the embedded local AWS, in-process, one per test session."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+
+from twophase.aws.session import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, Clients, Target
+from twophase.local.server import LocalAws
+
+# Never reach real AWS from tests.
+for _var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
+    os.environ.pop(_var, None)
+os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+
+
+class LocalAwsHandle:
+    def __init__(self, server: LocalAws) -> None:
+        self.server = server
+
+    @property
+    def endpoint_url(self) -> str:
+        return self.server.endpoint_url
+
+    def clients(self, region: str = "us-east-1") -> Clients:
+        return Clients(
+            Target(
+                region=region,
+                endpoint_url=self.endpoint_url,
+                local=True,
+                access_key=LOCAL_ACCESS_KEY,
+                secret_key=LOCAL_SECRET_KEY,
+            )
+        )
+
+    def reset(self) -> None:
+        self.server.reset()
+
+
+@pytest.fixture(scope="session")
+def local_aws_server() -> Iterator[LocalAwsHandle]:
+    server = LocalAws()
+    server.start()
+    yield LocalAwsHandle(server)
+    server.stop()
+
+
+@pytest.fixture
+def local_aws(
+    local_aws_server: LocalAwsHandle, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[LocalAwsHandle]:
+    """A clean embedded AWS for one test; `endpoint: local` environments reach it too."""
+    local_aws_server.reset()
+    monkeypatch.setenv("TWOPHASE_LOCAL_ENDPOINT", local_aws_server.endpoint_url)
+    yield local_aws_server

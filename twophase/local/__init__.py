@@ -1,0 +1,1 @@
+"""The embedded local AWS: moto in server mode, with extensions for the AWS behaviour twophase needs."""
