@@ -1,0 +1,249 @@
+"""The thin CloudFormation client: stacks, change sets, events, and waiting with progress."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from twophase.aws.errors import aws_call, error_code
+from twophase.errors import AwsError
+
+NO_CHANGES_MARKERS = ("didn't contain changes", "No updates are to be performed")
+CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+TERMINAL_SUFFIXES = ("_COMPLETE", "_FAILED")
+
+
+@dataclass(frozen=True)
+class Stack:
+    name: str
+    status: str
+    reason: str
+    outputs: dict[str, str]
+
+    @property
+    def in_progress(self) -> bool:
+        return self.status.endswith("_IN_PROGRESS")
+
+
+@dataclass(frozen=True)
+class ResourceChange:
+    action: str  # Add | Modify | Remove | Import | Dynamic
+    logical_id: str
+    resource_type: str
+    physical_id: str
+    replacement: str  # "True" | "False" | "Conditional" | ""
+    details: tuple[str, ...] = ()  # changed property names
+
+
+@dataclass(frozen=True)
+class ChangeSet:
+    id: str
+    status: str
+    reason: str
+    changes: tuple[ResourceChange, ...]
+
+    @property
+    def empty(self) -> bool:
+        return self.status == "FAILED" and any(m in self.reason for m in NO_CHANGES_MARKERS)
+
+
+@dataclass(frozen=True)
+class StackEvent:
+    id: str
+    logical_id: str
+    resource_type: str
+    status: str
+    reason: str
+
+
+@dataclass
+class CloudFormation:
+    client: Any
+    sleep: Callable[[float], None] = time.sleep
+    poll_seconds: float = 0.5
+    timeout_seconds: float = 3600
+    _seen: set[str] = field(default_factory=set)
+
+    def get_stack(self, name: str) -> Stack | None:
+        try:
+            with aws_call("cloudformation:DescribeStacks", name):
+                stacks = self.client.describe_stacks(StackName=name)["Stacks"]
+        except AwsError as exc:
+            if error_code(exc) == "ValidationError" and "does not exist" in str(exc.__cause__):
+                return None
+            raise
+        if not stacks:
+            return None
+        s = stacks[0]
+        outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in s.get("Outputs", [])}
+        return Stack(name, s["StackStatus"], s.get("StackStatusReason", ""), outputs)
+
+    def get_template(self, name: str) -> dict[str, Any]:
+        with aws_call("cloudformation:GetTemplate", name):
+            body = self.client.get_template(StackName=name, TemplateStage="Original")[
+                "TemplateBody"
+            ]
+        if isinstance(body, Mapping):
+            return json.loads(json.dumps(body))
+        return _parse_template(body)
+
+    def create_change_set(
+        self,
+        stack: str,
+        name: str,
+        *,
+        body: str | None = None,
+        url: str | None = None,
+        parameters: Mapping[str, str],
+        create: bool,
+        tags: Mapping[str, str] | None = None,
+    ) -> str:
+        params: dict[str, Any] = {
+            "StackName": stack,
+            "ChangeSetName": name,
+            "ChangeSetType": "CREATE" if create else "UPDATE",
+            "Capabilities": CAPABILITIES,
+            "Parameters": [
+                {"ParameterKey": k, "ParameterValue": v} for k, v in sorted(parameters.items())
+            ],
+            "Tags": [{"Key": k, "Value": v} for k, v in sorted((tags or {}).items())],
+        }
+        if url:
+            params["TemplateURL"] = url
+        else:
+            params["TemplateBody"] = body
+        with aws_call("cloudformation:CreateChangeSet", stack):
+            return str(self.client.create_change_set(**params)["Id"])
+
+    def wait_change_set(self, change_set_id: str, stack: str) -> ChangeSet:
+        deadline = time.monotonic() + 300
+        while True:
+            with aws_call("cloudformation:DescribeChangeSet", stack):
+                resp = self.client.describe_change_set(ChangeSetName=change_set_id, StackName=stack)
+            status = resp.get("Status", "")
+            if status in ("CREATE_COMPLETE", "FAILED") or time.monotonic() > deadline:
+                return ChangeSet(
+                    id=change_set_id,
+                    status=status,
+                    reason=resp.get("StatusReason", ""),
+                    changes=tuple(_changes(resp)),
+                )
+            self.sleep(self.poll_seconds)
+
+    def delete_change_set(self, change_set_id: str, stack: str) -> None:
+        with aws_call("cloudformation:DeleteChangeSet", stack):
+            self.client.delete_change_set(ChangeSetName=change_set_id, StackName=stack)
+
+    def execute_change_set(self, change_set_id: str, stack: str) -> None:
+        with aws_call("cloudformation:ExecuteChangeSet", stack):
+            self.client.execute_change_set(ChangeSetName=change_set_id, StackName=stack)
+
+    def delete_stack(self, stack: str) -> None:
+        with aws_call("cloudformation:DeleteStack", stack):
+            self.client.delete_stack(StackName=stack)
+
+    def list_resources(self, stack: str) -> list[tuple[str, str, str]]:
+        """(logical id, type, physical id) of every resource in the stack."""
+        out: list[tuple[str, str, str]] = []
+        with aws_call("cloudformation:ListStackResources", stack):
+            pages = self.client.get_paginator("list_stack_resources").paginate(StackName=stack)
+            for page in pages:
+                for r in page["StackResourceSummaries"]:
+                    out.append(
+                        (r["LogicalResourceId"], r["ResourceType"], r.get("PhysicalResourceId", ""))
+                    )
+        return out
+
+    def events(self, stack: str) -> list[StackEvent]:
+        """The stack's events, oldest first (only the first page: the newest 100)."""
+        with aws_call("cloudformation:DescribeStackEvents", stack):
+            raw = self.client.describe_stack_events(StackName=stack).get("StackEvents", [])
+        return [
+            StackEvent(
+                id=e["EventId"],
+                logical_id=e.get("LogicalResourceId", ""),
+                resource_type=e.get("ResourceType", ""),
+                status=e.get("ResourceStatus", ""),
+                reason=e.get("ResourceStatusReason", ""),
+            )
+            for e in reversed(raw)
+        ]
+
+    def mark_events_seen(self, stack: str) -> None:
+        try:
+            self._seen.update(e.id for e in self.events(stack))
+        except AwsError:
+            pass
+
+    def wait_stack(
+        self, stack: str, on_event: Callable[[StackEvent], None], *, deleting: bool = False
+    ) -> tuple[Stack | None, list[StackEvent]]:
+        """Poll until the stack is no longer in progress; report new events as they come."""
+        deadline = time.monotonic() + self.timeout_seconds
+        new_events: list[StackEvent] = []
+        while True:
+            current = self.get_stack(stack)
+            if current is not None:
+                for event in self._new_events(stack):
+                    new_events.append(event)
+                    on_event(event)
+            done = current is None or not current.in_progress
+            if deleting and current is not None and current.status == "DELETE_COMPLETE":
+                done = True
+            if done:
+                return current, new_events
+            if time.monotonic() > deadline:
+                raise AwsError(f"stack {stack} still {current.status} after waiting; check events")
+            self.sleep(self.poll_seconds)
+
+    def _new_events(self, stack: str) -> list[StackEvent]:
+        try:
+            events = self.events(stack)
+        except AwsError:
+            return []
+        fresh = [e for e in events if e.id not in self._seen]
+        self._seen.update(e.id for e in fresh)
+        return fresh
+
+
+def _changes(resp: Mapping[str, Any]) -> list[ResourceChange]:
+    out: list[ResourceChange] = []
+    for change in resp.get("Changes", []):
+        rc = change.get("ResourceChange", {})
+        details = tuple(
+            sorted(
+                {
+                    d.get("Target", {}).get("Name", "")
+                    for d in rc.get("Details", [])
+                    if d.get("Target", {}).get("Name")
+                }
+            )
+        )
+        out.append(
+            ResourceChange(
+                action=rc.get("Action", ""),
+                logical_id=rc.get("LogicalResourceId", ""),
+                resource_type=rc.get("ResourceType", ""),
+                physical_id=rc.get("PhysicalResourceId", "") or "",
+                replacement=str(rc.get("Replacement", "") or ""),
+                details=details,
+            )
+        )
+    return out
+
+
+def _parse_template(body: str) -> dict[str, Any]:
+    """Stacks twophase deploys hold JSON templates (see twophase.render)."""
+    try:
+        parsed = json.loads(body)
+    except ValueError as exc:
+        raise AwsError(
+            "the deployed template is not JSON: this stack was not deployed by twophase",
+            hint="use a different app name or environment",
+        ) from exc
+    if not isinstance(parsed, dict):
+        raise AwsError("the deployed template is not a mapping")
+    return parsed

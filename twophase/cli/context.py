@@ -1,0 +1,96 @@
+"""Global options and what they resolve to: the config, the environment, the AWS clients."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from twophase.cli.terminal import Terminal
+from twophase.errors import ConfigError, UsageError
+
+if TYPE_CHECKING:
+    from twophase.aws.session import Clients
+    from twophase.config.model import Config, Environment
+
+DEFAULT_CONFIG = "twophase.yml"
+
+
+@dataclass
+class GlobalOptions:
+    env: str | None = None
+    profile: str | None = None
+    region: str | None = None
+    endpoint_url: str | None = None
+    config_path: str | None = None
+    output: str = "human"
+    yes: bool = False
+    verbose: bool = False
+    debug: bool = False
+    color: bool = True
+
+
+@dataclass
+class AppContext:
+    """What every command gets: options, the terminal, and lazily the config and clients."""
+
+    options: GlobalOptions
+    terminal: Terminal = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.terminal = Terminal(
+            output=self.options.output, color=self.options.color, verbose=self.options.verbose
+        )
+
+    @property
+    def config_path(self) -> Path:
+        return Path(self.options.config_path or os.environ.get("TWOPHASE_CONFIG") or DEFAULT_CONFIG)
+
+    @cached_property
+    def config(self) -> Config:
+        from twophase.config.load import load_config
+
+        path = self.config_path
+        if not path.exists():
+            raise ConfigError(
+                f"{path}: no such config file",
+                hint="run `twophase init` to write one, or pass --config PATH",
+            )
+        return load_config(path)
+
+    @property
+    def env_name(self) -> str:
+        name = self.options.env or os.environ.get("TWOPHASE_ENV")
+        envs = self.config.environments
+        if name is None:
+            if len(envs) == 1:
+                return next(iter(envs))
+            raise UsageError(
+                "no environment given",
+                hint=f"pass --env/-e (one of: {', '.join(sorted(envs))}) or set TWOPHASE_ENV",
+            )
+        if name not in envs:
+            raise UsageError(
+                f"unknown environment {name!r}",
+                hint=f"use one of: {', '.join(sorted(envs))} (declared under `environments:`)",
+            )
+        return name
+
+    @property
+    def environment(self) -> Environment:
+        return self.config.environments[self.env_name]
+
+    @cached_property
+    def clients(self) -> Clients:
+        from twophase.aws.session import Clients, resolve_target
+
+        env = self.environment
+        endpoint = self.options.endpoint_url or env.endpoint
+        target = resolve_target(
+            region=self.options.region or env.region,
+            profile=self.options.profile or env.profile,
+            endpoint=endpoint,
+        )
+        return Clients(target)
