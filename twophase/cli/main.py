@@ -20,7 +20,10 @@ from twophase.errors import ExitStatus, TwophaseError
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("twophase.cli.init_cmd:init", "Write a commented twophase.yml for this folder."),
     "infra": ("twophase.cli.infra:infra", "Phase one: render, plan, deploy and delete the stack."),
-    "push": ("twophase.cli.push:push", "Phase two: ship a function's code, publish, move an alias."),
+    "push": (
+        "twophase.cli.push:push",
+        "Phase two: ship a function's code, publish, move an alias.",
+    ),
     "alias": ("twophase.cli.alias:alias", "Promote or roll back an alias."),
     "releases": ("twophase.cli.releases:releases", "A function's release history."),
     "status": ("twophase.cli.status:status", "Per function: code, aliases, last release."),

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from twophase.aws.cloudformation import CloudFormation, ResourceChange, Stack
+from twophase.aws.cloudformation import ResourceChange, Stack
 from twophase.errors import ConflictError, PreconditionError
 
 LAMBDA_TYPES = {"AWS::Lambda::Function", "AWS::Lambda::Alias", "AWS::Lambda::Version"}
@@ -166,4 +166,3 @@ def added_rows(template: Mapping[str, Any]) -> tuple[ResourceChange, ...]:
         ResourceChange("Add", logical_id, body.get("Type", ""), "", "")
         for logical_id, body in sorted(template.get("Resources", {}).items())
     )
-

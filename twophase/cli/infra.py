@@ -1,0 +1,191 @@
+"""`twophase infra render | plan | up | down`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from twophase.cli.context import AppContext
+from twophase.errors import PendingChanges, UsageError
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+@click.group()
+def infra() -> None:
+    """Phase one: the stack with shared infrastructure and every function (dummy bodies)."""
+
+
+@infra.command()
+@click.option("--offline", is_flag=True, help="Render without reading the deployed stack.")
+@pass_app
+def render(app: AppContext, offline: bool) -> None:
+    """Print the CloudFormation template `infra up` would deploy."""
+    from twophase.core.infra import build_dummies
+    from twophase.core.infra import render as render_template
+
+    config, env = app.config, app.env_name
+    if offline:
+        body, _ = render_template(config, env, "ARTIFACT_BUCKET", build_dummies(config), None)
+    else:
+        svc = _services(app)
+        from twophase.core.infra import bucket_for
+
+        stack = svc.cfn.get_stack(config.stack_name(env))
+        deployed = svc.cfn.get_template(stack.name) if stack and _deployed(stack.status) else None
+        body, _ = render_template(
+            config, env, bucket_for(config, env, svc), build_dummies(config), deployed
+        )
+    app.terminal.raw(body)
+
+
+@infra.command()
+@click.option("--exit-code", is_flag=True, help="Exit 3 when changes are pending.")
+@click.option("--allow-replace", multiple=True, metavar="FUNCTION")
+@pass_app
+def plan(app: AppContext, exit_code: bool, allow_replace: tuple[str, ...]) -> None:
+    """Preview what `infra up` would change (dangerous rows marked)."""
+    from twophase.core.infra import plan_up
+
+    svc = _services(app)
+    result = plan_up(app.config, app.env_name, svc, allow_replace=_allowed(app, allow_replace))
+    _show_plan(app, result)
+    if exit_code and result.has_changes:
+        raise PendingChanges(f"{len(result.changes)} change(s) pending for {result.stack}")
+
+
+@infra.command()
+@click.option(
+    "--allow-replace",
+    multiple=True,
+    metavar="FUNCTION",
+    help="Allow replacing or deleting this function even though it holds pushed code.",
+)
+@pass_app
+def up(app: AppContext, allow_replace: tuple[str, ...]) -> None:
+    """Create or update the stack through a change set; a no-op when nothing changed."""
+    from twophase.core.infra import apply_up, ensure_artifact_bucket, plan_up
+
+    config, env = app.config, app.env_name
+    svc = _services(app)
+    ensure_artifact_bucket(config, env, svc)
+    result_plan = plan_up(
+        config, env, svc, allow_replace=_allowed(app, allow_replace), keep_change_set=True
+    )
+    if result_plan.has_changes:
+        _show_plan(app, result_plan, to_stderr=True)
+    if result_plan.has_changes and not result_plan.refusals:
+        _confirm(app, result_plan)
+    try:
+        result = apply_up(result_plan, svc)
+    except BaseException:
+        if result_plan.change_set_id:
+            _discard(svc, result_plan)
+        raise
+    data = {
+        "stack": result.stack,
+        "status": result.status,
+        "changed": result.changed,
+        "outputs": dict(result.outputs),
+    }
+    if app.terminal.json:
+        app.terminal.envelope("infra up", data)
+        return
+    if not result.changed:
+        app.terminal.line(f"{result.stack}: no changes")
+        return
+    app.terminal.line(f"{result.stack}: {result.status} ({result.changes} change(s))")
+    for key, value in sorted(result.outputs.items()):
+        app.terminal.line(f"  {key:<32} {value}")
+
+
+@infra.command()
+@click.option("--force", is_flag=True, help="Delete even a protected environment.")
+@click.option("--purge", is_flag=True, help="Also delete the artifact bucket and retained data.")
+@pass_app
+def down(app: AppContext, force: bool, purge: bool) -> None:
+    """Delete the stack (keeps tables, buckets and the artifact bucket unless --purge)."""
+    from twophase.core.infra_down import check_protected
+    from twophase.core.infra_down import down as run_down
+
+    config, env = app.config, app.env_name
+    check_protected(config, env, force=force)
+    if not app.terminal.confirm(
+        f"Delete stack {config.stack_name(env)}?", assume_yes=app.options.yes
+    ):
+        raise UsageError("not confirmed", hint="pass --yes to delete without a prompt")
+    result = run_down(config, env, _services(app), force=force, purge=purge)
+    if app.terminal.json:
+        app.terminal.envelope("infra down", result.__dict__)
+    elif result.deleted:
+        app.terminal.line(f"{result.stack}: deleted")
+    else:
+        app.terminal.line(f"{result.stack}: nothing to delete")
+
+
+def _services(app: AppContext) -> Any:
+    from twophase.core.infra import InfraServices
+
+    return InfraServices.from_clients(app.clients, app.terminal)
+
+
+def _deployed(status: str) -> bool:
+    return status not in ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE")
+
+
+def _allowed(app: AppContext, names: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(names)
+
+
+def _confirm(app: AppContext, plan: Any) -> None:
+    env = app.config.environments[app.env_name]
+    risky = env.protected or bool(plan.dangerous)
+    if not risky:
+        return
+    why = "a protected environment" if env.protected else "dangerous changes"
+    question = f"Deploy {len(plan.changes)} change(s) to {plan.stack} ({why})?"
+    if not app.terminal.confirm(question, assume_yes=app.options.yes):
+        raise UsageError(f"not confirmed: {why}", hint="review `infra plan`, then pass --yes")
+
+
+def _discard(svc: Any, plan: Any) -> None:
+    import contextlib
+
+    with contextlib.suppress(Exception):
+        svc.cfn.delete_change_set(plan.change_set_id, plan.stack)
+
+
+def _show_plan(app: AppContext, plan: Any, *, to_stderr: bool = False) -> None:
+    rows = [
+        (
+            "!" if c.danger else "",
+            "Replace" if c.replacement else c.action,
+            c.logical_id,
+            c.resource_type,
+            c.danger or ", ".join(c.details),
+        )
+        for c in plan.changes
+    ]
+    if app.terminal.json and not to_stderr:
+        data = {
+            "stack": plan.stack,
+            "exists": plan.stack_exists,
+            "changes": [c.__dict__ for c in plan.changes],
+            "refusals": list(plan.refusals),
+        }
+        app.terminal.envelope("infra plan", data, exit_code=0)
+        return
+    say = app.terminal.info if to_stderr else app.terminal.line
+    if not rows:
+        say(f"{plan.stack}: no changes")
+        return
+    verb = "update" if plan.stack_exists else "create"
+    say(f"{plan.stack}: {len(rows)} change(s) to {verb}")
+    if to_stderr:
+        for r in rows:
+            say(f"  {r[0]:1} {r[1]:<8} {r[2]} ({r[3]}) {r[4]}".rstrip())
+    else:
+        app.terminal.table(["", "action", "resource", "type", "note"], rows)
+    for reason in plan.refusals:
+        app.terminal.warn(f"refused: {reason}")

@@ -1,0 +1,310 @@
+"""Phase one: `infra up` and `infra down`, from a plan that `infra plan` shows unchanged.
+
+Order for `up`: the artifact bucket (its own stack) → dummy artifacts staged, content-addressed →
+the app template rendered with pushed code and alias targets copied from the deployed template →
+a change set → preflight (no silent loss of pushed code) → execute → wait, reporting events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from twophase.aws.cloudformation import CloudFormation, Stack, StackEvent
+from twophase.aws.identity import Sts
+from twophase.aws.lambda_inventory import LambdaInventory
+from twophase.aws.s3_store import S3Store
+from twophase.config.model import Config
+from twophase.core.artifact_store import (
+    artifact_bucket_name,
+    artifact_stack_name,
+    artifact_stack_template,
+)
+from twophase.core.infra_plan import (
+    InfraPlan,
+    added_rows,
+    check_stack_state,
+    classify,
+    owning_function,
+    refusals,
+)
+from twophase.errors import AwsError, PreconditionError
+from twophase.reporter import Reporter
+
+MAX_INLINE_TEMPLATE = 51_200
+OK_STATUSES = {"CREATE_COMPLETE", "UPDATE_COMPLETE", "IMPORT_COMPLETE"}
+
+
+@dataclass
+class InfraServices:
+    """The AWS clients phase one uses, and where progress goes."""
+
+    cfn: CloudFormation
+    s3: S3Store
+    lambdas: LambdaInventory
+    sts: Sts
+    reporter: Reporter
+
+    @classmethod
+    def from_clients(
+        cls, clients: Any, reporter: Reporter, sleep: Callable[[float], None] = time.sleep
+    ) -> InfraServices:
+        return cls(
+            cfn=CloudFormation(clients.client("cloudformation"), sleep=sleep),
+            s3=S3Store(clients.client("s3")),
+            lambdas=LambdaInventory(clients.client("lambda")),
+            sts=Sts(clients.client("sts")),
+            reporter=reporter,
+        )
+
+
+@dataclass(frozen=True)
+class UpResult:
+    stack: str
+    status: str
+    changed: bool
+    outputs: Mapping[str, str] = field(default_factory=dict)
+    changes: int = 0
+
+
+def bucket_for(config: Config, env: str, svc: InfraServices) -> str:
+    ident = svc.sts.identity
+    region = svc.cfn.client.meta.region_name
+    return artifact_bucket_name(config.app, env, ident.account, region)
+
+
+def build_dummies(config: Config) -> dict[str, Any]:
+    from twophase.dummies import dummy_artifact
+
+    out: dict[str, Any] = {}
+    for name in sorted(config.functions):
+        fn = config.resolved(name)
+        if fn.image is None:
+            out[name] = dummy_artifact(fn.runtime, fn.handler)
+    return out
+
+
+def render(
+    config: Config, env: str, bucket: str, dummies: Mapping[str, Any], deployed: Any
+) -> tuple[str, dict[str, str]]:
+    from twophase.render import DummyCode, dump_template, parameter_values, render_template
+
+    codes = {n: DummyCode(bucket, d.key, d.code_sha256) for n, d in dummies.items()}
+    template = render_template(
+        config, env, dummies=codes, artifact_bucket=bucket, deployed=deployed
+    )
+    retain_data(template)
+    return dump_template(template), dict(parameter_values(config, env))
+
+
+RETAINED_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::S3::Bucket")
+
+
+def retain_data(template: dict[str, Any]) -> None:
+    """Tables and buckets survive `infra down` and replacements unless the template says otherwise
+    (`infra down --purge` deletes them explicitly)."""
+    for body in template.get("Resources", {}).values():
+        if body.get("Type") in RETAINED_TYPES:
+            body.setdefault("DeletionPolicy", "Retain")
+            body.setdefault("UpdateReplacePolicy", "Retain")
+
+
+def plan_up(
+    config: Config,
+    env: str,
+    svc: InfraServices,
+    *,
+    allow_replace: frozenset[str] = frozenset(),
+    keep_change_set: bool = False,
+) -> InfraPlan:
+    """Read remote state and return what `infra up` would do. Changes nothing remotely unless
+    `keep_change_set` (then a change set is left for `apply_up` to execute)."""
+    import json
+
+    stack_name = config.stack_name(env)
+    stack = svc.cfn.get_stack(stack_name)
+    check_stack_state(stack)
+    exists = stack is not None and stack.status not in ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE")
+    bucket = bucket_for(config, env, svc)
+    dummies = build_dummies(config)
+    deployed = svc.cfn.get_template(stack_name) if exists else None
+    body, params = render(config, env, bucket, dummies, deployed)
+    plan_args: dict[str, Any] = dict(
+        app=config.app,
+        env=env,
+        stack=stack_name,
+        bucket=bucket,
+        template_body=body,
+        parameters=params,
+        stack_exists=exists,
+        dummies=dummies,
+    )
+    if not exists:
+        rows = classify(added_rows(json.loads(body)), {}, {}, "")
+        return InfraPlan(changes=rows, **plan_args)
+    change_set_id = svc.cfn.create_change_set(
+        stack_name,
+        _change_set_name(body),
+        parameters=params,
+        create=False,
+        **_template_arg(svc, bucket, body),
+    )
+    cs = svc.cfn.wait_change_set(change_set_id, stack_name)
+    if cs.empty:
+        svc.cfn.delete_change_set(change_set_id, stack_name)
+        return InfraPlan(changes=(), **plan_args)
+    if cs.status == "FAILED":
+        svc.cfn.delete_change_set(change_set_id, stack_name)
+        raise AwsError(f"CloudFormation rejected the template: {cs.reason}")
+    assert deployed is not None
+    pushed = _pushed_functions(cs.changes, deployed, svc)
+    prefix = f"{config.app}-{env}-"
+    rows = classify(cs.changes, deployed, pushed, prefix)
+    if not keep_change_set:
+        svc.cfn.delete_change_set(change_set_id, stack_name)
+        change_set_id = ""
+    return InfraPlan(
+        changes=rows,
+        change_set_id=change_set_id or None,
+        refusals=refusals(rows, allow_replace),
+        **plan_args,
+    )
+
+
+def ensure_artifact_bucket(config: Config, env: str, svc: InfraServices) -> str:
+    """Create the artifact bucket's stack when missing; returns the bucket name."""
+    bucket = bucket_for(config, env, svc)
+    name = artifact_stack_name(config.stack_name(env))
+    stack = svc.cfn.get_stack(name)
+    if stack is not None and stack.status in OK_STATUSES:
+        return bucket
+    if stack is not None and stack.status == "ROLLBACK_COMPLETE":
+        svc.cfn.delete_stack(name)
+        svc.cfn.wait_stack(name, _ignore, deleting=True)
+    svc.reporter.info(f"creating the artifact bucket {bucket}")
+    cs = svc.cfn.create_change_set(
+        name,
+        _change_set_name(bucket),
+        body=artifact_stack_template(bucket),
+        parameters={},
+        create=True,
+    )
+    svc.cfn.wait_change_set(cs, name)
+    svc.cfn.execute_change_set(cs, name)
+    final, events = svc.cfn.wait_stack(name, _ignore)
+    _raise_if_failed(name, final, events)
+    return bucket
+
+
+def stage_dummies(plan: InfraPlan, svc: InfraServices) -> int:
+    """Upload the dummy artifacts the bucket does not hold yet; returns how many were uploaded."""
+    uploaded = 0
+    for artifact in {d.key: d for d in plan.dummies.values()}.values():
+        if not svc.s3.exists(plan.bucket, artifact.key):
+            svc.s3.put(plan.bucket, artifact.key, artifact.data)
+            uploaded += 1
+    if uploaded:
+        svc.reporter.info(f"staged {uploaded} dummy artifact(s) in {plan.bucket}")
+    return uploaded
+
+
+def apply_up(plan: InfraPlan, svc: InfraServices) -> UpResult:
+    """Execute a plan made with `keep_change_set=True` (or create the stack)."""
+    if plan.refusals:
+        raise PreconditionError(
+            "refusing to deploy: " + "; ".join(plan.refusals),
+        )
+    stage_dummies(plan, svc)
+    if not plan.has_changes:
+        stack = svc.cfn.get_stack(plan.stack)
+        return UpResult(
+            plan.stack, stack.status if stack else "", False, stack.outputs if stack else {}
+        )
+    change_set_id = plan.change_set_id
+    if change_set_id is None:
+        change_set_id = _create_stack_change_set(plan, svc)
+    svc.cfn.mark_events_seen(plan.stack)
+    svc.cfn.execute_change_set(change_set_id, plan.stack)
+    final, events = svc.cfn.wait_stack(plan.stack, lambda e: _report_event(svc.reporter, e))
+    _raise_if_failed(plan.stack, final, events)
+    assert final is not None
+    return UpResult(plan.stack, final.status, True, final.outputs, len(plan.changes))
+
+
+def _create_stack_change_set(plan: InfraPlan, svc: InfraServices) -> str:
+    existing = svc.cfn.get_stack(plan.stack)
+    if existing is not None and existing.status == "ROLLBACK_COMPLETE":
+        svc.reporter.info(f"{plan.stack} is ROLLBACK_COMPLETE from a failed create: recreating it")
+        svc.cfn.delete_stack(plan.stack)
+        svc.cfn.wait_stack(plan.stack, _ignore, deleting=True)
+    cs = svc.cfn.create_change_set(
+        plan.stack,
+        _change_set_name(plan.template_body),
+        parameters=plan.parameters,
+        create=True,
+        **_template_arg(svc, plan.bucket, plan.template_body),
+    )
+    result = svc.cfn.wait_change_set(cs, plan.stack)
+    if result.status == "FAILED":
+        raise AwsError(f"CloudFormation rejected the template: {result.reason}")
+    return cs
+
+
+def _template_arg(svc: InfraServices, bucket: str, body: str) -> dict[str, str]:
+    if len(body.encode()) <= MAX_INLINE_TEMPLATE:
+        return {"body": body}
+    key = f"templates/{hashlib.sha256(body.encode()).hexdigest()}.json"
+    if not svc.s3.exists(bucket, key):
+        svc.s3.put(bucket, key, body.encode())
+    return {"url": svc.s3.url(bucket, key)}
+
+
+def _pushed_functions(
+    changes: Any, deployed: Mapping[str, Any], svc: InfraServices
+) -> dict[str, bool]:
+    """For each function a change would delete or replace: does it hold pushed code?"""
+    dummy_shas = set(_dummy_shas(deployed).values())
+    out: dict[str, bool] = {}
+    for c in changes:
+        destroys = c.action == "Remove" or c.replacement == "True"
+        function = owning_function(deployed, c.logical_id)
+        if not destroys or not function or function in out:
+            continue
+        shas = svc.lambdas.code_shas(function)
+        out[function] = bool(shas and shas - dummy_shas)
+    return out
+
+
+def _dummy_shas(deployed: Mapping[str, Any]) -> dict[str, str]:
+    meta = deployed.get("Metadata", {}).get("Twophase", {})
+    found = meta.get("Dummies") or meta.get("dummies") or {}
+    return {str(k): str(v) for k, v in found.items()}
+
+
+def _raise_if_failed(stack: str, final: Stack | None, events: list[StackEvent]) -> None:
+    if final is not None and final.status in OK_STATUSES:
+        return
+    failed = [e for e in events if e.status.endswith("_FAILED") and e.reason]
+    first = [e for e in failed if "cancelled" not in e.reason.lower()] or failed
+    reasons = "; ".join(f"{e.logical_id} ({e.resource_type}): {e.reason}" for e in first[:5])
+    state = final.status if final else "DELETED"
+    raise AwsError(
+        f"stack {stack} failed and is now {state}: {reasons or final.reason if final else ''}",
+    )
+
+
+def _report_event(reporter: Reporter, e: StackEvent) -> None:
+    reason = f" — {e.reason}" if e.reason and e.status.endswith("FAILED") else ""
+    reporter.info(f"  {e.status:<28} {e.logical_id} ({e.resource_type}){reason}")
+
+
+def _ignore(_: StackEvent) -> None:
+    pass
+
+
+def _change_set_name(body: str) -> str:
+    digest = hashlib.sha256(body.encode()).hexdigest()[:12]
+    return f"twophase-{int(time.time())}-{digest}"

@@ -1,0 +1,60 @@
+"""`infra down`: delete the app stack; keep data and the artifact bucket unless purging."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from twophase.config.model import Config
+from twophase.core.artifact_store import artifact_stack_name
+from twophase.core.infra import InfraServices, _ignore, _raise_if_failed
+from twophase.errors import AwsError, PreconditionError
+
+
+@dataclass(frozen=True)
+class DownResult:
+    stack: str
+    deleted: bool
+    purged_bucket: str = ""
+
+
+def down(config: Config, env: str, svc: InfraServices, *, force: bool, purge: bool) -> DownResult:
+    check_protected(config, env, force=force)
+    stack_name = config.stack_name(env)
+    stack = svc.cfn.get_stack(stack_name)
+    deleted = False
+    if stack is not None:
+        svc.cfn.mark_events_seen(stack_name)
+        svc.cfn.delete_stack(stack_name)
+        final, events = svc.cfn.wait_stack(
+            stack_name,
+            lambda e: svc.reporter.info(f"  {e.status:<28} {e.logical_id}"),
+            deleting=True,
+        )
+        if final is not None and final.status != "DELETE_COMPLETE":
+            _raise_if_failed(stack_name, final, events)
+        deleted = True
+    purged = _purge_bucket(config, env, svc) if purge else ""
+    return DownResult(stack_name, deleted, purged)
+
+
+def check_protected(config: Config, env: str, *, force: bool) -> None:
+    if config.environments[env].protected and not force:
+        raise PreconditionError(
+            f"environment {env} is protected: refusing to delete {config.stack_name(env)}",
+            hint="pass --force if you really mean it",
+        )
+
+
+def _purge_bucket(config: Config, env: str, svc: InfraServices) -> str:
+    name = artifact_stack_name(config.stack_name(env))
+    stack = svc.cfn.get_stack(name)
+    if stack is None:
+        return ""
+    bucket = stack.outputs.get("ArtifactBucket", "")
+    if bucket:
+        svc.s3.empty_and_delete(bucket)
+    svc.cfn.delete_stack(name)
+    final, _ = svc.cfn.wait_stack(name, _ignore, deleting=True)
+    if final is not None and final.status != "DELETE_COMPLETE":
+        raise AwsError(f"could not delete {name}: {final.status} {final.reason}")
+    return bucket
