@@ -1,13 +1,293 @@
-"""`twophase local start | stop | status`: a background embedded AWS, found again by its state file."""
+"""`twophase local start | stop | status`: a background embedded AWS, found again by its state file.
+
+The server runs as a detached `python -m twophase.local serve` process on a free loopback port. When
+it accepts requests it writes `$TWOPHASE_HOME/local.json` (default `~/.cache/twophase/local.json`)
+with its pid, port, endpoint, start time and a random identity token, which it also answers on
+`GET /__twophase/identity`. A process is ours only if the recorded pid is alive *and* the endpoint
+answers with the recorded token and pid; `stop` signals nothing else. A lock file serialises
+starters so that two commands racing start one server.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import json
 import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from twophase.errors import TwophaseError
+from twophase.local.server import IDENTITY_PATH
+
+ENDPOINT_ENV = "TWOPHASE_LOCAL_ENDPOINT"
+HOME_ENV = "TWOPHASE_HOME"
+START_TIMEOUT = 15.0
+STOP_TIMEOUT = 5.0
+_POLL = 0.01
+
+_children: list[subprocess.Popen[bytes]] = []  # kept so that Python does not warn or leak zombies
+
+
+class LocalAwsError(TwophaseError):
+    """The embedded local AWS could not be started, reached or stopped."""
+
+
+@dataclass(frozen=True)
+class LocalStatus:
+    """A running embedded AWS: its state file, confirmed by its identity answer."""
+
+    endpoint: str
+    pid: int
+    port: int
+    started_at: float
+    iam_enforcement: bool
+    state_file: Path
+
+    @property
+    def uptime(self) -> float:
+        """Seconds since the server started."""
+        return max(0.0, time.time() - self.started_at)
+
+
+def home() -> Path:
+    configured = os.environ.get(HOME_ENV)
+    return Path(configured) if configured else Path.home() / ".cache" / "twophase"
+
+
+def state_path() -> Path:
+    return home() / "local.json"
 
 
 def ensure_running() -> str:
     """Return the endpoint URL of the running embedded AWS, starting one if none runs."""
-    url = os.environ.get("TWOPHASE_LOCAL_ENDPOINT")
+    url = os.environ.get(ENDPOINT_ENV)
     if url:
         return url
-    raise NotImplementedError("background server lifecycle not implemented yet")
+    current = status()
+    if current is not None:
+        return current.endpoint
+    return start().endpoint
+
+
+def status() -> LocalStatus | None:
+    """The running embedded AWS, or None when none runs (a stale state file counts as none)."""
+    path = state_path()
+    state = _read_state(path)
+    return _confirm(state, path) if state is not None else None
+
+
+def start(iam_enforcement: bool = False, *, timeout: float = START_TIMEOUT) -> LocalStatus:
+    """Start the embedded AWS in the background, or return the one already running."""
+    path = state_path()
+    with _locked(path.with_name("local.lock")):
+        current = status()
+        if current is not None:
+            if current.iam_enforcement != iam_enforcement:
+                wanted = "with" if iam_enforcement else "without"
+                raise LocalAwsError(
+                    f"the embedded AWS already runs (pid {current.pid}) but {wanted} the IAM "
+                    "enforcement asked for",
+                    hint="run `twophase local stop` first, then start it again",
+                )
+            return current
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+        proc = _spawn(path, iam_enforcement)
+        return _wait_ready(proc, path, timeout)
+
+
+def stop(*, timeout: float = STOP_TIMEOUT) -> bool:
+    """Stop the embedded AWS this state file records; False when none was running."""
+    path = state_path()
+    state = _read_state(path)
+    if state is None:
+        return False
+    current = _confirm(state, path)
+    if current is None:  # stale: the recorded pid is gone or is not our server any more
+        _remove_if_token(path, state.get("token"))
+        return False
+    _signal(current.pid, signal.SIGTERM)
+    if not _wait_exit(current.pid, timeout):
+        _signal(current.pid, signal.SIGKILL)
+        if not _wait_exit(current.pid, timeout):
+            raise LocalAwsError(
+                f"the embedded AWS (pid {current.pid}) did not exit",
+                hint=f"end it with `kill -9 {current.pid}`",
+            )
+    _remove_if_token(path, state.get("token"))
+    return True
+
+
+# -- state file ---------------------------------------------------------------------------------
+
+
+def _read_state(path: Path) -> dict[str, Any] | None:
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError):
+        return None  # unreadable or half-written by something else: treat as no server
+    required = {"pid": int, "port": int, "endpoint": str, "started_at": float, "token": str}
+    if not isinstance(data, dict):
+        return None
+    for key, kind in required.items():
+        value = data.get(key)
+        if kind is float and isinstance(value, int):
+            continue
+        if not isinstance(value, kind):
+            return None
+    return data
+
+
+def _remove_if_token(path: Path, token: object) -> None:
+    state = _read_state(path)
+    if state is not None and state.get("token") == token:
+        with contextlib.suppress(FileNotFoundError):
+            path.unlink()
+
+
+def _confirm(state: dict[str, Any], path: Path) -> LocalStatus | None:
+    pid = int(state["pid"])
+    if not _alive(pid) or not _answers(state["endpoint"], state["token"], pid):
+        return None
+    return LocalStatus(
+        endpoint=state["endpoint"],
+        pid=pid,
+        port=int(state["port"]),
+        started_at=float(state["started_at"]),
+        iam_enforcement=bool(state.get("iam_enforcement", False)),
+        state_file=path,
+    )
+
+
+# -- processes ----------------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    import fcntl
+
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a+b") as handle:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+
+
+def _spawn(path: Path, iam_enforcement: bool) -> subprocess.Popen[bytes]:
+    command = [sys.executable, "-m", "twophase.local", "serve", "--port", "0"]
+    command += ["--state-file", str(path)]
+    if iam_enforcement:
+        command.append("--iam-enforcement")
+    package_root = str(Path(__file__).resolve().parents[2])
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
+    env.pop(ENDPOINT_ENV, None)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.with_name("local.log"), "wb") as log:
+        proc = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
+            env=env,
+            cwd=str(path.parent),
+            start_new_session=True,
+            close_fds=True,
+        )
+    _children.append(proc)
+    return proc
+
+
+def _wait_ready(proc: subprocess.Popen[bytes], path: Path, timeout: float) -> LocalStatus:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise LocalAwsError(
+                f"the embedded AWS exited at start with status {proc.returncode}: "
+                f"{_last_line(path.with_name('local.log'))}",
+                hint="check that moto[server] is installed (pip install 'twophase[local]')",
+            )
+        state = _read_state(path)
+        if state is not None and state["pid"] == proc.pid:
+            current = _confirm(state, path)
+            if current is not None:
+                return current
+        time.sleep(_POLL)
+    proc.terminate()
+    raise LocalAwsError(
+        f"the embedded AWS did not answer within {timeout:g} s",
+        hint=f"see {path.with_name('local.log')}",
+    )
+
+
+def _last_line(log: Path) -> str:
+    try:
+        lines = [ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln]
+    except OSError:
+        return "no output"
+    return lines[-1] if lines else "no output"
+
+
+def _alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    _reap(pid)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # alive but somebody else's; _answers() decides whether it is our server
+    return not _is_zombie(pid)
+
+
+def _reap(pid: int) -> None:
+    """Collect the exit status if `pid` is our own child, so that it does not linger as a zombie."""
+    with contextlib.suppress(ChildProcessError, OSError):
+        os.waitpid(pid, os.WNOHANG)
+
+
+def _is_zombie(pid: int) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
+
+
+def _answers(endpoint: str, token: str, pid: int, timeout: float = 1.0) -> bool:
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(f"{endpoint}{IDENTITY_PATH}", timeout=timeout) as resp:
+            identity = json.loads(resp.read())
+    except (OSError, ValueError, urllib.error.URLError):
+        return False
+    if not isinstance(identity, dict):
+        return False
+    return identity.get("token") == token and identity.get("pid") == pid
+
+
+def _signal(pid: int, sig: signal.Signals) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(pid, sig)
+
+
+def _wait_exit(pid: int, timeout: float) -> bool:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(_POLL)
+    return not _alive(pid)
