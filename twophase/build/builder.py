@@ -1,0 +1,234 @@
+"""From a function's `source` to the artifact `push` uploads.
+
+A folder becomes a deterministic zip (its files, plus dependencies installed for Lambda's platform);
+a built `.zip` or `.jar` is used as is; an image URI is passed through. Every artifact is checked
+against Lambda's limits and for its handler before anything is uploaded. Zips are written into the
+cache content-addressed (`artifacts/<sha256>.zip`); an unchanged tree is not zipped again.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+from twophase.build import checks, node_deps, python_deps, sources
+from twophase.build.fastzip import ZipResult, write_zip
+from twophase.build.model import Artifact, BuildOptions
+from twophase.build.sources import SourceFile
+from twophase.config.model import ResolvedFunction
+from twophase.errors import BuildError
+from twophase.reporter import Reporter
+
+ARTIFACT_SUFFIXES = (".zip", ".jar")
+MANIFEST_VERSION = "1"
+_RACY_SECONDS = 2  # files changed this recently may change again within the same mtime tick
+
+
+def build_artifact(
+    fn: ResolvedFunction,
+    *,
+    cache_dir: Path,
+    reporter: Reporter,
+    options: BuildOptions | None = None,
+) -> Artifact:
+    """Build (or find in the cache) the artifact for `fn`; raises BuildError before any upload."""
+    options = options or BuildOptions()
+    uri = image_uri(fn)
+    if uri is not None:
+        return image_artifact(uri)
+    if fn.source is None:
+        raise BuildError(
+            f"{fn.name}: no `source` to build", hint="set functions.<name>.source in twophase.yml"
+        )
+    source = fn.source
+    if source.is_file():
+        if source.suffix.lower() not in ARTIFACT_SUFFIXES:
+            raise BuildError(
+                f"{fn.name}: source {source} is neither a folder nor a .zip or .jar",
+                hint="point `source` at the function's folder or its built artifact",
+            )
+        return read_artifact(source, fn, options=options)
+    if not source.is_dir():
+        raise BuildError(
+            f"{fn.name}: source {source} does not exist",
+            hint="check `source` in twophase.yml (paths are relative to it)",
+        )
+    files = collect_files(fn, source, cache_dir=cache_dir, reporter=reporter, options=options)
+    return _zip_folder(fn, files, cache_dir=cache_dir, options=options)
+
+
+def image_uri(fn: ResolvedFunction) -> str | None:
+    """The container image of `fn`: `image:` in the config, or a `source` of `image:<uri>`."""
+    if fn.image:
+        return fn.image.removeprefix("image:")
+    if fn.source is not None:
+        text = fn.source.as_posix()
+        if "image:" in text:
+            return text.split("image:", 1)[1]
+    return None
+
+
+def image_artifact(uri: str) -> Artifact:
+    """Lambda reports an image function's CodeSha256 as the image digest, when the URI pins one."""
+    digest = uri.rpartition("@sha256:")[2] if "@sha256:" in uri else ""
+    return Artifact(
+        path=None,
+        size=0,
+        code_sha256=digest,
+        hexdigest=digest,
+        kind="image",
+        image_uri=uri,
+        unzipped_size=0,
+        needs_s3=False,
+    )
+
+
+def collect_files(
+    fn: ResolvedFunction,
+    folder: Path,
+    *,
+    cache_dir: Path,
+    reporter: Reporter,
+    options: BuildOptions,
+) -> list[SourceFile]:
+    """The function's files with its dependencies underneath (its own files win a name clash)."""
+    uses_npm = fn.runtime_family == "nodejs" and node_deps.lock_file(folder) is not None
+    spec = sources.ignore_spec(folder, ["/node_modules/"] if uses_npm else [])
+    own = sources.collect(folder, spec=spec)
+    layers: list[list[SourceFile]] = []
+    if fn.runtime_family == "python":
+        site = python_deps.install(
+            fn, folder, cache_dir=cache_dir, reporter=reporter, options=options
+        )
+        if site is not None:
+            layers.append(sources.collect(site))
+    elif uses_npm:
+        modules = node_deps.install(
+            fn, folder, own, cache_dir=cache_dir, reporter=reporter, options=options
+        )
+        if modules is not None:
+            layers.append(sources.collect(modules))
+    files = sources.merge(*layers, own)
+    if fn.runtime_family == "provided":
+        files = [_executable(f) if f.name == "bootstrap" else f for f in files]
+    return files
+
+
+def _executable(f: SourceFile) -> SourceFile:
+    return SourceFile(f.name, f.path, True, f.size, f.mtime_ns)
+
+
+def _zip_folder(
+    fn: ResolvedFunction, files: list[SourceFile], *, cache_dir: Path, options: BuildOptions
+) -> Artifact:
+    unzipped = checks.check_unzipped(fn, {f.name: f.size for f in files}, options.limits)
+    checks.check_handler(fn, {f.name: f.executable for f in files})
+    manifest = _manifest_path(cache_dir, files)
+    cached = _from_manifest(manifest, cache_dir)
+    if cached is None:
+        cached = _write_artifact(files, cache_dir, options)
+        if _settled(files):
+            _record(manifest, cached)
+    path = _artifact_path(cache_dir, cached.hexdigest)
+    return _artifact(path, "zip", cached.size, cached.hexdigest, unzipped, options)
+
+
+def read_artifact(
+    path: Path, fn: ResolvedFunction, *, options: BuildOptions | None = None
+) -> Artifact:
+    """A built `.zip` or `.jar` (`source`, or `push --artifact FILE`), checked like a build."""
+    options = options or BuildOptions()
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise BuildError(f"cannot read artifact {path}: {exc.strerror or exc}") from exc
+    try:
+        with zipfile.ZipFile(path) as archive:
+            infos = [i for i in archive.infolist() if not i.is_dir()]
+    except (zipfile.BadZipFile, OSError) as exc:
+        raise BuildError(
+            f"{path} is not a valid zip or jar ({exc})", hint="rebuild it, or check the path"
+        ) from exc
+    sizes = {i.filename: i.file_size for i in infos}
+    unzipped = checks.check_unzipped(fn, sizes, options.limits)
+    executable = {i.filename: bool((i.external_attr >> 16) & 0o111) for i in infos}
+    checks.check_handler(fn, executable, archive=data)
+    kind = "jar" if path.suffix.lower() == ".jar" else "zip"
+    hexdigest = hashlib.sha256(data).hexdigest()
+    return _artifact(path, kind, len(data), hexdigest, unzipped, options)
+
+
+def _artifact(
+    path: Path, kind: str, size: int, hexdigest: str, unzipped: int, options: BuildOptions
+) -> Artifact:
+    return Artifact(
+        path=path,
+        size=size,
+        code_sha256=base64.b64encode(bytes.fromhex(hexdigest)).decode("ascii"),
+        hexdigest=hexdigest,
+        kind="jar" if kind == "jar" else "zip",
+        image_uri=None,
+        unzipped_size=unzipped,
+        needs_s3=size > options.limits.direct_upload,
+    )
+
+
+def _artifact_path(cache_dir: Path, hexdigest: str) -> Path:
+    return cache_dir / "artifacts" / f"{hexdigest}.zip"
+
+
+def _write_artifact(files: list[SourceFile], cache_dir: Path, options: BuildOptions) -> ZipResult:
+    folder = cache_dir / "artifacts"
+    folder.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=".building-", suffix=".zip", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            result = write_zip(files, out, workers=options.workers)
+        os.replace(tmp, _artifact_path(cache_dir, result.hexdigest))
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return result
+
+
+def _manifest_path(cache_dir: Path, files: list[SourceFile]) -> Path:
+    """Where the result of zipping exactly these files (by path, size, mtime, mode) is recorded."""
+    rows = [[f.name, str(f.path), f.size, f.mtime_ns, f.executable] for f in files]
+    key = hashlib.sha256(json.dumps([MANIFEST_VERSION, rows]).encode()).hexdigest()
+    return cache_dir / "manifests" / f"{key}.json"
+
+
+def _from_manifest(manifest: Path, cache_dir: Path) -> ZipResult | None:
+    try:
+        record = json.loads(manifest.read_text(encoding="utf-8"))
+        result = ZipResult(int(record["size"]), str(record["hexdigest"]), int(record["unzipped"]))
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    artifact = _artifact_path(cache_dir, result.hexdigest)
+    try:
+        if artifact.stat().st_size == result.size:
+            return result
+    except OSError:
+        pass
+    return None
+
+
+def _record(manifest: Path, result: ZipResult) -> None:
+    manifest.parent.mkdir(parents=True, exist_ok=True)
+    record = {"size": result.size, "hexdigest": result.hexdigest, "unzipped": result.unzipped_size}
+    fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=manifest.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as out:
+        json.dump(record, out)
+    os.replace(tmp, manifest)
+
+
+def _settled(files: list[SourceFile]) -> bool:
+    """No file changed so recently that a further change could keep its size and mtime."""
+    newest = max((f.mtime_ns for f in files), default=0)
+    return time.time_ns() - newest > _RACY_SECONDS * 1_000_000_000
