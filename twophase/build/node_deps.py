@@ -71,6 +71,8 @@ def install(
         modules = work / "app" / "node_modules"
         if modules.is_dir():
             shutil.copytree(modules, result / "node_modules", symlinks=False)
+            # npm's own record of the install: a cache for npm, not needed to run.
+            (result / "node_modules" / ".package-lock.json").unlink(missing_ok=True)
         _refuse_native(fn, result)
         try:
             result.rename(final)

@@ -3,8 +3,7 @@
 pip runs with `--platform` (the manylinux tags Lambda's glibc supports for the function's
 architecture), `--implementation cp`, `--python-version` of the runtime and
 `--only-binary=:all:`, into a target folder kept under the cache, keyed by the dependency
-spec and the target: an unchanged
-dependency set costs no install.
+spec and the target: an unchanged dependency set costs no install.
 """
 
 from __future__ import annotations
