@@ -1,0 +1,4 @@
+"""Dummy function bodies, one per runtime family (installed as `twophase._dummies`).
+
+The files beside this one are data: `twophase.dummies` reads them and builds the artifacts.
+"""
