@@ -1,0 +1,137 @@
+"""Phase two's core: push, alias promote, alias rollback, releases, status.
+
+Each command is a module with an options dataclass, `plan_*`/`apply_*` (or a plain read function)
+and result dataclasses. They all take a `PhaseTwo`: the thin AWS clients, the reporter, the clock
+and sleep, wired once per run by `PhaseTwo.create` (tests build it from fakes or stubbed clients).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from twophase.core.release_record import GitReader, utc_now
+from twophase.reporter import NullReporter, Reporter
+
+if TYPE_CHECKING:
+    from twophase.aws.cloudwatch import HealthReader
+    from twophase.aws.lambda_client import LambdaClient
+    from twophase.aws.s3_client import ArtifactStore
+    from twophase.aws.session import Clients
+    from twophase.aws.sts import CallerIdentity
+    from twophase.config.model import Config
+
+
+class CallCounter:
+    """Counts the AWS API calls each thread makes (botocore's `before-call` event)."""
+
+    def __init__(self) -> None:
+        self._local = threading.local()
+        self._watched: set[int] = set()
+        self._lock = threading.Lock()
+
+    def watch(self, client: Any) -> Any:
+        """Count `client`'s calls from now on; returns the client."""
+        with self._lock:
+            if id(client) not in self._watched:
+                self._watched.add(id(client))
+                client.meta.events.register("before-call", self._on_call)
+        return client
+
+    def in_this_thread(self) -> int:
+        return int(getattr(self._local, "count", 0))
+
+    def _on_call(self, **_: Any) -> None:
+        self._local.count = self.in_this_thread() + 1
+
+
+def artifact_stacks(stack: str) -> list[str]:
+    """Where the ArtifactBucket output may live: the app stack, or its artifacts stack."""
+    return [stack, f"{stack}-artifacts"]
+
+
+@dataclass
+class PhaseTwo:
+    """Everything a phase-two command needs for one environment, for one run."""
+
+    config: Config
+    env: str
+    lambda_: LambdaClient
+    artifacts: ArtifactStore
+    identity: CallerIdentity
+    health: HealthReader
+    git: GitReader
+    bucket_lookup: Callable[[], str]
+    reporter: Reporter = field(default_factory=NullReporter)
+    sleep: Callable[[float], None] = time.sleep
+    now: Callable[[], datetime] = utc_now
+    calls: CallCounter = field(default_factory=CallCounter)
+    _bucket: str | None = field(default=None, init=False, repr=False)
+    _bucket_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+
+    @classmethod
+    def create(
+        cls,
+        config: Config,
+        env: str,
+        clients: Clients,
+        *,
+        reporter: Reporter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] = utc_now,
+    ) -> PhaseTwo:
+        """Wire the real thin clients from the environment's boto3 clients (created lazily)."""
+        from twophase.aws.cloudwatch import HealthReader
+        from twophase.aws.lambda_client import LambdaClient
+        from twophase.aws.s3_client import ArtifactStore, artifact_bucket
+        from twophase.aws.sts import CallerIdentity
+
+        calls = CallCounter()
+
+        def client(service: str) -> Any:
+            return calls.watch(clients.client(service))
+
+        return cls(
+            config=config,
+            env=env,
+            lambda_=LambdaClient(client("lambda"), sleep=sleep),
+            artifacts=ArtifactStore(client("s3")),
+            identity=CallerIdentity(client("sts")),
+            health=HealthReader(client("cloudwatch")),
+            git=GitReader(config.root),
+            bucket_lookup=lambda: artifact_bucket(
+                client("cloudformation"), artifact_stacks(config.stack_name(env))
+            ),
+            reporter=reporter or NullReporter(),
+            sleep=sleep,
+            now=now,
+            calls=calls,
+        )
+
+    def physical_name(self, function: str) -> str:
+        return self.config.function_name(self.env, function)
+
+    def artifact_bucket(self) -> str:
+        """The stack's artifact bucket, looked up once per run."""
+        with self._bucket_lock:
+            if self._bucket is None:
+                self._bucket = self.bucket_lookup()
+            return self._bucket
+
+    def check_function(self, function: str) -> None:
+        from twophase.errors import UsageError
+
+        if function not in self.config.functions:
+            known = ", ".join(sorted(self.config.functions)) or "none"
+            raise UsageError(
+                f"unknown function {function!r}",
+                hint=f"use one of: {known} (declared under `functions:`)",
+            )
+
+    @property
+    def aliases(self) -> list[str]:
+        return list(self.config.aliases)

@@ -1,0 +1,399 @@
+"""`twophase push`: ship one artifact to a function as a new version behind the first alias.
+
+`plan_push` reads the function (2 calls; a 3rd, the alias, only when something changes) and returns
+a `PushPlan`: `Unchanged`, or Upload → UpdateCode → Publish → MoveAlias, each guarded by what was
+read. `apply_push` runs a plan; `push` runs many functions in parallel, each on its own.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+from twophase.aws.lambda_client import CodeSource, FunctionState
+from twophase.core import PhaseTwo
+from twophase.core.release_record import ReleaseRecord, decode_history, encode_history, utc_stamp
+from twophase.errors import BuildError, ConflictError, ExitStatus, TwophaseError, UsageError
+
+DEFAULT_WORKERS = 8
+
+
+class ArtifactLike(Protocol):
+    """What push needs of a built artifact (`twophase.build.Artifact` satisfies it)."""
+
+    @property
+    def path(self) -> Path | None: ...
+    @property
+    def size(self) -> int: ...
+    @property
+    def code_sha256(self) -> str: ...
+    @property
+    def hexdigest(self) -> str: ...
+    @property
+    def kind(self) -> str: ...
+    @property
+    def image_uri(self) -> str | None: ...
+    @property
+    def needs_s3(self) -> bool: ...
+
+
+# --- the plan -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Upload:
+    bucket: str
+    key: str
+    size: int
+
+    def describe(self) -> str:
+        return f"upload {human_size(self.size)} to s3://{self.bucket}/{self.key}"
+
+
+@dataclass(frozen=True)
+class UpdateCode:
+    function: str
+    source: str  # "zip", "s3://bucket/key" or the image URI
+    revision_id: str
+
+    def describe(self) -> str:
+        return (
+            f"update the code of {self.function} from {self.source} (revision {self.revision_id})"
+        )
+
+
+@dataclass(frozen=True)
+class Publish:
+    function: str
+    code_sha256: str
+
+    def describe(self) -> str:
+        return f"publish a version of {self.function} with code sha {self.code_sha256}"
+
+
+@dataclass(frozen=True)
+class MoveAlias:
+    function: str
+    alias: str
+    from_version: str
+    revision_id: str
+    history: tuple[str, ...] = ()
+
+    def describe(self) -> str:
+        return (
+            f"move alias {self.alias} of {self.function} from v{self.from_version} to the new "
+            f"version (revision {self.revision_id})"
+        )
+
+
+@dataclass(frozen=True)
+class Unchanged:
+    function: str
+    alias: str
+    version: str
+
+    def describe(self) -> str:
+        return (
+            f"{self.function}: unchanged, {self.alias} already serves this code as v{self.version}"
+        )
+
+
+PushStep = Upload | UpdateCode | Publish | MoveAlias | Unchanged
+
+
+@dataclass(frozen=True)
+class PushPlan:
+    function: str  # the name in twophase.yml
+    physical: str  # the Lambda function name
+    alias: str
+    artifact: ArtifactLike
+    steps: tuple[PushStep, ...]
+    latest_revision: str
+    reads: int  # API calls made to build the plan
+
+    @property
+    def unchanged(self) -> bool:
+        return any(isinstance(s, Unchanged) for s in self.steps)
+
+    def describe(self) -> list[str]:
+        return [step.describe() for step in self.steps]
+
+
+@dataclass(frozen=True)
+class PushResult:
+    function: str
+    physical: str
+    version: str
+    alias: str
+    code_sha256: str
+    size: int
+    seconds: float
+    unchanged: bool
+    api_calls: int
+    previous_version: str | None = None
+
+
+def artifact_key(app: str, env: str, function: str, hexdigest: str) -> str:
+    return f"{app}/{env}/{function}/{hexdigest}.zip"
+
+
+def plan_push(ctx: PhaseTwo, function: str, artifact: ArtifactLike) -> PushPlan:
+    """Read the function and its first alias; return the steps that would ship `artifact`."""
+    ctx.check_function(function)
+    start_calls = ctx.calls.in_this_thread()
+    physical = ctx.physical_name(function)
+    alias = ctx.aliases[0]
+    latest = ctx.lambda_.get_configuration(physical)
+    served = ctx.lambda_.get_configuration(physical, alias)
+    sha = artifact.code_sha256
+    if latest.code_sha256 == sha and served.code_sha256 == sha:
+        steps: tuple[PushStep, ...] = (Unchanged(physical, alias, served.version),)
+    else:
+        alias_state = ctx.lambda_.get_alias(physical, alias)
+        history = (alias_state.function_version, *decode_history(alias_state.description))
+        move = MoveAlias(
+            physical, alias, alias_state.function_version, alias_state.revision_id, history
+        )
+        steps = (
+            *_code_steps(ctx, function, physical, artifact, latest),
+            Publish(physical, sha),
+            move,
+        )
+    return PushPlan(
+        function=function,
+        physical=physical,
+        alias=alias,
+        artifact=artifact,
+        steps=steps,
+        latest_revision=latest.revision_id,
+        reads=ctx.calls.in_this_thread() - start_calls,
+    )
+
+
+def _code_steps(
+    ctx: PhaseTwo, function: str, physical: str, artifact: ArtifactLike, latest: FunctionState
+) -> tuple[PushStep, ...]:
+    """Upload + UpdateCode, or nothing when `$LATEST` already holds the artifact."""
+    if latest.code_sha256 == artifact.code_sha256:
+        return ()
+    if artifact.kind == "image":
+        if not artifact.image_uri:
+            raise BuildError(f"{function}: image artifact without an image URI")
+        return (UpdateCode(physical, artifact.image_uri, latest.revision_id),)
+    if not artifact.needs_s3:
+        return (UpdateCode(physical, "zip", latest.revision_id),)
+    bucket = ctx.artifact_bucket()
+    key = artifact_key(ctx.config.app, ctx.env, function, artifact.hexdigest)
+    update = UpdateCode(physical, f"s3://{bucket}/{key}", latest.revision_id)
+    if ctx.artifacts.exists(bucket, key):
+        return (update,)
+    return (Upload(bucket, key, artifact.size), update)
+
+
+# --- applying it --------------------------------------------------------------------------------
+
+
+@dataclass
+class _Progress:
+    revision_id: str
+    version: str = ""
+    previous: str | None = None
+
+
+def apply_push(ctx: PhaseTwo, plan: PushPlan) -> PushResult:
+    """Run the plan's steps in order; a conflict names what changed under you."""
+    started = time.monotonic()
+    start_calls = ctx.calls.in_this_thread()
+    progress = _Progress(revision_id=plan.latest_revision)
+    for step in plan.steps:
+        ctx.reporter.info(f"{plan.function}: {step.describe()}")
+        _run_step(ctx, plan, step, progress)
+    return PushResult(
+        function=plan.function,
+        physical=plan.physical,
+        version=progress.version,
+        alias=plan.alias,
+        code_sha256=plan.artifact.code_sha256,
+        size=plan.artifact.size,
+        seconds=time.monotonic() - started,
+        unchanged=plan.unchanged,
+        api_calls=plan.reads + ctx.calls.in_this_thread() - start_calls,
+        previous_version=progress.previous,
+    )
+
+
+def _run_step(ctx: PhaseTwo, plan: PushPlan, step: PushStep, progress: _Progress) -> None:
+    artifact = plan.artifact
+    match step:
+        case Unchanged(version=version):
+            progress.version = version
+        case Upload(bucket=bucket, key=key, size=size):
+            ctx.reporter.progress(f"{plan.function}: upload", 0, size)
+            ctx.artifacts.put(bucket, key, _artifact_path(plan), code_sha256=artifact.code_sha256)
+            ctx.reporter.progress(f"{plan.function}: upload", size, size)
+        case UpdateCode(revision_id=revision_id):
+            state = ctx.lambda_.update_code(plan.physical, _code_source(plan, step), revision_id)
+            progress.revision_id = state.revision_id
+        case Publish(code_sha256=code_sha256):
+            record = _release_record(ctx, plan, _first_move(plan))
+            published = ctx.lambda_.publish_version(
+                plan.physical,
+                code_sha256=code_sha256,
+                revision_id=progress.revision_id,
+                description=record.encode(),
+            )
+            progress.version = published.version
+        case MoveAlias():
+            _move_alias(ctx, step, progress)
+
+
+def _move_alias(ctx: PhaseTwo, step: MoveAlias, progress: _Progress) -> None:
+    progress.previous = step.from_version
+    if progress.version == step.from_version:
+        return
+    try:
+        ctx.lambda_.update_alias(
+            step.function,
+            step.alias,
+            version=progress.version,
+            revision_id=step.revision_id,
+            description=encode_history(list(step.history)),
+        )
+    except ConflictError as exc:
+        raise ConflictError(
+            describe_alias_conflict(ctx, step.function, step.alias, progress.version),
+            hint="check `twophase releases FUNCTION`, then push again if yours should win",
+        ) from exc
+
+
+def describe_alias_conflict(ctx: PhaseTwo, physical: str, alias: str, ours: str) -> str:
+    """One line: what the alias holds now and, where its release record says, who put it there."""
+    base = f"alias {alias} of {physical} moved under you; v{ours} was published but not aliased"
+    try:
+        now = ctx.lambda_.get_configuration(physical, alias)
+    except TwophaseError:
+        return base
+    record = ReleaseRecord.decode(now.description)
+    if record is None:
+        return f"{base}: {alias} now serves v{now.version}"
+    who = record.by or "someone"
+    commit = f", git {record.commit}" if record.commit else ""
+    return f"{base}: {alias} now serves v{now.version}, pushed by {who} at {record.at}{commit}"
+
+
+def _first_move(plan: PushPlan) -> MoveAlias | None:
+    return next((s for s in plan.steps if isinstance(s, MoveAlias)), None)
+
+
+def _release_record(ctx: PhaseTwo, plan: PushPlan, move: MoveAlias | None) -> ReleaseRecord:
+    git = ctx.git.state()
+    return ReleaseRecord(
+        artifact=plan.artifact.hexdigest,
+        by=ctx.identity.arn(),
+        at=utc_stamp(ctx.now()),
+        previous=move.from_version if move else None,
+        commit=git.commit if git else None,
+        dirty=git.dirty if git else None,
+    )
+
+
+def _code_source(plan: PushPlan, step: UpdateCode) -> CodeSource:
+    if step.source == "zip":
+        return CodeSource(zip_bytes=_artifact_path(plan).read_bytes())
+    if step.source.startswith("s3://"):
+        bucket, _, key = step.source.removeprefix("s3://").partition("/")
+        return CodeSource(s3_bucket=bucket, s3_key=key)
+    return CodeSource(image_uri=step.source)
+
+
+def _artifact_path(plan: PushPlan) -> Path:
+    path = plan.artifact.path
+    if path is None:
+        raise BuildError(f"{plan.function}: the artifact has no file to upload")
+    return path
+
+
+def human_size(size: int) -> str:
+    value = float(size)
+    for unit in ("B", "KB", "MB"):
+        if value < 1024 or unit == "MB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GB"
+
+
+# --- many functions -----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PushOptions:
+    functions: tuple[str, ...] = ()
+    all: bool = False
+    dry_run: bool = False
+    max_workers: int = DEFAULT_WORKERS
+
+
+@dataclass(frozen=True)
+class PushOutcome:
+    """One function's part of a push: a plan (dry run), a result, or the error it met."""
+
+    function: str
+    plan: PushPlan | None = None
+    result: PushResult | None = None
+    error: TwophaseError | None = None
+
+
+@dataclass(frozen=True)
+class PushReport:
+    outcomes: tuple[PushOutcome, ...]
+
+    @property
+    def ok(self) -> bool:
+        return all(o.error is None for o in self.outcomes)
+
+    @property
+    def exit_status(self) -> ExitStatus:
+        statuses = [o.error.exit_status for o in self.outcomes if o.error is not None]
+        if not statuses:
+            return ExitStatus.OK
+        if ExitStatus.CONFLICT in statuses:
+            return ExitStatus.CONFLICT
+        return max(statuses)
+
+
+def push(
+    ctx: PhaseTwo, options: PushOptions, artifact_for: Callable[[str], ArtifactLike]
+) -> PushReport:
+    """Build (through `artifact_for`), plan and apply each function in a bounded thread pool."""
+    names = _selected(ctx, options)
+    workers = max(1, min(options.max_workers, len(names)))
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="push") as pool:
+        futures = [pool.submit(_push_one, ctx, n, artifact_for, options.dry_run) for n in names]
+        return PushReport(tuple(f.result() for f in futures))
+
+
+def _selected(ctx: PhaseTwo, options: PushOptions) -> list[str]:
+    if options.all:
+        return sorted(ctx.config.functions)
+    if not options.functions:
+        raise UsageError("no function given", hint="name one or more functions, or pass --all")
+    for name in options.functions:
+        ctx.check_function(name)
+    return list(dict.fromkeys(options.functions))
+
+
+def _push_one(
+    ctx: PhaseTwo, function: str, artifact_for: Callable[[str], ArtifactLike], dry_run: bool
+) -> PushOutcome:
+    try:
+        plan = plan_push(ctx, function, artifact_for(function))
+        if dry_run:
+            return PushOutcome(function, plan=plan)
+        return PushOutcome(function, plan=plan, result=apply_push(ctx, plan))
+    except TwophaseError as exc:
+        ctx.reporter.warn(f"{function}: {exc}")
+        return PushOutcome(function, error=exc)
