@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 from collections.abc import Callable, Mapping
@@ -173,10 +174,8 @@ class CloudFormation:
         ]
 
     def mark_events_seen(self, stack: str) -> None:
-        try:
+        with contextlib.suppress(AwsError):
             self._seen.update(e.id for e in self.events(stack))
-        except AwsError:
-            pass
 
     def wait_stack(
         self, stack: str, on_event: Callable[[StackEvent], None], *, deleting: bool = False
