@@ -1,0 +1,171 @@
+"""Checks that span values: handlers against runtimes, sources on disk, the shared template.
+
+Run by the loader after the model validated. Each check yields `Problem`s (a YAML path and a
+message); the loader adds the file name and the line.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from twophase.config import refs, rules
+from twophase.config.model import Config
+from twophase.config.yamlnodes import Path as YamlPath
+from twophase.render.names import ARTIFACT_BUCKET_OUTPUT, output_ids, resource_ids
+
+ARTIFACT_SUFFIXES = (".zip", ".jar")
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: YamlPath
+    message: str
+
+
+def check_config(config: Config, template: dict[str, Any]) -> Iterator[Problem]:
+    yield from _check_functions(config)
+    yield from _check_names_fit(config)
+    yield from _check_refs(config, template)
+    yield from _check_queues(config, template)
+    yield from _check_parameters(config, template)
+    yield from _check_collisions(config, template)
+
+
+def _check_functions(config: Config) -> Iterator[Problem]:
+    for name in config.functions:
+        fn = config.resolved(name)
+        where: YamlPath = ("functions", name)
+        if fn.image is None:
+            try:
+                rules.check_handler(fn.handler, fn.runtime)
+            except ValueError as exc:
+                yield Problem((*where, "handler"), str(exc))
+        yield from _check_source(config, name)
+
+
+def _check_source(config: Config, name: str) -> Iterator[Problem]:
+    fn = config.functions[name]
+    where: YamlPath = ("functions", name)
+    if fn.image is not None and fn.source is not None:
+        yield Problem((*where, "image"), "give either `source:` or `image:`, not both")
+        return
+    if fn.image is not None:
+        return
+    if fn.source is None:
+        yield Problem(where, "needs `source:` (a folder, .zip or .jar) or `image:` (an image URI)")
+        return
+    path = config.root / fn.source
+    runtime = fn.runtime or config.defaults.runtime
+    if not path.exists():
+        yield Problem((*where, "source"), f"{fn.source!r} does not exist (relative to this file)")
+    elif path.is_file() and path.suffix not in ARTIFACT_SUFFIXES:
+        yield Problem((*where, "source"), f"{fn.source!r}: use a folder, a .zip or a .jar")
+    elif path.suffix == ".jar" and path.is_file() and rules.RUNTIMES[runtime] != "java":
+        yield Problem((*where, "source"), f"{fn.source!r}: a .jar needs a java runtime")
+
+
+def _check_names_fit(config: Config) -> Iterator[Problem]:
+    for name in config.functions:
+        for env in config.environments:
+            physical = config.function_name(env, name)
+            if len(physical) > rules.MAX_FUNCTION_NAME:
+                yield Problem(
+                    ("functions", name),
+                    f"the function name {physical!r} is {len(physical)} characters in "
+                    f"environment {env!r}; Lambda allows {rules.MAX_FUNCTION_NAME}: "
+                    "shorten the app, environment or function name",
+                )
+                break
+
+
+def _check_refs(config: Config, template: dict[str, Any]) -> Iterator[Problem]:
+    for name, fn in config.functions.items():
+        for key, value in fn.environment.items():
+            yield from _refs_in(("functions", name, "environment", key), value, template)
+        for index, statement in enumerate(fn.policies):
+            yield from _refs_in(("functions", name, "policies", index), statement, template)
+
+
+def _refs_in(where: YamlPath, value: Any, template: dict[str, Any]) -> Iterator[Problem]:
+    for ref in refs.find_refs(value):
+        reason = refs.check_ref(ref, template)
+        if reason:
+            yield Problem(where, reason)
+
+
+def _check_queues(config: Config, template: dict[str, Any]) -> Iterator[Problem]:
+    resources = template.get("Resources", {})
+    for name in config.functions:
+        fn = config.resolved(name)
+        queue = fn.trigger.queue if fn.trigger else None
+        if queue is None or queue.queue is None:
+            continue
+        where: YamlPath = ("functions", name, "trigger", "queue", "queue")
+        resource = resources.get(queue.queue)
+        if resource is None or resource.get("Type") != "AWS::SQS::Queue":
+            queues = [rid for rid, r in resources.items() if r.get("Type") == "AWS::SQS::Queue"]
+            known = ", ".join(queues) if queues else "none"
+            yield Problem(
+                where,
+                f"{queue.queue!r} is not an AWS::SQS::Queue of the shared template "
+                f"(its queues: {known}); name one, or drop `queue:` to generate one",
+            )
+            continue
+        visibility = resource.get("Properties", {}).get("VisibilityTimeout", 30)
+        if isinstance(visibility, int) and visibility < fn.timeout:
+            yield Problem(
+                where,
+                f"{queue.queue} has VisibilityTimeout {visibility}s, below the function's "
+                f"timeout {fn.timeout}s; raise it to at least {6 * fn.timeout}",
+            )
+
+
+def _check_parameters(config: Config, template: dict[str, Any]) -> Iterator[Problem]:
+    declared = template.get("Parameters", {})
+    required = [p for p, spec in declared.items() if "Default" not in (spec or {})]
+    for env_name, env in config.environments.items():
+        for parameter in env.parameters:
+            if parameter not in declared:
+                known = ", ".join(declared) or "none"
+                yield Problem(
+                    ("environments", env_name, "parameters", parameter),
+                    f"the shared template has no parameter {parameter!r} (it has: {known})",
+                )
+        missing = [p for p in required if p not in env.parameters]
+        if missing:
+            yield Problem(
+                ("environments", env_name),
+                f"no value for template parameter {missing[0]!r} (it has no Default); "
+                f"add it under `parameters:`",
+            )
+
+
+def _check_collisions(config: Config, template: dict[str, Any]) -> Iterator[Problem]:
+    taken = {
+        **{rid: "resource" for rid in template.get("Resources", {})},
+        **{pid: "parameter" for pid in template.get("Parameters", {})},
+    }
+    outputs = set(template.get("Outputs", {}))
+    source = config.template or "the shared template"
+    for name in config.functions:
+        fn = config.resolved(name)
+        for logical_id in resource_ids(fn, config.aliases):
+            if logical_id in taken:
+                yield Problem(
+                    ("functions", name),
+                    f"generates {logical_id!r}, which is also a {taken[logical_id]} of "
+                    f"{source}; rename one of them",
+                )
+        for logical_id in output_ids(fn):
+            if logical_id in outputs:
+                yield Problem(
+                    ("functions", name),
+                    f"generates the output {logical_id!r}, which {source} also defines; "
+                    "rename the output",
+                )
+    if ARTIFACT_BUCKET_OUTPUT in outputs:
+        yield Problem(("template",), f"{source} defines output ArtifactBucket; rename it")
+    if "Twophase" in template.get("Metadata", {}):
+        yield Problem(("template",), f"{source} defines Metadata.Twophase; rename it")
