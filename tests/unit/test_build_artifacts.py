@@ -17,9 +17,14 @@ from twophase.reporter import NullReporter
 from .test_build_zip import function, write_tree
 
 
-def build(fn_source: Path, tmp_path: Path, options: BuildOptions | None = None, **kw: str) -> Artifact:
+def build(
+    fn_source: Path, tmp_path: Path, options: BuildOptions | None = None, **kw: str
+) -> Artifact:
     return build_artifact(
-        function(fn_source, **kw), cache_dir=tmp_path / "cache", reporter=NullReporter(), options=options
+        function(fn_source, **kw),
+        cache_dir=tmp_path / "cache",
+        reporter=NullReporter(),
+        options=options,
     )
 
 
@@ -152,7 +157,10 @@ def test_over_the_unzipped_limit_fails_listing_the_largest(tmp_path: Path) -> No
     with pytest.raises(BuildError, match="over Lambda's") as err:
         build(root, tmp_path, BuildOptions(limits=Limits(unzipped=5000)))
     message = str(err.value)
-    assert "largest: big/ 5.9 KB, mid4.bin 1004 B, mid3.bin 1003 B, mid2.bin 1002 B, mid1.bin" in message
+    assert (
+        "largest: big/ 5.9 KB, mid4.bin 1004 B, mid3.bin 1003 B, mid2.bin 1002 B, mid1.bin"
+        in message
+    )
     assert "mid0.bin" not in message
     assert not (tmp_path / "cache" / "artifacts").exists()
 

@@ -20,7 +20,9 @@ from twophase.reporter import NullReporter
 OLD = 1_600_000_000  # a settled mtime, far from now
 
 
-def function(source: Path, runtime: str = "python3.12", handler: str = "app.handler") -> ResolvedFunction:
+def function(
+    source: Path, runtime: str = "python3.12", handler: str = "app.handler"
+) -> ResolvedFunction:
     return ResolvedFunction(
         name="api",
         handler=handler,
@@ -159,7 +161,9 @@ def test_same_size_edit_within_the_same_mtime_is_not_missed(tmp_path: Path) -> N
 
 @pytest.mark.parametrize("workers", [1, 4])
 def test_worker_count_does_not_change_the_bytes(tmp_path: Path, workers: int) -> None:
-    root = write_tree(tmp_path / "src", {f"f{i:03}.txt": os.urandom(64) * (i + 1) for i in range(60)})
+    root = write_tree(
+        tmp_path / "src", {f"f{i:03}.txt": os.urandom(64) * (i + 1) for i in range(60)}
+    )
     one, many = io.BytesIO(), io.BytesIO()
     write_zip(collect(root), one, workers=1)
     write_zip(collect(root), many, workers=workers)
