@@ -41,7 +41,7 @@ def write_wheel(house: Path, dist: str, version: str, tag: str, files: dict[str,
         **files,
         f"{info}/METADATA": f"Metadata-Version: 2.1\nName: {dist}\nVersion: {version}\n".encode(),
         f"{info}/WHEEL": (
-            f"Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: false\n"
+            "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: false\n"
             + "".join(f"Tag: {python}-{abi}-{p}\n" for p in platform.split("."))
         ).encode(),
     }
@@ -221,7 +221,8 @@ def test_pyproject_dependencies_are_installed(tmp_path: Path, wheelhouse: Path) 
         tmp_path / "src",
         {
             "app.py": b"def handler(e, c): pass\n",
-            "pyproject.toml": b'[project]\nname = "fn"\nversion = "0"\ndependencies = ["purething"]\n',
+            "pyproject.toml": b'[project]\nname = "fn"\nversion = "0"\n'
+            b'dependencies = ["purething"]\n',
         },
     )
     artifact = build_artifact(

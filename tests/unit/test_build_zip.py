@@ -1,4 +1,4 @@
-"""Folder zips: byte-identical to detzip, deterministic across folders and times, ignore rules, cache."""
+"""Folder zips: byte-identical to detzip, deterministic anywhere, ignore rules, the cache."""
 
 from __future__ import annotations
 
