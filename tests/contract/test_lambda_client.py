@@ -1,0 +1,255 @@
+"""The thin Lambda client against botocore's Stubber: exact parameters, translations, retries."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from botocore.exceptions import EndpointConnectionError, NoCredentialsError
+from botocore.stub import Stubber
+
+from twophase.aws.lambda_client import (
+    AliasState,
+    CodeSource,
+    LambdaClient,
+    UpdateInProgress,
+    WaitTimeout,
+    translate_error,
+)
+from twophase.errors import (
+    AccessDeniedError,
+    AwsError,
+    ConflictError,
+    CredentialsError,
+    NotFoundError,
+)
+
+FN = "shop-dev-api"
+SHA = "n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg="
+IN_PROGRESS = (
+    "The operation cannot be performed at this time. An update is in progress for resource"
+)
+
+
+def config(status: str = "Successful", revision: str = "r2", **extra: Any) -> dict[str, Any]:
+    return {
+        "FunctionName": FN,
+        "Version": "$LATEST",
+        "CodeSha256": SHA,
+        "RevisionId": revision,
+        "LastUpdateStatus": status,
+        **extra,
+    }
+
+
+@pytest.fixture
+def boto_lambda() -> Any:
+    return boto3.client(
+        "lambda", region_name="eu-west-1", aws_access_key_id="x", aws_secret_access_key="y"
+    )
+
+
+@pytest.fixture
+def stub(boto_lambda: Any) -> Iterator[Stubber]:
+    with Stubber(boto_lambda) as stubber:
+        yield stubber
+        stubber.assert_no_pending_responses()
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+@pytest.fixture
+def client(boto_lambda: Any, sleeps: list[float]) -> LambdaClient:
+    return LambdaClient(boto_lambda, sleep=sleeps.append, conflict_attempts=3, wait_polls=3)
+
+
+def test_update_code_sends_the_revision_it_read_and_returns_when_successful(
+    client: LambdaClient, stub: Stubber, sleeps: list[float]
+) -> None:
+    stub.add_response(
+        "update_function_code",
+        config(revision="r2"),
+        {"FunctionName": FN, "ZipFile": b"zip-bytes", "RevisionId": "r1"},
+    )
+    state = client.update_code(FN, CodeSource(zip_bytes=b"zip-bytes"), "r1")
+    assert (state.revision_id, state.code_sha256) == ("r2", SHA)
+    assert sleeps == []
+
+
+def test_update_code_from_s3_waits_until_the_update_finishes(
+    client: LambdaClient, stub: Stubber, sleeps: list[float]
+) -> None:
+    stub.add_response(
+        "update_function_code",
+        config("InProgress", "r2"),
+        {"FunctionName": FN, "S3Bucket": "bucket", "S3Key": "k.zip", "RevisionId": "r1"},
+    )
+    stub.add_response(
+        "get_function_configuration", config("InProgress", "r2"), {"FunctionName": FN}
+    )
+    stub.add_response(
+        "get_function_configuration", config("Successful", "r3"), {"FunctionName": FN}
+    )
+    state = client.update_code(FN, CodeSource(s3_bucket="bucket", s3_key="k.zip"), "r1")
+    assert state.revision_id == "r3"
+    assert sleeps == [1.0]
+
+
+def test_a_failed_update_reports_lambdas_reason(client: LambdaClient, stub: Stubber) -> None:
+    stub.add_response("update_function_code", config("InProgress"), None)
+    failed = config("Failed", LastUpdateStatusReason="Unzipped size must be smaller than 262144000")
+    stub.add_response("get_function_configuration", failed, {"FunctionName": FN})
+    with pytest.raises(AwsError, match="Unzipped size must be smaller") as info:
+        client.update_code(FN, CodeSource(image_uri="123.dkr.ecr/x:1"), "r1")
+    assert not isinstance(info.value, WaitTimeout)
+
+
+def test_waiting_is_bounded(client: LambdaClient, stub: Stubber, sleeps: list[float]) -> None:
+    for _ in range(3 * 3):  # wait_polls x wait_attempts
+        stub.add_response("get_function_configuration", config("InProgress"), {"FunctionName": FN})
+    with pytest.raises(WaitTimeout, match="still updating"):
+        client.wait_updated(FN)
+    assert len(sleeps) == 3 * 2 + 2  # between polls, and between attempts
+
+
+def test_publish_version_carries_code_sha_revision_and_record(
+    client: LambdaClient, stub: Stubber
+) -> None:
+    params = {"FunctionName": FN, "CodeSha256": SHA, "RevisionId": "r3", "Description": '{"tp":1}'}
+    stub.add_response("publish_version", config(Version="7"), params)
+    state = client.publish_version(FN, code_sha256=SHA, revision_id="r3", description='{"tp":1}')
+    assert state.version == "7"
+
+
+def test_update_alias_carries_revision_and_routing(client: LambdaClient, stub: Stubber) -> None:
+    params = {
+        "FunctionName": FN,
+        "Name": "live",
+        "FunctionVersion": "6",
+        "RevisionId": "a1",
+        "RoutingConfig": {"AdditionalVersionWeights": {"7": 0.1}},
+        "Description": '{"tp":1,"h":["5"]}',
+    }
+    response = {
+        "Name": "live",
+        "FunctionVersion": "6",
+        "RevisionId": "a2",
+        "RoutingConfig": {"AdditionalVersionWeights": {"7": 0.1}},
+    }
+    stub.add_response("update_alias", response, params)
+    state = client.update_alias(
+        FN,
+        "live",
+        version="6",
+        revision_id="a1",
+        weights={"7": 0.1},
+        description='{"tp":1,"h":["5"]}',
+    )
+    assert state == AliasState("live", "6", "a2", "", {"7": 0.1})
+
+
+def test_reads_pass_the_qualifier(client: LambdaClient, stub: Stubber) -> None:
+    stub.add_response(
+        "get_function_configuration", config(Version="4"), {"FunctionName": FN, "Qualifier": "next"}
+    )
+    stub.add_response(
+        "get_alias",
+        {"Name": "next", "FunctionVersion": "4", "RevisionId": "a9"},
+        {"FunctionName": FN, "Name": "next"},
+    )
+    assert client.get_configuration(FN, "next").version == "4"
+    assert client.get_alias(FN, "next").revision_id == "a9"
+
+
+def test_list_versions_follows_pages_and_drops_latest(client: LambdaClient, stub: Stubber) -> None:
+    stub.add_response(
+        "list_versions_by_function",
+        {"Versions": [config(), config(Version="1")], "NextMarker": "m"},
+        {"FunctionName": FN},
+    )
+    stub.add_response(
+        "list_versions_by_function",
+        {"Versions": [config(Version="2")]},
+        {"FunctionName": FN, "Marker": "m"},
+    )
+    assert [v.version for v in client.list_versions(FN)] == ["1", "2"]
+
+
+def test_a_stale_revision_is_a_conflict_and_never_retried(
+    client: LambdaClient, stub: Stubber, sleeps: list[float]
+) -> None:
+    stub.add_client_error(
+        "update_function_code",
+        service_error_code="PreconditionFailedException",
+        service_message="The Revision Id provided does not match the latest Revision Id.",
+        http_status_code=412,
+    )
+    with pytest.raises(ConflictError, match="shop-dev-api changed under you"):
+        client.update_code(FN, CodeSource(zip_bytes=b"z"), "stale")
+    assert sleeps == []
+
+
+def test_a_resource_conflict_that_is_not_an_update_is_a_conflict(
+    client: LambdaClient, stub: Stubber, sleeps: list[float]
+) -> None:
+    stub.add_client_error(
+        "publish_version",
+        service_error_code="ResourceConflictException",
+        service_message="CodeSha256 does not match",
+        http_status_code=409,
+    )
+    with pytest.raises(ConflictError, match="lambda:PublishVersion"):
+        client.publish_version(FN, code_sha256=SHA, revision_id="r", description="")
+    assert sleeps == []
+
+
+def test_update_in_progress_is_retried_then_succeeds(
+    client: LambdaClient, stub: Stubber, sleeps: list[float]
+) -> None:
+    for _ in range(2):
+        stub.add_client_error(
+            "update_alias", "ResourceConflictException", IN_PROGRESS, http_status_code=409
+        )
+    stub.add_response("update_alias", {"Name": "next", "FunctionVersion": "3", "RevisionId": "a2"})
+    state = client.update_alias(FN, "next", version="3", revision_id="a1")
+    assert state.revision_id == "a2"
+    assert len(sleeps) == 2
+
+
+def test_update_in_progress_retries_are_bounded(
+    client: LambdaClient, stub: Stubber, sleeps: list[float]
+) -> None:
+    for _ in range(3):
+        stub.add_client_error(
+            "publish_version", "ResourceConflictException", IN_PROGRESS, http_status_code=409
+        )
+    with pytest.raises(UpdateInProgress, match="is being updated"):
+        client.publish_version(FN, code_sha256=SHA, revision_id="r", description="")
+    assert len(sleeps) == 2
+
+
+def test_access_denied_names_action_and_resource(client: LambdaClient, stub: Stubber) -> None:
+    stub.add_client_error("get_alias", "AccessDeniedException", "not authorized", 403)
+    with pytest.raises(AccessDeniedError) as info:
+        client.get_alias(FN, "live")
+    assert info.value.message == "not allowed to call lambda:GetAlias on alias live of shop-dev-api"
+    assert info.value.hint is not None and "twophase policy" in info.value.hint
+
+
+def test_missing_function_hints_at_infra_up(client: LambdaClient, stub: Stubber) -> None:
+    stub.add_client_error("get_function_configuration", "ResourceNotFoundException", "nope", 404)
+    with pytest.raises(NotFoundError) as info:
+        client.get_configuration(FN)
+    assert "twophase infra up -e ENV" in str(info.value)
+
+
+def test_botocore_errors_are_translated() -> None:
+    creds = translate_error(NoCredentialsError(), action="lambda:GetAlias", resource=FN)
+    assert isinstance(creds, CredentialsError)
+    unreachable = EndpointConnectionError(endpoint_url="https://lambda.example")
+    assert isinstance(translate_error(unreachable, action="lambda:GetAlias", resource=FN), AwsError)
