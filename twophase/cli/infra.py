@@ -10,6 +10,9 @@ from twophase.cli.context import AppContext
 from twophase.errors import PendingChanges, UsageError
 
 pass_app = click.make_pass_decorator(AppContext)
+yes_option = click.option(
+    "-y", "--yes", "yes", is_flag=True, help="Answer yes to confirmations (also a global option)."
+)
 
 
 @click.group()
@@ -62,9 +65,11 @@ def plan(app: AppContext, exit_code: bool, allow_replace: tuple[str, ...]) -> No
     metavar="FUNCTION",
     help="Allow replacing or deleting this function even though it holds pushed code.",
 )
+@yes_option
 @pass_app
-def up(app: AppContext, allow_replace: tuple[str, ...]) -> None:
+def up(app: AppContext, allow_replace: tuple[str, ...], yes: bool) -> None:
     """Create or update the stack through a change set; a no-op when nothing changed."""
+    app.options.yes = app.options.yes or yes
     from twophase.core.infra import apply_up, ensure_artifact_bucket, plan_up
 
     config, env = app.config, app.env_name
@@ -103,9 +108,11 @@ def up(app: AppContext, allow_replace: tuple[str, ...]) -> None:
 @infra.command()
 @click.option("--force", is_flag=True, help="Delete even a protected environment.")
 @click.option("--purge", is_flag=True, help="Also delete the artifact bucket and retained data.")
+@yes_option
 @pass_app
-def down(app: AppContext, force: bool, purge: bool) -> None:
+def down(app: AppContext, force: bool, purge: bool, yes: bool) -> None:
     """Delete the stack (keeps tables, buckets and the artifact bucket unless --purge)."""
+    app.options.yes = app.options.yes or yes
     from twophase.core.infra_down import check_protected
     from twophase.core.infra_down import down as run_down
 
