@@ -1,0 +1,60 @@
+"""Helpers shared by the CloudFormation extensions (not an extension itself: no `install`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+_MARK = "__twophase_patched__"
+
+
+def patch(owner: Any, name: str, build: Callable[[Any], Any]) -> None:
+    """Replace `owner.name` with `build(original)`, once: calling it again is a no-op."""
+    current = owner.__dict__.get(name) if isinstance(owner, type) else getattr(owner, name)
+    inner = current.__func__ if isinstance(current, classmethod | staticmethod) else current
+    if getattr(inner, _MARK, False):
+        return
+    original = getattr(owner, name)
+    replacement = build(original)
+    target = replacement.__func__ if isinstance(replacement, classmethod) else replacement
+    setattr(target, _MARK, True)
+    setattr(owner, name, replacement)
+
+
+def set_attr(owner: Any, name: str, value: Any) -> None:
+    """Add or replace an attribute on a moto class."""
+    setattr(owner, name, value)
+
+
+def refresh_model_map() -> None:
+    """Let moto's CloudFormation see model classes defined after its type map was cached."""
+    from moto.cloudformation import parsing
+
+    parsing.get_model_list.cache_clear()
+    parsing.get_model_map.cache_clear()
+    parsing.get_name_type_map.cache_clear()
+
+
+def split_function(name_or_arn: str) -> tuple[str, str | None]:
+    """`fn`, `fn:alias`, `arn:…:function:fn[:qualifier]` -> (name, qualifier or None)."""
+    parts = name_or_arn.split(":")
+    if "function" in parts:
+        rest = parts[parts.index("function") + 1 :]
+        return rest[0], (rest[1] if len(rest) > 1 and rest[1] else None)
+    if len(parts) == 2:
+        return parts[0], parts[1] or None
+    return name_or_arn, None
+
+
+def lambda_backend(account_id: str, region_name: str) -> Any:
+    from moto.awslambda.models import lambda_backends
+    from moto.utilities.utils import get_partition
+
+    return lambda_backends[account_id][region_name] if get_partition(region_name) else None
+
+
+def function_arn(account_id: str, region_name: str, name: str, qualifier: str | None) -> str:
+    from moto.utilities.utils import get_partition
+
+    arn = f"arn:{get_partition(region_name)}:lambda:{region_name}:{account_id}:function:{name}"
+    return f"{arn}:{qualifier}" if qualifier else arn

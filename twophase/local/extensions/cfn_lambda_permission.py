@@ -1,0 +1,96 @@
+"""CloudFormation adds `AWS::Lambda::Permission` to an alias-qualified function, and removes it.
+
+AWS behaviour (CloudFormation user guide, aws-resource-lambda-permission):
+`FunctionName` may be a name, a function ARN, or a qualified (alias or version) ARN; the statement
+is added to the policy of that qualifier, `Ref` returns the statement id, every property requires
+replacement, and deleting the resource removes the statement. moto 5.2.5 answers HTTP 500 for a
+qualified function and never removes the statement.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, cast
+
+from moto.moto_api._internal import mock_random
+
+from twophase.local.extensions._cfn_common import (
+    lambda_backend,
+    patch,
+    set_attr,
+    split_function,
+)
+
+_STATEMENT_FIELDS = (
+    "Action",
+    "Principal",
+    "SourceArn",
+    "SourceAccount",
+    "EventSourceToken",
+    "PrincipalOrgID",
+    "FunctionUrlAuthType",
+)
+
+
+def _add(props: dict[str, Any], account_id: str, region_name: str) -> Any:
+    from moto.awslambda.models import Permission
+
+    name, qualifier = split_function(str(props["FunctionName"]))
+    sid = f"twophase-{mock_random.get_random_hex(16)}"
+    statement = {k: props[k] for k in _STATEMENT_FIELDS if k in props}
+    statement["StatementId"] = sid
+    lambda_backend(account_id, region_name).add_permission(name, qualifier, json.dumps(statement))
+    permission: Any = cast(Any, Permission)(region=region_name)
+    permission.sid = sid
+    permission.function_name = name
+    permission.qualifier = qualifier
+    return permission
+
+
+def _delete(self: Any, account_id: str, region_name: str) -> None:
+    try:
+        fn = lambda_backend(account_id, region_name).get_function(
+            self.function_name, self.qualifier
+        )
+        fn.policy.del_statement(self.sid)
+    except Exception:
+        return  # the function, alias or statement is already gone: nothing left to remove
+
+
+def _create(_original: Any) -> Any:
+    def create_from_cloudformation_json(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        return _add(cloudformation_json["Properties"], account_id, region_name)
+
+    return classmethod(create_from_cloudformation_json)
+
+
+def _update(_original: Any) -> Any:
+    def update_from_cloudformation_json(
+        cls: Any,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        replacement = _add(cloudformation_json["Properties"], account_id, region_name)
+        _delete(original_resource, account_id, region_name)
+        return replacement
+
+    return classmethod(update_from_cloudformation_json)
+
+
+def install() -> None:
+    from moto.awslambda.models import Permission
+
+    patch(Permission, "create_from_cloudformation_json", _create)
+    patch(Permission, "update_from_cloudformation_json", _update)
+    set_attr(Permission, "physical_resource_id", property(lambda self: self.sid))
+    set_attr(Permission, "delete", _delete)

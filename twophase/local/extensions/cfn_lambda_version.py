@@ -1,0 +1,113 @@
+"""CloudFormation publishes `AWS::Lambda::Version`: `Ref` is its ARN, `GetAtt Version` its number.
+
+AWS behaviour (CloudFormation user guide, aws-resource-lambda-version):
+the resource publishes a version of `$LATEST`; `Ref` returns the qualified version ARN and
+`Fn::GetAtt <Version>.Version` the version number; `CodeSha256`, when given, must match `$LATEST`'s
+code or the resource fails; every property requires replacement, so a version is re-published only
+when its properties change, and left alone otherwise. moto 5.2.5 gives the logical id for `Ref`,
+has no `Version` attribute and ignores `CodeSha256` and `Description`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from twophase.local.extensions._cfn_common import (
+    function_arn,
+    lambda_backend,
+    patch,
+    set_attr,
+    split_function,
+)
+
+
+class VersionMismatch(Exception):
+    """`CodeSha256` on the resource is not the code of `$LATEST`."""
+
+
+def _publish(props: dict[str, Any], account_id: str, region_name: str) -> Any:
+    from moto.awslambda.models import LambdaVersion
+
+    backend = lambda_backend(account_id, region_name)
+    name, _ = split_function(str(props["FunctionName"]))
+    latest = backend.get_function(name)
+    wanted = props.get("CodeSha256")
+    if wanted and wanted != latest.code_sha_256:
+        raise VersionMismatch(
+            f"CodeSha256 {wanted} does not match the code of {name}:$LATEST ({latest.code_sha_256})"
+        )
+    published = backend.publish_version(name, props.get("Description", ""))
+    version: Any = LambdaVersion({"Version": published.version})
+    version.function_name = name
+    version.account_id = account_id
+    version.region_name = region_name
+    return version
+
+
+def _physical_resource_id(self: Any) -> str:
+    return function_arn(self.account_id, self.region_name, self.function_name, str(self.version))
+
+
+def _get_cfn_attribute(self: Any, attribute_name: str) -> str:
+    from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+
+    if attribute_name == "Version":
+        return str(self.version)
+    raise UnformattedGetAttTemplateException()
+
+
+def _delete(self: Any, account_id: str, region_name: str) -> None:
+    """Delete the version unless an alias routes to it (AWS refuses that; the stack goes on)."""
+    backend = lambda_backend(account_id, region_name)
+    try:
+        aliases = backend.list_aliases(self.function_name)
+    except Exception:
+        return  # the function is gone, and its versions with it
+    routed = {a.function_version for a in aliases}
+    for alias in aliases:
+        routed.update((alias.routing_config or {}).get("AdditionalVersionWeights", {}))
+    if str(self.version) not in routed:
+        backend.delete_function(self.function_name, str(self.version))
+
+
+def _create(_original: Any) -> Any:
+    def create_from_cloudformation_json(
+        cls: Any,
+        resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+        **kwargs: Any,
+    ) -> Any:
+        return _publish(cloudformation_json["Properties"], account_id, region_name)
+
+    return classmethod(create_from_cloudformation_json)
+
+
+def _update(_original: Any) -> Any:
+    def update_from_cloudformation_json(
+        cls: Any,
+        original_resource: Any,
+        new_resource_name: str,
+        cloudformation_json: dict[str, Any],
+        account_id: str,
+        region_name: str,
+    ) -> Any:
+        replacement = _publish(cloudformation_json["Properties"], account_id, region_name)
+        if replacement.version != original_resource.version:
+            _delete(original_resource, account_id, region_name)
+        return replacement
+
+    return classmethod(update_from_cloudformation_json)
+
+
+def install() -> None:
+    from moto.awslambda.models import LambdaVersion
+
+    patch(LambdaVersion, "create_from_cloudformation_json", _create)
+    patch(LambdaVersion, "update_from_cloudformation_json", _update)
+    if not isinstance(LambdaVersion.__dict__.get("physical_resource_id"), property):
+        set_attr(LambdaVersion, "physical_resource_id", property(_physical_resource_id))
+    set_attr(LambdaVersion, "get_cfn_attribute", _get_cfn_attribute)
+    set_attr(LambdaVersion, "has_cfn_attr", classmethod(lambda cls, attr: attr == "Version"))
+    set_attr(LambdaVersion, "delete", _delete)
