@@ -32,6 +32,12 @@ def _env_var(value: str) -> str:
     return rules.check_env_var_name(value)
 
 
+def _unique_aliases(aliases: list[str]) -> list[str]:
+    rules.check_unique(aliases, "alias")
+    rules.check_unique([rules.camel(a) for a in aliases], "alias (ignoring - and _)")
+    return aliases
+
+
 Name = Annotated[str, AfterValidator(_name)]
 Route = Annotated[str, AfterValidator(rules.check_route)]
 AliasName = Annotated[str, AfterValidator(rules.check_alias)]
@@ -202,7 +208,7 @@ class Config(_Strict):
         min_length=1, description="Environments by name (local, dev, prod...)."
     )
     defaults: Defaults = Field(default_factory=Defaults, description="Function defaults.")
-    aliases: list[AliasName] = Field(
+    aliases: Annotated[list[AliasName], AfterValidator(_unique_aliases)] = Field(
         default_factory=lambda: ["next", "live"],
         min_length=1,
         description="The alias chain: push moves the first; the last serves triggers.",
@@ -211,12 +217,6 @@ class Config(_Strict):
     # Where the config file lives; relative paths (template, sources) resolve against it.
     root: SkipJsonSchema[Path] = Field(default=Path("."), exclude=True, strict=False)
     _shared: dict[str, Any] | None = PrivateAttr(default=None)
-
-    @model_validator(mode="after")
-    def _unique_aliases(self) -> Config:
-        rules.check_unique(self.aliases, "alias")
-        rules.check_unique([rules.camel(a) for a in self.aliases], "alias (ignoring - and _)")
-        return self
 
     def stack_name(self, env: str) -> str:
         return f"{self.app}-{env}"

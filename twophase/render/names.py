@@ -60,8 +60,10 @@ class FunctionIds:
     def route(self, route: str) -> str:
         if route == "$default":
             return f"{self.stem}RouteDefault"
-        words = re.split(r"[^A-Za-z0-9]+", route.replace("+", " Greedy "))
-        return f"{self.stem}Route" + "".join(w[:1].upper() + w[1:] for w in words if w)
+        method, _, path = route.partition(" ")
+        words = re.split(r"[^A-Za-z0-9]+", path.replace("+", " Greedy "))
+        stem = f"{self.stem}Route{method.capitalize()}"
+        return stem + "".join(w[:1].upper() + w[1:] for w in words if w)
 
     @property
     def queue(self) -> str:
