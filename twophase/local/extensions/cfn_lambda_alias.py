@@ -1,14 +1,15 @@
 """CloudFormation manages `AWS::Lambda::Alias`: create, update, delete; `Ref` is the alias ARN.
 
 AWS behaviour (CloudFormation user guide, aws-resource-lambda-alias):
-`Ref` returns the alias ARN and `Fn::GetAtt AliasArn` too; changing `FunctionVersion`, `Description`
-or `RoutingConfig` updates the alias in place; changing `Name` or `FunctionName` replaces it; a stack
-update that leaves the alias's properties unchanged does not touch it, so an alias moved out of band
-keeps its target. moto 5.2.5 silently ignores the type.
+`Ref` returns the alias ARN and `Fn::GetAtt AliasArn` too; changing `FunctionVersion`,
+`Description` or `RoutingConfig` updates the alias in place; changing `Name` or `FunctionName`
+replaces it; a stack update that leaves the alias's properties unchanged does not touch it, so an
+alias moved out of band keeps its target. moto 5.2.5 silently ignores the type.
 """
 
 from __future__ import annotations
 
+import contextlib
 from typing import Any
 
 from moto.core.common_models import CloudFormationModel
@@ -140,10 +141,9 @@ class CfnLambdaAlias(CloudFormationModel):
     def delete(self, account_id: str, region_name: str) -> None:
         from moto.awslambda.exceptions import UnknownFunctionException
 
-        try:
+        # when the function went first, its aliases went with it
+        with contextlib.suppress(UnknownFunctionException, KeyError):
             lambda_backend(account_id, region_name).delete_alias(self.name, self.function_name)
-        except (UnknownFunctionException, KeyError):
-            pass  # the function went first: its aliases went with it
 
 
 def install() -> None:

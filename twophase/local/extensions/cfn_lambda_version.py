@@ -10,7 +10,7 @@ has no `Version` attribute and ignores `CodeSha256` and `Description`.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from twophase.local.extensions._cfn_common import (
     function_arn,
@@ -37,7 +37,7 @@ def _publish(props: dict[str, Any], account_id: str, region_name: str) -> Any:
             f"CodeSha256 {wanted} does not match the code of {name}:$LATEST ({latest.code_sha_256})"
         )
     published = backend.publish_version(name, props.get("Description", ""))
-    version: Any = LambdaVersion({"Version": published.version})
+    version: Any = cast(Any, LambdaVersion)({"Version": published.version})
     version.function_name = name
     version.account_id = account_id
     version.region_name = region_name
