@@ -212,8 +212,8 @@ class LambdaClient:
             pages = self._client.get_paginator("list_aliases").paginate(FunctionName=function)
             return [AliasState.from_response(a) for page in pages for a in page.get("Aliases", [])]
 
-    def list_versions(self, function: str) -> list[FunctionState]:
-        """Published versions (without `$LATEST`), in Lambda's order."""
+    def list_versions(self, function: str, *, include_latest: bool = False) -> list[FunctionState]:
+        """Published versions (and `$LATEST` when asked), in Lambda's order."""
         with aws_errors("lambda:ListVersionsByFunction", function):
             pages = self._client.get_paginator("list_versions_by_function").paginate(
                 FunctionName=function
@@ -221,7 +221,7 @@ class LambdaClient:
             versions = [
                 FunctionState.from_response(v) for p in pages for v in p.get("Versions", [])
             ]
-        return [v for v in versions if v.version != LATEST]
+        return [v for v in versions if include_latest or v.version != LATEST]
 
     # writes
 

@@ -135,3 +135,8 @@ class PhaseTwo:
     @property
     def aliases(self) -> list[str]:
         return list(self.config.aliases)
+
+    def alias_rank(self, alias: str) -> tuple[int, str]:
+        """Sort key: the chain's order first, other aliases after, by name."""
+        chain = self.aliases
+        return (chain.index(alias) if alias in chain else len(chain), alias)

@@ -1,0 +1,212 @@
+"""Promote, rollback, releases and status against the embedded AWS, and the phase-two allowlist."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+
+from tests.e2e.test_phase_two_core import PHYSICAL, World, make_artifact, world  # noqa: F401
+from twophase.core.promote import PromoteOptions, apply_promote, plan_promote
+from twophase.core.push import apply_push, plan_push
+from twophase.core.releases import AliasPointer, list_releases
+from twophase.core.rollback import RollbackOptions, apply_rollback, plan_rollback
+from twophase.core.status import StatusOptions, status
+from twophase.errors import ConflictError, ExitStatus, HealthCheckError, NotFoundError
+
+FIXED_NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def alias_of(world: World, name: str) -> dict[str, Any]:
+    result: dict[str, Any] = world.lam().get_alias(FunctionName=PHYSICAL, Name=name)
+    return result
+
+
+def push_code(world: World, body: str) -> str:
+    artifact = make_artifact(world.tmp, body)
+    return apply_push(world.ctx, plan_push(world.ctx, "api", artifact)).version
+
+
+def test_promote_then_rollback_returns_live_to_what_it_served(world: World) -> None:
+    assert push_code(world, "def handler(e, c):\n    return 2\n") == "2"
+
+    result = apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api")))
+    assert (result.alias, result.version, result.previous_version) == ("live", "2", "1")
+    assert alias_of(world, "live")["FunctionVersion"] == "2"
+
+    again = apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api")))
+    assert again.unchanged
+
+    plan = plan_rollback(world.ctx, RollbackOptions("api"))
+    assert (plan.alias, plan.from_version, plan.to_version) == ("live", "2", "1")
+    apply_rollback(world.ctx, plan)
+    assert alias_of(world, "live")["FunctionVersion"] == "1"
+    assert alias_of(world, "next")["FunctionVersion"] == "2"
+
+
+def test_rollback_follows_history_not_version_numbers(world: World) -> None:
+    push_code(world, "def handler(e, c):\n    return 2\n")
+    push_code(world, "def handler(e, c):\n    return 3\n")
+    apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api", version="3")))
+    apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api", version="2")))
+    assert alias_of(world, "live")["FunctionVersion"] == "2"
+
+    # live served 1, then 3, then 2: rolling back goes to 3 (not to 1, the lower number), then 1.
+    first = plan_rollback(world.ctx, RollbackOptions("api"))
+    apply_rollback(world.ctx, first)
+    second = plan_rollback(world.ctx, RollbackOptions("api"))
+    apply_rollback(world.ctx, second)
+    assert (first.to_version, second.to_version) == ("3", "1")
+
+
+def test_rollback_without_history_uses_the_release_record(world: World) -> None:
+    push_code(world, "def handler(e, c):\n    return 2\n")
+    lam = world.lam()
+    lam.update_alias(FunctionName=PHYSICAL, Name="next", Description="set by hand")
+
+    plan = plan_rollback(world.ctx, RollbackOptions("api", alias="next"))
+    assert plan.to_version == "1" and "release record" in plan.reason
+
+
+def test_rollback_with_no_history_at_all_asks_for_a_version(world: World) -> None:
+    with pytest.raises(NotFoundError, match="no recorded history"):
+        plan_rollback(world.ctx, RollbackOptions("api"))
+
+
+def test_canary_with_errors_rolls_back_and_raises(world: World) -> None:
+    push_code(world, "def handler(e, c):\n    raise ValueError\n")
+    world.clients.client("cloudwatch").put_metric_data(
+        Namespace="AWS/Lambda",
+        MetricData=[
+            {
+                "MetricName": "Errors",
+                "Dimensions": [
+                    {"Name": "FunctionName", "Value": PHYSICAL},
+                    {"Name": "Resource", "Value": f"{PHYSICAL}:live"},
+                    {"Name": "ExecutedVersion", "Value": "2"},
+                ],
+                "Timestamp": FIXED_NOW,
+                "Value": 3.0,
+            }
+        ],
+    )
+    plan = plan_promote(world.ctx, PromoteOptions("api", canary=10, interval=300))
+    assert [s.describe() for s in plan.steps] == [
+        "route 10% of live to v2 (90% stays on v1), then check health after 5m",
+        "point live at v2 (was v1)",
+    ]
+
+    with pytest.raises(HealthCheckError, match="unhealthy at 10% \\(3 errors\\)") as info:
+        apply_promote(world.ctx, plan)
+
+    assert info.value.exit_status == ExitStatus.UNHEALTHY
+    live = alias_of(world, "live")
+    assert live["FunctionVersion"] == "1"
+    assert not (live.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
+
+
+def test_healthy_linear_shift_ends_on_the_new_version(world: World) -> None:
+    push_code(world, "def handler(e, c):\n    return 2\n")
+    sleeps: list[float] = []
+    world.ctx.sleep = sleeps.append
+    result = apply_promote(
+        world.ctx, plan_promote(world.ctx, PromoteOptions("api", linear=25, interval=60))
+    )
+    assert result.percents == (25, 50, 75, 100)
+    assert sleeps == [60, 60, 60]
+    live = alias_of(world, "live")
+    assert live["FunctionVersion"] == "2"
+    assert not (live.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
+
+
+def test_an_interrupted_shift_resumes_or_rolls_back(world: World) -> None:
+    push_code(world, "def handler(e, c):\n    return 2\n")
+    lam = world.lam()
+    live = alias_of(world, "live")
+    # As a shift interrupted after its 50% step leaves it.
+    lam.update_alias(
+        FunctionName=PHYSICAL,
+        Name="live",
+        FunctionVersion="1",
+        RevisionId=live["RevisionId"],
+        RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}},
+    )
+    resumed = plan_promote(world.ctx, PromoteOptions("api", linear=25))
+    assert resumed.resumed_at == 50
+    assert [type(s).__name__ for s in resumed.steps] == ["Shift", "Complete"]
+
+    undo = plan_rollback(world.ctx, RollbackOptions("api"))
+    assert (undo.from_version, undo.to_version) == ("2", "1")
+    apply_rollback(world.ctx, undo)
+    assert not (alias_of(world, "live").get("RoutingConfig") or {}).get("AdditionalVersionWeights")
+
+
+def test_a_shift_to_another_version_is_refused(world: World) -> None:
+    push_code(world, "def handler(e, c):\n    return 2\n")
+    push_code(world, "def handler(e, c):\n    return 3\n")
+    lam = world.lam()
+    lam.update_alias(
+        FunctionName=PHYSICAL,
+        Name="live",
+        FunctionVersion="1",
+        RoutingConfig={"AdditionalVersionWeights": {"2": 0.1}},
+    )
+    with pytest.raises(ConflictError, match="mid-shift to v2, not v3"):
+        plan_promote(world.ctx, PromoteOptions("api"))
+
+
+def test_promote_from_a_stale_read_is_a_conflict(world: World) -> None:
+    push_code(world, "def handler(e, c):\n    return 2\n")
+    plan = plan_promote(world.ctx, PromoteOptions("api"))
+    world.lam().update_alias(
+        FunctionName=PHYSICAL, Name="live", FunctionVersion="1", Description="x"
+    )
+    with pytest.raises(ConflictError):
+        apply_promote(world.ctx, plan)
+
+
+def test_releases_lists_versions_newest_first_with_aliases(world: World) -> None:
+    push_code(world, "def handler(e, c):\n    return 2\n")
+    push_code(world, "def handler(e, c):\n    return 3\n")
+    apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api", version="2")))
+
+    result = list_releases(world.ctx, "api")
+
+    assert [r.version for r in result.releases] == ["3", "2", "1"]
+    v3, v2, v1 = result.releases
+    assert v3.aliases == (AliasPointer("next", 1.0),)
+    assert v2.aliases == (AliasPointer("live", 1.0),)
+    assert v3.previous == "2" and v2.previous == "1"
+    assert v3.by is not None and v3.at == "2026-01-02T03:04:05Z"
+    assert v1.by is None and v1.aliases == ()
+
+
+def test_status_tells_dummy_from_real_code(world: World) -> None:
+    world.ctx.config = world.ctx.config.model_copy(
+        update={
+            "functions": {**world.ctx.config.functions, "worker": world.ctx.config.functions["api"]}
+        }
+    )
+    before = status(world.ctx, StatusOptions(), {"api": world.dummy_sha})
+    api, worker = before.functions
+    assert (api.code, api.unpublished, api.last_release) == ("dummy", False, None)
+    assert [(a.alias, a.version, a.dummy) for a in api.aliases] == [
+        ("next", "1", True),
+        ("live", "1", True),
+    ]
+    assert worker.code == "missing"
+
+    push_code(world, "def handler(e, c):\n    return 2\n")
+    world.lam().update_function_code(
+        FunctionName=PHYSICAL, ZipFile=make_artifact(world.tmp, "x = 1\n").path.read_bytes()
+    )  # type: ignore[union-attr]
+    (after,) = status(
+        world.ctx, StatusOptions(functions=("api",)), {"api": world.dummy_sha}
+    ).functions
+    assert after.code == "real" and after.unpublished
+    assert after.last_release is not None and after.last_release.version == "2"
+    assert [(a.alias, a.version, a.dummy) for a in after.aliases] == [
+        ("next", "2", False),
+        ("live", "1", True),
+    ]

@@ -1,0 +1,243 @@
+"""`twophase alias promote`: point the next alias of the chain at the previous alias's version.
+
+At once (one UpdateAlias guarded by the alias's RevisionId), or gradually: each step routes a share
+of the alias's traffic to the new version through RoutingConfig, waits, and checks the new version's
+health (its CloudWatch `Errors` and any named alarms); unhealthy rolls the alias back and raises
+`HealthCheckError`. Every step leaves the alias consistent, so an interrupted shift is resumed by
+running the promotion again, or undone by `alias rollback`.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta
+
+from twophase.aws.lambda_client import AliasState
+from twophase.core import PhaseTwo
+from twophase.core.release_record import decode_history, encode_history
+from twophase.core.shift import FULL, remaining_after, shift_percentages, to_percent, to_weight
+from twophase.errors import ConflictError, HealthCheckError, UsageError
+
+DEFAULT_INTERVAL = 300.0
+METRIC_MARGIN = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class PromoteOptions:
+    function: str
+    from_alias: str | None = None  # default: the first alias of the chain
+    to_alias: str | None = None  # default: the alias after `from_alias`
+    version: str | None = None  # default: the version `from_alias` points at
+    canary: int | None = None  # percent on the first step
+    linear: int | None = None  # percent added per step
+    interval: float = DEFAULT_INTERVAL  # seconds between steps
+    alarms: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Shift:
+    alias: str
+    old_version: str
+    new_version: str
+    percent: int
+    wait: float
+
+    def describe(self) -> str:
+        return (
+            f"route {self.percent}% of {self.alias} to v{self.new_version} "
+            f"({FULL - self.percent}% stays on v{self.old_version}), then check health after "
+            f"{format_seconds(self.wait)}"
+        )
+
+
+@dataclass(frozen=True)
+class Complete:
+    alias: str
+    old_version: str
+    new_version: str
+
+    def describe(self) -> str:
+        return f"point {self.alias} at v{self.new_version} (was v{self.old_version})"
+
+
+@dataclass(frozen=True)
+class AlreadyPromoted:
+    alias: str
+    version: str
+
+    def describe(self) -> str:
+        return f"{self.alias} already points at v{self.version}: nothing to do"
+
+
+PromoteStep = Shift | Complete | AlreadyPromoted
+
+
+@dataclass(frozen=True)
+class PromotePlan:
+    function: str
+    physical: str
+    alias: str
+    version: str  # the version being promoted
+    previous: str  # what the alias served before
+    revision_id: str
+    history: tuple[str, ...]  # the alias's history after the promotion
+    steps: tuple[PromoteStep, ...]
+    resumed_at: float = 0.0  # percent the new version already had when planned
+    alarms: tuple[str, ...] = ()
+
+    def describe(self) -> list[str]:
+        lines = [step.describe() for step in self.steps]
+        if self.resumed_at:
+            lines.insert(
+                0, f"resume the shift of {self.alias}: v{self.version} has {self.resumed_at:g}%"
+            )
+        return lines
+
+
+@dataclass(frozen=True)
+class PromoteResult:
+    function: str
+    alias: str
+    version: str
+    previous_version: str
+    percents: tuple[int, ...] = ()
+    seconds: float = 0.0
+    unchanged: bool = False
+
+
+def resolve_aliases(ctx: PhaseTwo, from_alias: str | None, to_alias: str | None) -> tuple[str, str]:
+    chain = ctx.aliases
+    source = from_alias or chain[0]
+    if to_alias:
+        return source, to_alias
+    if source not in chain or chain.index(source) + 1 >= len(chain):
+        raise UsageError(
+            f"no alias after {source!r} in the chain {chain}", hint="pass --to ALIAS explicitly"
+        )
+    return source, chain[chain.index(source) + 1]
+
+
+def plan_promote(ctx: PhaseTwo, options: PromoteOptions) -> PromotePlan:
+    ctx.check_function(options.function)
+    physical = ctx.physical_name(options.function)
+    source, alias = resolve_aliases(ctx, options.from_alias, options.to_alias)
+    if source == alias:
+        raise UsageError(f"cannot promote {alias} to itself", hint="pick two different aliases")
+    percents = shift_percentages(canary=options.canary, linear=options.linear)
+    version = options.version or ctx.lambda_.get_alias(physical, source).function_version
+    state = ctx.lambda_.get_alias(physical, alias)
+    _refuse_foreign_shift(physical, state, version)
+    previous = state.function_version
+    history = (previous, *decode_history(state.description))
+    plan = PromotePlan(
+        function=options.function,
+        physical=physical,
+        alias=alias,
+        version=version,
+        previous=previous,
+        revision_id=state.revision_id,
+        history=history,
+        steps=(),
+        alarms=options.alarms,
+    )
+    if previous == version and not state.weights:
+        return replace(plan, steps=(AlreadyPromoted(alias, version),))
+    already = to_percent(state.weights.get(version, 0.0))
+    steps: list[PromoteStep] = [
+        Shift(alias, previous, version, p, options.interval)
+        for p in remaining_after(percents, already)
+        if p < FULL
+    ]
+    steps.append(Complete(alias, previous, version))
+    return replace(plan, steps=tuple(steps), resumed_at=already)
+
+
+def _refuse_foreign_shift(physical: str, state: AliasState, version: str) -> None:
+    others = sorted(v for v in state.weights if v != version)
+    if others:
+        raise ConflictError(
+            f"alias {state.name} of {physical} is mid-shift to v{others[0]}, not v{version}",
+            hint=f"finish it with `--version {others[0]}` or undo it: `twophase alias rollback`",
+        )
+
+
+@dataclass
+class _Shifting:
+    revision_id: str
+    percents: list[int] = field(default_factory=list)
+
+
+def apply_promote(ctx: PhaseTwo, plan: PromotePlan) -> PromoteResult:
+    """Run the steps; a failed health check rolls the alias back and raises HealthCheckError."""
+    started = time.monotonic()
+    since = ctx.now() - METRIC_MARGIN
+    state = _Shifting(plan.revision_id)
+    for step in plan.steps:
+        ctx.reporter.info(f"{plan.function}: {step.describe()}")
+        match step:
+            case AlreadyPromoted():
+                return PromoteResult(
+                    plan.function, plan.alias, plan.version, plan.previous, unchanged=True
+                )
+            case Shift():
+                _shift(ctx, plan, step, state)
+                ctx.sleep(step.wait)
+                _check_health(ctx, plan, state, since)
+            case Complete():
+                moved = ctx.lambda_.update_alias(
+                    plan.physical,
+                    plan.alias,
+                    version=plan.version,
+                    revision_id=state.revision_id,
+                    description=encode_history(list(plan.history)),
+                )
+                state.revision_id = moved.revision_id
+                state.percents.append(FULL)
+    return PromoteResult(
+        function=plan.function,
+        alias=plan.alias,
+        version=plan.version,
+        previous_version=plan.previous,
+        percents=tuple(state.percents),
+        seconds=time.monotonic() - started,
+    )
+
+
+def _shift(ctx: PhaseTwo, plan: PromotePlan, step: Shift, state: _Shifting) -> None:
+    moved = ctx.lambda_.update_alias(
+        plan.physical,
+        plan.alias,
+        version=step.old_version,
+        revision_id=state.revision_id,
+        weights={step.new_version: to_weight(step.percent)},
+    )
+    state.revision_id = moved.revision_id
+    state.percents.append(step.percent)
+    ctx.reporter.progress(f"{plan.function}: {plan.alias} → v{plan.version}", step.percent, FULL)
+
+
+def _check_health(ctx: PhaseTwo, plan: PromotePlan, state: _Shifting, since: datetime) -> None:
+    errors = ctx.health.version_errors(
+        plan.physical, plan.alias, plan.version, start=since, end=ctx.now() + METRIC_MARGIN
+    )
+    firing = ctx.health.alarms_firing(plan.alarms)
+    if not errors and not firing:
+        ctx.reporter.info(f"{plan.function}: v{plan.version} healthy at {state.percents[-1]}%")
+        return
+    why = f"{errors:g} errors" if errors else f"alarm {', '.join(firing)} firing"
+    ctx.reporter.warn(f"{plan.function}: v{plan.version} unhealthy ({why}); rolling back")
+    ctx.lambda_.update_alias(
+        plan.physical, plan.alias, version=plan.previous, revision_id=state.revision_id, weights={}
+    )
+    raise HealthCheckError(
+        f"v{plan.version} of {plan.physical} was unhealthy at {state.percents[-1]}% ({why}); "
+        f"{plan.alias} is back on v{plan.previous}",
+        hint="check `twophase logs FUNCTION`, fix, push and promote again",
+    )
+
+
+def format_seconds(seconds: float) -> str:
+    if seconds >= 60 and seconds % 60 == 0:
+        return f"{seconds / 60:g}m"
+    return f"{seconds:g}s"

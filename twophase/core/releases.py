@@ -1,0 +1,79 @@
+"""`twophase releases FUNCTION`: published versions, newest first, with their release records."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from twophase.aws.lambda_client import AliasState, FunctionState
+from twophase.core import PhaseTwo
+from twophase.core.release_record import ReleaseRecord
+
+
+@dataclass(frozen=True)
+class AliasPointer:
+    alias: str
+    weight: float  # share of the alias's traffic this version gets (1.0 when it is all of it)
+
+
+@dataclass(frozen=True)
+class Release:
+    version: str
+    code_sha256: str
+    by: str | None
+    at: str  # the release record's time, else Lambda's LastModified
+    commit: str | None
+    dirty: bool | None
+    previous: str | None
+    aliases: tuple[AliasPointer, ...] = ()
+
+
+@dataclass(frozen=True)
+class ReleasesResult:
+    function: str
+    physical: str
+    releases: tuple[Release, ...]
+
+
+def list_releases(ctx: PhaseTwo, function: str) -> ReleasesResult:
+    """Two reads: the versions and the aliases."""
+    ctx.check_function(function)
+    physical = ctx.physical_name(function)
+    versions = ctx.lambda_.list_versions(physical)
+    aliases = ctx.lambda_.list_aliases(physical)
+    return ReleasesResult(function, physical, releases_of(versions, aliases))
+
+
+def releases_of(
+    versions: Sequence[FunctionState], aliases: Sequence[AliasState]
+) -> tuple[Release, ...]:
+    """Published versions newest first, each with the aliases that route to it."""
+    pointers = alias_pointers(aliases)
+    published = [v for v in versions if v.version.isdigit()]
+    ordered = sorted(published, key=lambda v: int(v.version), reverse=True)
+    return tuple(release_of(v, pointers.get(v.version, ())) for v in ordered)
+
+
+def release_of(version: FunctionState, pointers: Sequence[AliasPointer] = ()) -> Release:
+    record = ReleaseRecord.decode(version.description)
+    return Release(
+        version=version.version,
+        code_sha256=version.code_sha256,
+        by=record.by if record else None,
+        at=record.at if record else version.last_modified,
+        commit=record.commit if record else None,
+        dirty=record.dirty if record else None,
+        previous=record.previous if record else None,
+        aliases=tuple(pointers),
+    )
+
+
+def alias_pointers(aliases: Sequence[AliasState]) -> dict[str, tuple[AliasPointer, ...]]:
+    """version → the aliases routing to it, with the share of each alias's traffic."""
+    found: dict[str, list[AliasPointer]] = {}
+    for alias in sorted(aliases, key=lambda a: a.name):
+        primary = round(1.0 - sum(alias.weights.values()), 4)
+        found.setdefault(alias.function_version, []).append(AliasPointer(alias.name, primary))
+        for version, weight in sorted(alias.weights.items()):
+            found.setdefault(version, []).append(AliasPointer(alias.name, weight))
+    return {version: tuple(pointers) for version, pointers in found.items()}
