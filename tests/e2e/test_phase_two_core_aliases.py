@@ -7,7 +7,9 @@ from typing import Any
 
 import pytest
 
-from tests.e2e.test_phase_two_core import PHYSICAL, World, make_artifact, world  # noqa: F401
+from tests.e2e import test_phase_two_core as core_e2e
+from tests.e2e.test_phase_two_core import PHYSICAL, World, make_artifact
+from twophase.build.detzip import Entry, build_zip
 from twophase.core.promote import PromoteOptions, apply_promote, plan_promote
 from twophase.core.push import apply_push, plan_push
 from twophase.core.releases import AliasPointer, list_releases
@@ -16,6 +18,7 @@ from twophase.core.status import StatusOptions, status
 from twophase.errors import ConflictError, ExitStatus, HealthCheckError, NotFoundError
 
 FIXED_NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+world = core_e2e.world  # the shared fixture
 
 
 def alias_of(world: World, name: str) -> dict[str, Any]:
@@ -198,9 +201,8 @@ def test_status_tells_dummy_from_real_code(world: World) -> None:
     assert worker.code == "missing"
 
     push_code(world, "def handler(e, c):\n    return 2\n")
-    world.lam().update_function_code(
-        FunctionName=PHYSICAL, ZipFile=make_artifact(world.tmp, "x = 1\n").path.read_bytes()
-    )  # type: ignore[union-attr]
+    unpublished = build_zip([Entry("app.py", b"x = 1\n")])
+    world.lam().update_function_code(FunctionName=PHYSICAL, ZipFile=unpublished)
     (after,) = status(
         world.ctx, StatusOptions(functions=("api",)), {"api": world.dummy_sha}
     ).functions
