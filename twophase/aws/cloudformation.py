@@ -48,7 +48,7 @@ class ChangeSet:
 
     @property
     def empty(self) -> bool:
-        return self.status == "FAILED" and any(m in self.reason for m in NO_CHANGES_MARKERS)
+        return self.status == "FAILED" and _no_changes(self.reason)
 
 
 @dataclass(frozen=True)
@@ -102,6 +102,7 @@ class CloudFormation:
         create: bool,
         tags: Mapping[str, str] | None = None,
     ) -> str:
+        """The change set's id, or '' when the endpoint says there is nothing to change."""
         params: dict[str, Any] = {
             "StackName": stack,
             "ChangeSetName": name,
@@ -116,8 +117,14 @@ class CloudFormation:
             params["TemplateURL"] = url
         else:
             params["TemplateBody"] = body
-        with aws_call("cloudformation:CreateChangeSet", stack):
-            return str(self.client.create_change_set(**params)["Id"])
+        try:
+            with aws_call("cloudformation:CreateChangeSet", stack):
+                return str(self.client.create_change_set(**params)["Id"])
+        except AwsError as exc:
+            # Some endpoints refuse an empty change set outright instead of creating a FAILED one.
+            if error_code(exc) == "ValidationError" and _no_changes(str(exc.__cause__)):
+                return ""
+            raise
 
     def wait_change_set(self, change_set_id: str, stack: str) -> ChangeSet:
         deadline = time.monotonic() + 300
@@ -206,6 +213,10 @@ class CloudFormation:
         fresh = [e for e in events if e.id not in self._seen]
         self._seen.update(e.id for e in fresh)
         return fresh
+
+
+def _no_changes(reason: str) -> bool:
+    return any(marker in reason for marker in NO_CHANGES_MARKERS)
 
 
 def _changes(resp: Mapping[str, Any]) -> list[ResourceChange]:

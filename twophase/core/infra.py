@@ -152,6 +152,8 @@ def plan_up(
         create=False,
         **_template_arg(svc, bucket, body),
     )
+    if not change_set_id:
+        return InfraPlan(changes=(), **plan_args)
     cs = svc.cfn.wait_change_set(change_set_id, stack_name)
     if cs.empty:
         svc.cfn.delete_change_set(change_set_id, stack_name)
@@ -266,7 +268,7 @@ def _pushed_functions(
     changes: Any, deployed: Mapping[str, Any], svc: InfraServices
 ) -> dict[str, bool]:
     """For each function a change would delete or replace: does it hold pushed code?"""
-    dummy_shas = set(_dummy_shas(deployed).values())
+    known_dummies = set(dummy_shas(deployed).values())
     out: dict[str, bool] = {}
     for c in changes:
         destroys = c.action == "Remove" or c.replacement == "True"
@@ -274,14 +276,18 @@ def _pushed_functions(
         if not destroys or not function or function in out:
             continue
         shas = svc.lambdas.code_shas(function)
-        out[function] = bool(shas and shas - dummy_shas)
+        out[function] = bool(shas and shas - known_dummies)
     return out
 
 
-def _dummy_shas(deployed: Mapping[str, Any]) -> dict[str, str]:
-    meta = deployed.get("Metadata", {}).get("Twophase", {})
-    found = meta.get("Dummies") or meta.get("dummies") or {}
-    return {str(k): str(v) for k, v in found.items()}
+def dummy_shas(deployed: Mapping[str, Any]) -> dict[str, str]:
+    """Function name → its dummy's CodeSha256, as phase one recorded it in the template."""
+    functions = ((deployed.get("Metadata") or {}).get("Twophase") or {}).get("Functions") or {}
+    return {
+        str(name): str(meta["DummyCodeSha256"])
+        for name, meta in functions.items()
+        if isinstance(meta, Mapping) and meta.get("DummyCodeSha256")
+    }
 
 
 def _raise_if_failed(stack: str, final: Stack | None, events: list[StackEvent]) -> None:

@@ -1,0 +1,92 @@
+"""`twophase alias promote | rollback`."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from twophase.cli.context import AppContext
+from twophase.cli.durations import Duration
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+@click.group()
+def alias() -> None:
+    """Move aliases along the chain (next → live), at once or gradually."""
+
+
+@alias.command()
+@click.argument("function")
+@click.option("--from", "from_alias", help="Alias to promote from (default: the first).")
+@click.option("--to", "to_alias", help="Alias to move (default: the one after --from).")
+@click.option("--version", help="Promote this version instead of the one --from serves.")
+@click.option("--canary", type=click.IntRange(1, 99), help="Percent on the first step.")
+@click.option("--linear", type=click.IntRange(1, 99), help="Percent added per step.")
+@click.option("--interval", type=Duration(), default="5m", show_default=True)
+@click.option("--alarm", "alarms", multiple=True, help="CloudWatch alarm that must stay OK.")
+@click.option("--dry-run", is_flag=True, help="Print the steps; change nothing.")
+@pass_app
+def promote(app: AppContext, function: str, dry_run: bool, **kwargs: Any) -> None:
+    """Point the next alias (default `live`) at the previous one's version."""
+    from twophase.core import PhaseTwo
+    from twophase.core.promote import PromoteOptions, apply_promote, plan_promote
+
+    if kwargs["canary"] and kwargs["linear"]:
+        from twophase.errors import UsageError
+
+        raise UsageError("--canary and --linear exclude each other", hint="choose one")
+    ctx = PhaseTwo.create(app.config, app.env_name, app.clients, reporter=app.terminal)
+    options = PromoteOptions(function=function, **{**kwargs, "alarms": tuple(kwargs["alarms"])})
+    plan = plan_promote(ctx, options)
+    if dry_run:
+        _show_steps(app, "alias promote", plan.describe())
+        return
+    result = apply_promote(ctx, plan)
+    if app.terminal.json:
+        app.terminal.envelope("alias promote", result.__dict__)
+    elif result.unchanged:
+        app.terminal.line(f"{function}  {result.alias} already serves v{result.version}")
+    else:
+        app.terminal.line(
+            f"{function}  {result.alias}: v{result.previous_version} → v{result.version}"
+            f"  ({result.seconds:.1f} s)"
+        )
+
+
+@alias.command()
+@click.argument("function")
+@click.option("--alias", "alias_name", help="Alias to move back (default: the last, `live`).")
+@click.option("--to", "to_version", help="Version to move to (default: the one served before).")
+@click.option("--dry-run", is_flag=True, help="Print the step; change nothing.")
+@pass_app
+def rollback(
+    app: AppContext, function: str, alias_name: str | None, to_version: str | None, dry_run: bool
+) -> None:
+    """Move an alias back to the release it served before."""
+    from twophase.core import PhaseTwo
+    from twophase.core.rollback import RollbackOptions, apply_rollback, plan_rollback
+
+    ctx = PhaseTwo.create(app.config, app.env_name, app.clients, reporter=app.terminal)
+    plan = plan_rollback(
+        ctx, RollbackOptions(function=function, alias=alias_name, to_version=to_version)
+    )
+    if dry_run:
+        _show_steps(app, "alias rollback", plan.describe())
+        return
+    result = apply_rollback(ctx, plan)
+    if app.terminal.json:
+        app.terminal.envelope("alias rollback", result.__dict__)
+    else:
+        app.terminal.line(
+            f"{function}  {result.alias}: v{result.from_version} → v{result.to_version}"
+        )
+
+
+def _show_steps(app: AppContext, command: str, steps: list[str]) -> None:
+    if app.terminal.json:
+        app.terminal.envelope(command, {"dry_run": True, "steps": steps})
+        return
+    for step in steps:
+        app.terminal.line(step)

@@ -1,0 +1,27 @@
+"""Parsing `5m`, `30s`, `1h30m` style durations for CLI options."""
+
+from __future__ import annotations
+
+import re
+
+import click
+
+_PART = re.compile(r"(\d+(?:\.\d+)?)(h|m|s|ms)")
+_FACTORS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+class Duration(click.ParamType):
+    name = "duration"
+
+    def convert(
+        self, value: object, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
+        if isinstance(value, int | float):
+            return float(value)
+        text = str(value).strip().lower()
+        if re.fullmatch(r"\d+(\.\d+)?", text):
+            return float(text)
+        parts = _PART.findall(text)
+        if not parts or "".join(n + u for n, u in parts) != text:
+            self.fail(f"{value!r} is not a duration: use e.g. 30s, 5m or 1h30m", param, ctx)
+        return sum(float(n) * _FACTORS[u] for n, u in parts)

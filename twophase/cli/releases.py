@@ -1,0 +1,34 @@
+"""`twophase releases FUNCTION`: versions newest first, who shipped them, where aliases point."""
+
+from __future__ import annotations
+
+import dataclasses
+
+import click
+
+from twophase.cli.context import AppContext
+
+pass_app = click.make_pass_decorator(AppContext)
+
+
+@click.command()
+@click.argument("function")
+@pass_app
+def releases(app: AppContext, function: str) -> None:
+    """A function's release history: version, code sha, who, when, commit, aliases."""
+    from twophase.core import PhaseTwo
+    from twophase.core.releases import list_releases
+
+    ctx = PhaseTwo.create(app.config, app.env_name, app.clients, reporter=app.terminal)
+    result = list_releases(ctx, function)
+    if app.terminal.json:
+        app.terminal.envelope("releases", dataclasses.asdict(result))
+        return
+    rows = []
+    for r in result.releases:
+        aliases = ", ".join(
+            a.alias if a.weight >= 1 else f"{a.alias} ({a.weight:.0%})" for a in r.aliases
+        )
+        commit = (r.commit or "")[:10] + ("+dirty" if r.dirty else "")
+        rows.append((f"v{r.version}", r.code_sha256[:12], r.by or "", r.at, commit, aliases))
+    app.terminal.table(["version", "sha256", "by", "at", "commit", "aliases"], rows)
