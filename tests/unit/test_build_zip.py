@@ -168,3 +168,14 @@ def test_worker_count_does_not_change_the_bytes(tmp_path: Path, workers: int) ->
     write_zip(collect(root), one, workers=1)
     write_zip(collect(root), many, workers=workers)
     assert one.getvalue() == many.getvalue()
+
+
+def test_a_cache_inside_the_source_folder_is_never_zipped(tmp_path: Path) -> None:
+    root = write_tree(tmp_path / "project", {"app.py": b"def handler(e, c): pass\n"})
+    cache = root / "build-cache"
+    first = build_artifact(function(root), cache_dir=cache, reporter=NullReporter())
+    write_tree(root, {".twophase/state.json": b"{}"})
+    second = build_artifact(function(root), cache_dir=cache, reporter=NullReporter())
+    assert second.code_sha256 == first.code_sha256
+    assert second.path is not None
+    assert names_in(second.path) == ["app.py"]

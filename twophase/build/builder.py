@@ -99,7 +99,10 @@ def collect_files(
 ) -> list[SourceFile]:
     """The function's files with its dependencies underneath (its own files win a name clash)."""
     uses_npm = fn.runtime_family == "nodejs" and node_deps.lock_file(folder) is not None
-    spec = sources.ignore_spec(folder, ["/node_modules/"] if uses_npm else [])
+    extra = ["/node_modules/"] if uses_npm else []
+    if cache_dir.resolve().is_relative_to(folder.resolve()):  # never zip the cache into itself
+        extra.append("/" + cache_dir.resolve().relative_to(folder.resolve()).as_posix() + "/")
+    spec = sources.ignore_spec(folder, extra)
     own = sources.collect(folder, spec=spec)
     layers: list[list[SourceFile]] = []
     if fn.runtime_family == "python":

@@ -1,6 +1,7 @@
 """Which files of a folder go into an artifact, under which names and modes.
 
-Always left out: `__pycache__/`, `*.pyc`, `.git/`, `.venv/` and `.twophaseignore` itself. A
+Always left out: `__pycache__/`, `*.pyc`, `.git/`, `.venv/`, a top-level `.twophase/` and
+`.twophaseignore` itself. A
 `.twophaseignore` at the folder's root adds patterns in gitignore syntax.
 """
 
@@ -17,7 +18,9 @@ import pathspec
 from twophase.errors import BuildError
 
 IGNORE_FILE = ".twophaseignore"
-ALWAYS_IGNORED = ("__pycache__/", "*.pyc", ".git/", ".venv/", f"/{IGNORE_FILE}")
+# `.twophase/` is twophase's own state (the build cache among it), for a function whose source
+# is the project's root.
+ALWAYS_IGNORED = ("__pycache__/", "*.pyc", ".git/", ".venv/", "/.twophase/", f"/{IGNORE_FILE}")
 
 
 @dataclass(frozen=True)
