@@ -133,7 +133,8 @@ def _function_metadata(
 ) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "LogicalId": ids.function,
-        "Aliases": {alias: ids.alias(alias) for alias in config.aliases},
+        "Aliases": list(config.aliases),  # the chain, first to last
+        "AliasLogicalIds": {alias: ids.alias(alias) for alias in config.aliases},
         "Trigger": fn.trigger.kind if fn.trigger and fn.trigger.kind else "none",
     }
     if dummy is not None and fn.image is None:
