@@ -101,7 +101,8 @@ def record_calls(ctx_clients: Any, services: tuple[str, ...]) -> CallLog:
             log.calls.append((model.service_model.service_name, model.name, params))
 
     for service in services:
-        ctx_clients.client(service).meta.events.register("before-call", on_call)
+        # Fires once per API call, with the call's own (CamelCase) parameters.
+        ctx_clients.client(service).meta.events.register("before-parameter-build", on_call)
     return log
 
 

@@ -1,0 +1,98 @@
+"""Phase two makes only phase-two calls (DESIGN.md §2): every AWS API call is recorded and checked.
+
+The allowlist is what the generated deployer policy grants: Lambda reads, UpdateFunctionCode,
+PublishVersion, UpdateAlias; S3 put/head on the artifact prefix; STS GetCallerIdentity; CloudWatch
+metric and alarm reads; CloudFormation stack reads.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from tests.e2e import test_phase_two_core as core_e2e
+from tests.e2e.test_phase_two_core import World, make_artifact
+from twophase.core.promote import PromoteOptions, apply_promote, plan_promote
+from twophase.core.push import PushOptions, push
+from twophase.core.releases import list_releases
+from twophase.core.rollback import RollbackOptions, apply_rollback, plan_rollback
+from twophase.core.status import StatusOptions, status
+
+world = core_e2e.world  # the shared fixture
+
+LAMBDA_WRITES = {"UpdateFunctionCode", "PublishVersion", "UpdateAlias"}
+READ_PREFIXES = ("Get", "List", "Describe", "Head")
+ARTIFACT_PREFIX = "shop/local/"
+
+
+def allowed(service: str, operation: str, params: dict[str, Any]) -> bool:
+    match service:
+        case "lambda":
+            return operation in LAMBDA_WRITES or operation.startswith(("Get", "List"))
+        case "s3":
+            key = str(params.get("Key", ""))
+            return operation in {"PutObject", "HeadObject"} and key.startswith(ARTIFACT_PREFIX)
+        case "sts":
+            return operation == "GetCallerIdentity"
+        case "cloudwatch" | "cloudformation":
+            return operation.startswith(READ_PREFIXES)
+    return False
+
+
+def test_push_promote_rollback_releases_status_stay_within_the_allowlist(world: World) -> None:
+    s3 = world.clients.client("s3")
+    s3.create_bucket(Bucket="shop-artifacts")
+    template = {
+        "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
+        "Outputs": {"ArtifactBucket": {"Value": "shop-artifacts"}},
+    }
+    world.clients.client("cloudformation").create_stack(
+        StackName="shop-local", TemplateBody=json.dumps(template)
+    )
+    world.clients.client("cloudwatch").put_metric_alarm(
+        AlarmName="api-5xx",
+        MetricName="Errors",
+        Namespace="AWS/Lambda",
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+    )
+    small = make_artifact(world.tmp, "def handler(e, c):\n    return 2\n")
+    large = make_artifact(world.tmp, "def handler(e, c):\n    return 3\n", needs_s3=True)
+    ctx = world.ctx
+
+    assert push(ctx, PushOptions(functions=("api",)), lambda _: small).ok
+    assert push(ctx, PushOptions(functions=("api",)), lambda _: small).ok  # unchanged
+    assert push(ctx, PushOptions(functions=("api",)), lambda _: large).ok
+    options = PromoteOptions("api", canary=10, interval=1, alarms=("api-5xx",))
+    apply_promote(ctx, plan_promote(ctx, options))
+    apply_rollback(ctx, plan_rollback(ctx, RollbackOptions("api")))
+    list_releases(ctx, "api")
+    status(ctx, StatusOptions(), {"api": world.dummy_sha})
+
+    seen = {f"{service}:{op}" for service, op, _ in world.log.calls}
+    refused = [f"{s}:{op}" for s, op, params in world.log.calls if not allowed(s, op, params)]
+    assert refused == []
+    expected = {
+        "lambda:UpdateFunctionCode",
+        "lambda:PublishVersion",
+        "lambda:UpdateAlias",
+        "s3:PutObject",
+        "s3:HeadObject",
+        "sts:GetCallerIdentity",
+        "cloudwatch:GetMetricStatistics",
+        "cloudwatch:DescribeAlarms",
+        "cloudformation:DescribeStacks",
+    }
+    assert expected <= seen
+    assert world.log.names().count("sts:GetCallerIdentity") == 1
+
+
+def test_the_allowlist_refuses_what_phase_two_must_not_call() -> None:
+    assert not allowed("lambda", "UpdateFunctionConfiguration", {})
+    assert not allowed("lambda", "DeleteFunction", {})
+    assert not allowed("s3", "PutObject", {"Key": "other-app/local/api/x.zip"})
+    assert not allowed("cloudformation", "UpdateStack", {})
+    assert not allowed("iam", "GetRole", {})
