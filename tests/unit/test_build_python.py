@@ -249,3 +249,25 @@ def test_real_native_package_from_the_registry(tmp_path: Path) -> None:
     assert artifact.path is not None
     names = zipfile.ZipFile(artifact.path).namelist()
     assert any(n.startswith("orjson/") and "aarch64" in n and n.endswith(".so") for n in names)
+
+
+def test_included_requirements_resolve_and_take_part_in_the_cache_key(
+    tmp_path: Path, wheelhouse: Path
+) -> None:
+    runner = CountingRunner()
+    options = offline(wheelhouse, runner)
+    root = python_app(tmp_path / "src", "-r common.txt\n")
+    write_tree(root, {"common.txt": b"purething\n"})
+    cache = tmp_path / "cache"
+    first = build_artifact(
+        function(root), cache_dir=cache, reporter=RecordingReporter(), options=options
+    )
+    assert first.path is not None
+    assert "purething.py" in zipfile.ZipFile(first.path).namelist()
+    write_tree(root, {"common.txt": b"purething\nfastthing==1.0\n"}, mtime=1_600_000_200)
+    second = build_artifact(
+        function(root), cache_dir=cache, reporter=RecordingReporter(), options=options
+    )
+    assert second.path is not None
+    assert "fastthing/__init__.py" in zipfile.ZipFile(second.path).namelist()
+    assert len(runner.calls) == 2

@@ -101,7 +101,7 @@ def install(
         return None
     origin, lines = spec
     target = python_target(fn)
-    key = cache_key(lines, target, options)
+    key = cache_key(_with_includes(folder, lines), target, options)
     final = cache_dir / "deps" / "python" / key
     if final.is_dir():
         reporter.info(f"{fn.name}: Python dependencies unchanged ({origin}, cached)")
@@ -112,7 +112,7 @@ def install(
     final.parent.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix=".install-", dir=final.parent))
     try:
-        _pip_install(fn, lines, work, target, options)
+        _pip_install(fn, folder, lines, work, target, options)
         _normalise(work / "site")
         try:
             (work / "site").rename(final)
@@ -124,11 +124,33 @@ def install(
     return final
 
 
+def _with_includes(folder: Path, lines: list[str]) -> list[str]:
+    """The lines plus the files they include (`-r`, `-c`): editing those is a new dependency set."""
+    out = list(lines)
+    for line in lines:
+        flag, _, name = line.partition(" ")
+        if (
+            flag in ("-r", "-c", "--requirement", "--constraint")
+            and (folder / name.strip()).is_file()
+        ):
+            out += (folder / name.strip()).read_text(encoding="utf-8").splitlines()
+    return out
+
+
 def _pip_install(
-    fn: ResolvedFunction, lines: list[str], work: Path, target: PythonTarget, options: BuildOptions
+    fn: ResolvedFunction,
+    folder: Path,
+    lines: list[str],
+    work: Path,
+    target: PythonTarget,
+    options: BuildOptions,
 ) -> None:
+    # Run from the function's folder so includes and local paths resolve as they do for pip.
     requirements = work / "requirements.txt"
-    requirements.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    if (folder / "requirements.txt").is_file():
+        requirements = folder / "requirements.txt"
+    else:
+        requirements.write_text("\n".join(lines) + "\n", encoding="utf-8")
     argv = [sys.executable, "-m", "pip", "install", "--target", str(work / "site")]
     for tag in target.platforms:
         argv += ["--platform", tag]
@@ -143,7 +165,7 @@ def _pip_install(
         "-r", str(requirements),
     ]  # fmt: skip
     env = {"PYTHONDONTWRITEBYTECODE": "1", "PIP_NO_WARN_SCRIPT_LOCATION": "1"}
-    result = options.run(argv, work, env)
+    result = options.run(argv, folder, env)
     if result.returncode != 0:
         raise _pip_error(fn, target, result.stderr + result.stdout)
 
