@@ -40,30 +40,33 @@ def admin(local_aws: LocalAwsHandle) -> Iterator[Clients]:
         enable(False)
 
 
-@pytest.fixture
-def alice(admin: Clients, local_aws: LocalAwsHandle) -> Any:
+def user_clients(
+    admin: Clients, endpoint_url: str, user: str, statement: dict[str, Any]
+) -> Clients:
+    """Clients signed with a new IAM user's key; the user holds one inline policy."""
     iam = admin.client("iam")
-    iam.create_user(UserName="alice")
-    policy = {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Effect": "Allow",
-                "Action": ALICE_ACTIONS,
-                "Resource": [f"{FUNCTION}:A", f"{FUNCTION}:A:*"],
-            }
-        ],
-    }
-    iam.put_user_policy(UserName="alice", PolicyName="push-A", PolicyDocument=json.dumps(policy))
-    key = iam.create_access_key(UserName="alice")["AccessKey"]
+    iam.create_user(UserName=user)
+    policy = json.dumps({"Version": "2012-10-17", "Statement": [statement]})
+    iam.put_user_policy(UserName=user, PolicyName="only", PolicyDocument=policy)
+    key = iam.create_access_key(UserName=user)["AccessKey"]
     target = Target(
         region="us-east-1",
-        endpoint_url=local_aws.endpoint_url,
+        endpoint_url=endpoint_url,
         local=True,
         access_key=key["AccessKeyId"],
         secret_key=key["SecretAccessKey"],
     )
-    return Clients(target).client("lambda")
+    return Clients(target)
+
+
+@pytest.fixture
+def alice(admin: Clients, local_aws: LocalAwsHandle) -> Any:
+    statement = {
+        "Effect": "Allow",
+        "Action": ALICE_ACTIONS,
+        "Resource": [f"{FUNCTION}:A", f"{FUNCTION}:A:*"],
+    }
+    return user_clients(admin, local_aws.endpoint_url, "alice", statement).client("lambda")
 
 
 def denied(call: Callable[[], Any]) -> dict[str, Any]:
@@ -144,3 +147,22 @@ def test_with_enforcement_off_everything_is_allowed_again(alice: Any) -> None:
     enable(False)
     alice.update_function_configuration(FunctionName="B", MemorySize=512)
     alice.delete_function(FunctionName="B")
+
+
+def test_cloudformation_actions_are_checked_against_the_stack(
+    admin: Clients, local_aws: LocalAwsHandle
+) -> None:
+    template = json.dumps({"Resources": {"Q": {"Type": "AWS::SQS::Queue"}}})
+    cfn = admin.client("cloudformation")
+    for name in ("app-a", "app-b"):
+        cfn.create_stack(StackName=name, TemplateBody=template)
+    statement = {
+        "Effect": "Allow",
+        "Action": "cloudformation:DescribeStacks",
+        "Resource": f"arn:aws:cloudformation:us-east-1:{ACCOUNT}:stack/app-a/*",
+    }
+    bob = user_clients(admin, local_aws.endpoint_url, "bob", statement).client("cloudformation")
+    assert bob.describe_stacks(StackName="app-a")["Stacks"][0]["StackName"] == "app-a"
+    with pytest.raises(ClientError) as info:
+        bob.describe_stacks(StackName="app-b")
+    assert info.value.response["ResponseMetadata"]["HTTPStatusCode"] == 403
