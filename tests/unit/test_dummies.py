@@ -8,6 +8,7 @@ import io
 import json
 import shutil
 import subprocess
+import tomllib
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -177,10 +178,47 @@ def test_bad_handler_is_a_config_error_saying_what_fits(
     assert "\n" not in str(err.value)
 
 
-def test_sources_are_read_from_the_source_tree_when_not_installed() -> None:
+def test_sources_come_from_the_installed_package_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    installed = tmp_path / "site-packages" / "twophase" / "_dummies"
+    (installed / "python").mkdir(parents=True)
+    (installed / "python" / "handler.py").write_text("# installed copy\n")
+
+    def files(package: str) -> Path:
+        assert package == "twophase._dummies"
+        return installed
+
+    monkeypatch.setattr(dummies.importlib.resources, "files", files)
+    dummies.clear_cache()
+    try:
+        artifact = dummy_artifact("python3.12", "app.handler")
+    finally:
+        monkeypatch.undo()
+        dummies.clear_cache()
+    with zipfile.ZipFile(io.BytesIO(artifact.data)) as zf:
+        assert zf.read("app.py") == b"# installed copy\n"
+
+
+def test_sources_come_from_the_source_tree_when_not_installed() -> None:
+    dummies.clear_cache()
     root = dummies._dummies_root()
-    assert root.joinpath("python", "handler.py").is_file()
+    assert Path(str(root)) == Path(__file__).resolve().parents[2] / "dummies"
     assert root.joinpath("provided", "bootstrap").is_file()
+
+
+def test_packaging_ships_the_dummies_when_packages_are_listed() -> None:
+    """With an explicit package list, every package and the dummies must be in it."""
+    repo = Path(__file__).resolve().parents[2]
+    setuptools = tomllib.loads((repo / "pyproject.toml").read_text())["tool"]["setuptools"]
+    if not isinstance(setuptools.get("packages"), list):
+        pytest.skip("packages are discovered, not listed")
+    on_disk = {
+        ".".join(p.parent.relative_to(repo).parts) for p in (repo / "twophase").rglob("__init__.py")
+    }
+    assert set(setuptools["packages"]) == on_disk | {"twophase._dummies"}
+    assert setuptools["package-dir"]["twophase._dummies"] == "dummies"
+    assert setuptools["package-data"]["twophase._dummies"] == ["**/*"]
 
 
 # --- Python ----------------------------------------------------------------------------------
