@@ -1,0 +1,99 @@
+"""Phase two through the real CLI against the embedded AWS (issue: push, promote, rollback).
+
+infra up → push api (v2 → next) → push api again (unchanged) → alias promote api (live → v2) →
+infra up after a config change (nothing reverted) → alias rollback api (live → the dummy version
+it served before) → releases api shows it all.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LocalAwsHandle
+from tests.e2e.helpers import copy_example_app, edit_config, run_cli
+
+
+@pytest.fixture
+def app(tmp_path: Path, local_aws: LocalAwsHandle, monkeypatch: pytest.MonkeyPatch) -> Path:
+    config = copy_example_app(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TWOPHASE_ENV", "local")
+    return config
+
+
+def aliases(local_aws: LocalAwsHandle, name: str) -> dict[str, str]:
+    lam = local_aws.clients().client("lambda")
+    return {a["Name"]: a["FunctionVersion"] for a in lam.list_aliases(FunctionName=name)["Aliases"]}
+
+
+def test_push_promote_up_rollback_releases(
+    app: Path, local_aws: LocalAwsHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(capsys, "infra", "up", "--yes").exit_code == 0
+    lam = local_aws.clients().client("lambda")
+    dummy_sha = lam.get_function(FunctionName="shop-local-api")["Configuration"]["CodeSha256"]
+
+    pushed = run_cli(capsys, "push", "api")
+    assert pushed.exit_code == 0, pushed.stderr
+    assert "v2 → next" in pushed.stdout
+    assert aliases(local_aws, "shop-local-api") == {"next": "2", "live": "1"}
+    real_sha = lam.get_function(FunctionName="shop-local-api:2")["Configuration"]["CodeSha256"]
+    assert real_sha != dummy_sha
+
+    again = run_cli(capsys, "--output", "json", "push", "api")
+    assert again.exit_code == 0, again.stderr
+    doc = json.loads(again.stdout)
+    assert doc["version"] == 1 and doc["command"] == "push"
+    result = doc["data"][0]["result"]
+    assert result["unchanged"] is True
+    assert result["api_calls"] <= 2
+
+    promoted = run_cli(capsys, "alias", "promote", "api")
+    assert promoted.exit_code == 0, promoted.stderr
+    assert aliases(local_aws, "shop-local-api") == {"next": "2", "live": "2"}
+
+    edit_config(app, functions__api__memory=1024, defaults__timeout=15)
+    up = run_cli(capsys, "infra", "up", "--yes")
+    assert up.exit_code == 0, up.stderr
+    assert lam.get_function(FunctionName="shop-local-api")["Configuration"]["MemorySize"] == 1024
+    assert aliases(local_aws, "shop-local-api") == {"next": "2", "live": "2"}
+    assert (
+        lam.get_function(FunctionName="shop-local-api")["Configuration"]["CodeSha256"] == real_sha
+    )
+
+    rolled = run_cli(capsys, "alias", "rollback", "api")
+    assert rolled.exit_code == 0, rolled.stderr
+    assert aliases(local_aws, "shop-local-api") == {"next": "2", "live": "1"}
+
+    history = run_cli(capsys, "--output", "json", "releases", "api")
+    assert history.exit_code == 0, history.stderr
+    releases = json.loads(history.stdout)["data"]["releases"]
+    assert [r["version"] for r in releases] == ["2", "1"]
+    by_version = {r["version"]: r for r in releases}
+    assert {a["alias"] for a in by_version["1"]["aliases"]} == {"live"}
+    assert {a["alias"] for a in by_version["2"]["aliases"]} == {"next"}
+    assert by_version["2"]["code_sha256"] == real_sha
+
+
+def test_push_of_an_unknown_function_is_a_usage_error_and_changes_nothing(
+    app: Path, local_aws: LocalAwsHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(capsys, "infra", "up", "--yes").exit_code == 0
+    result = run_cli(capsys, "push", "nope")
+    assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and "nope" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert aliases(local_aws, "shop-local-api") == {"next": "1", "live": "1"}
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(
+    app: Path, local_aws: LocalAwsHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(capsys, "infra", "up", "--yes").exit_code == 0
+    result = run_cli(capsys, "push", "api", "--dry-run")
+    assert result.exit_code == 0, result.stderr
+    assert "update the code" in result.stdout and "publish" in result.stdout
+    assert aliases(local_aws, "shop-local-api") == {"next": "1", "live": "1"}
