@@ -1,0 +1,302 @@
+"""Push plans and their execution against an in-memory fake of Lambda (no AWS at all).
+
+The fakes here are shared by the other phase-two unit tests.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from twophase.aws.lambda_client import AliasState, CodeSource, FunctionState
+from twophase.build.detzip import Entry, build_zip, code_sha256, hex_sha256
+from twophase.build.model import Artifact
+from twophase.config.model import Config, Environment, Function
+from twophase.core import PhaseTwo
+from twophase.core.push import (
+    MoveAlias,
+    Publish,
+    PushOptions,
+    UpdateCode,
+    Upload,
+    apply_push,
+    plan_push,
+    push,
+)
+from twophase.core.release_record import GitReader, ReleaseRecord, decode_history
+from twophase.errors import ConflictError, ExitStatus, NotFoundError, UsageError
+from twophase.reporter import RecordingReporter
+
+FN = "shop-dev-api"
+CALLER = "arn:aws:sts::123456789012:assumed-role/dev/alice"
+
+
+def state(version: str, sha: str, revision: str = "r1", description: str = "") -> FunctionState:
+    return FunctionState(FN, version, sha, revision, "Successful", "", description, "")
+
+
+@dataclass
+class FakeLambda:
+    """One function's remote state; writes check RevisionId and CodeSha256 like Lambda does."""
+
+    latest: FunctionState
+    versions: dict[str, FunctionState] = field(default_factory=dict)
+    aliases: dict[str, AliasState] = field(default_factory=dict)
+    writes: list[str] = field(default_factory=list)
+    revision: int = 1
+
+    def _next_revision(self) -> str:
+        self.revision += 1
+        return f"r{self.revision}"
+
+    def get_configuration(self, function: str, qualifier: str | None = None) -> FunctionState:
+        if function != FN:
+            raise NotFoundError(f"{function} not found")
+        if qualifier is None:
+            return self.latest
+        if qualifier in self.aliases:
+            return self.versions[self.aliases[qualifier].function_version]
+        return self.versions[qualifier]
+
+    def get_alias(self, function: str, alias: str) -> AliasState:
+        return self.aliases[alias]
+
+    def list_aliases(self, function: str) -> list[AliasState]:
+        return list(self.aliases.values())
+
+    def list_versions(self, function: str, *, include_latest: bool = False) -> list[FunctionState]:
+        return ([self.latest] if include_latest else []) + list(self.versions.values())
+
+    def update_code(self, function: str, source: CodeSource, revision_id: str) -> FunctionState:
+        self.writes.append(f"UpdateFunctionCode {revision_id}")
+        if revision_id != self.latest.revision_id:
+            raise ConflictError(f"{function} changed under you")
+        data = source.zip_bytes or b""
+        self.latest = state("$LATEST", code_sha256(data), self._next_revision())
+        return self.latest
+
+    def publish_version(
+        self, function: str, *, code_sha256: str, revision_id: str, description: str
+    ) -> FunctionState:
+        self.writes.append(f"PublishVersion {code_sha256} {revision_id}")
+        if revision_id != self.latest.revision_id or code_sha256 != self.latest.code_sha256:
+            raise ConflictError(f"{function} changed under you")
+        number = str(len(self.versions) + 1)
+        self.versions[number] = state(number, code_sha256, description=description)
+        return self.versions[number]
+
+    def update_alias(
+        self,
+        function: str,
+        alias: str,
+        *,
+        version: str,
+        revision_id: str,
+        weights: dict[str, float] | None = None,
+        description: str | None = None,
+    ) -> AliasState:
+        self.writes.append(f"UpdateAlias {alias} {version} {dict(weights or {})}")
+        current = self.aliases[alias]
+        if revision_id != current.revision_id:
+            raise ConflictError(f"alias {alias} changed under you")
+        self.aliases[alias] = AliasState(
+            alias,
+            version,
+            self._next_revision(),
+            current.description if description is None else description,
+            dict(weights or {}),
+        )
+        return self.aliases[alias]
+
+
+@dataclass
+class FakeStore:
+    objects: dict[str, int] = field(default_factory=dict)
+
+    def exists(self, bucket: str, key: str) -> bool:
+        return f"{bucket}/{key}" in self.objects
+
+    def put(self, bucket: str, key: str, path: Path, *, code_sha256: str) -> None:
+        self.objects[f"{bucket}/{key}"] = len(path.read_bytes())
+
+
+class FakeIdentity:
+    def arn(self) -> str:
+        return CALLER
+
+
+@dataclass
+class FakeHealth:
+    errors: float = 0.0
+    firing: list[str] = field(default_factory=list)
+
+    def version_errors(self, *args: object, **kwargs: object) -> float:
+        return self.errors
+
+    def alarms_firing(self, names: object) -> list[str]:
+        return list(self.firing)
+
+
+DUMMY = build_zip([Entry("app.py", b"raise RuntimeError\n")])
+
+
+def fresh_lambda() -> FakeLambda:
+    v1 = state("1", code_sha256(DUMMY))
+    return FakeLambda(
+        latest=state("$LATEST", code_sha256(DUMMY)),
+        versions={"1": v1},
+        aliases={"next": AliasState("next", "1", "a1"), "live": AliasState("live", "1", "a1")},
+    )
+
+
+def make_ctx(tmp_path: Path, lam: FakeLambda, **kwargs: object) -> PhaseTwo:
+    config = Config(
+        app="shop",
+        environments={"dev": Environment(region="eu-west-1")},
+        functions={"api": Function(handler="app.handler")},
+        root=tmp_path,
+    )
+    return PhaseTwo(
+        config=config,
+        env="dev",
+        lambda_=lam,  # type: ignore[arg-type]
+        artifacts=kwargs.get("store", FakeStore()),  # type: ignore[arg-type]
+        identity=FakeIdentity(),  # type: ignore[arg-type]
+        health=kwargs.get("health", FakeHealth()),  # type: ignore[arg-type]
+        git=GitReader(tmp_path),  # not a repository: no commit recorded
+        bucket_lookup=lambda: "artifacts",
+        reporter=RecordingReporter(),
+        sleep=lambda _: None,
+        now=lambda: datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC),
+    )
+
+
+def artifact(
+    tmp_path: Path, body: bytes = b"def handler(e, c):\n    return 1\n", **kw: object
+) -> Artifact:
+    data = build_zip([Entry("app.py", body)])
+    path = tmp_path / f"{hex_sha256(data)}.zip"
+    path.write_bytes(data)
+    made = Artifact(
+        path, len(data), code_sha256(data), hex_sha256(data), "zip", None, len(body), False
+    )
+    return replace(made, **kw)  # type: ignore[arg-type]
+
+
+def test_a_change_plans_update_publish_move(tmp_path: Path) -> None:
+    lam = fresh_lambda()
+    art = artifact(tmp_path)
+    plan = plan_push(make_ctx(tmp_path, lam), "api", art)
+    assert plan.steps == (
+        UpdateCode(FN, "zip", "r1"),
+        Publish(FN, art.code_sha256),
+        MoveAlias(FN, "next", "1", "a1", ("1",)),
+    )
+    assert (
+        plan.describe()[2]
+        == "move alias next of shop-dev-api from v1 to the new version (revision a1)"
+    )
+    assert lam.writes == []
+
+
+def test_apply_publishes_only_the_uploaded_code_and_records_the_release(tmp_path: Path) -> None:
+    lam = fresh_lambda()
+    art = artifact(tmp_path)
+    ctx = make_ctx(tmp_path, lam)
+    result = apply_push(ctx, plan_push(ctx, "api", art))
+    assert lam.writes == [
+        "UpdateFunctionCode r1",
+        f"PublishVersion {art.code_sha256} r2",
+        "UpdateAlias next 2 {}",
+    ]
+    assert (result.version, result.previous_version, result.unchanged) == ("2", "1", False)
+    record = ReleaseRecord.decode(lam.versions["2"].description)
+    assert record == ReleaseRecord(art.hexdigest[:16], CALLER, "2026-05-06T07:08:09Z", "1")
+    assert decode_history(lam.aliases["next"].description) == ["1"]
+
+
+def test_code_already_on_latest_is_published_without_another_update(tmp_path: Path) -> None:
+    lam = fresh_lambda()
+    art = artifact(tmp_path)
+    lam.latest = state("$LATEST", art.code_sha256, "r7")
+    plan = plan_push(make_ctx(tmp_path, lam), "api", art)
+    assert [type(s) for s in plan.steps] == [Publish, MoveAlias]
+    apply_push(make_ctx(tmp_path, lam), plan)
+    assert lam.writes[0] == f"PublishVersion {art.code_sha256} r7"
+
+
+def test_large_artifacts_go_through_the_bucket_once(tmp_path: Path) -> None:
+    lam = fresh_lambda()
+    art = artifact(tmp_path, needs_s3=True)
+    store = FakeStore()
+    key = f"shop/dev/api/{art.hexdigest}.zip"
+    plan = plan_push(make_ctx(tmp_path, lam, store=store), "api", art)
+    assert plan.steps[0] == Upload("artifacts", key, art.size)
+    assert plan.steps[1] == UpdateCode(FN, f"s3://artifacts/{key}", "r1")
+    store.objects[f"artifacts/{key}"] = art.size
+    again = plan_push(make_ctx(tmp_path, lam, store=store), "api", art)
+    assert not any(isinstance(s, Upload) for s in again.steps)
+
+
+def test_an_image_updates_from_its_uri(tmp_path: Path) -> None:
+    art = artifact(
+        tmp_path, kind="image", image_uri="123.dkr.ecr.eu-west-1.amazonaws.com/api:1", path=None
+    )
+    plan = plan_push(make_ctx(tmp_path, fresh_lambda()), "api", art)
+    assert plan.steps[0] == UpdateCode(FN, "123.dkr.ecr.eu-west-1.amazonaws.com/api:1", "r1")
+
+
+def test_an_alias_moved_under_you_names_who_moved_it(tmp_path: Path) -> None:
+    lam = fresh_lambda()
+    ctx = make_ctx(tmp_path, lam)
+    plan = plan_push(ctx, "api", artifact(tmp_path))
+    theirs = ReleaseRecord(
+        "abc", "arn:aws:iam::1:user/bob", "2026-05-06T07:00:00Z", "1", "deadbeef", False
+    )
+    lam.versions["9"] = state("9", "theirs", description=theirs.encode())
+    lam.aliases["next"] = AliasState("next", "9", "a-bob")
+
+    with pytest.raises(ConflictError) as info:
+        apply_push(ctx, plan)
+
+    assert info.value.exit_status == ExitStatus.CONFLICT
+    assert str(info.value.message) == (
+        "alias next of shop-dev-api moved under you; v3 was published but not aliased: "
+        "next now serves v9, pushed by arn:aws:iam::1:user/bob at 2026-05-06T07:00:00Z, "
+        "git deadbeef"
+    )
+    assert lam.aliases["next"].function_version == "9"
+
+
+def test_one_failure_does_not_stop_the_others(tmp_path: Path) -> None:
+    lam = fresh_lambda()
+    ctx = make_ctx(tmp_path, lam)
+    ctx.config = ctx.config.model_copy(
+        update={"functions": {"api": Function(handler="a.h"), "gone": Function(handler="a.h")}}
+    )
+    report = push(ctx, PushOptions(all=True, max_workers=2), lambda _: artifact(tmp_path))
+    by_name = {o.function: o for o in report.outcomes}
+    assert by_name["api"].result is not None and by_name["api"].error is None
+    assert isinstance(by_name["gone"].error, NotFoundError)
+    assert report.exit_status == ExitStatus.FAILED and not report.ok
+
+
+def test_push_needs_functions_it_knows(tmp_path: Path) -> None:
+    ctx = make_ctx(tmp_path, fresh_lambda())
+    with pytest.raises(UsageError, match="no function given"):
+        push(ctx, PushOptions(), lambda _: artifact(tmp_path))
+    with pytest.raises(UsageError, match="unknown function 'web'"):
+        push(ctx, PushOptions(functions=("web",)), lambda _: artifact(tmp_path))
+
+
+def test_release_description_is_compact_json(tmp_path: Path) -> None:
+    lam = fresh_lambda()
+    ctx = make_ctx(tmp_path, lam)
+    apply_push(ctx, plan_push(ctx, "api", artifact(tmp_path)))
+    data = json.loads(lam.versions["2"].description)
+    assert set(data) == {"tp", "a", "t", "p", "by"}
+    assert " " not in lam.versions["2"].description
