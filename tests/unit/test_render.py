@@ -189,7 +189,9 @@ def test_outputs_and_metadata(example: Config) -> None:
     assert outputs["ApiFunctionName"]["Value"] == {"Ref": "ApiFunction"}
     assert outputs["ApiFunctionArn"]["Value"] == {"Fn::GetAtt": ["ApiFunction", "Arn"]}
     assert outputs["ApiAliases"]["Value"] == "next,live"
-    assert outputs["ApiApiEndpoint"]["Value"] == {"Fn::GetAtt": ["ApiHttpApi", "ApiEndpoint"]}
+    assert outputs["ApiApiEndpoint"]["Value"] == {
+        "Fn::Sub": "https://${ApiHttpApi}.execute-api.${AWS::Region}.${AWS::URLSuffix}"
+    }
     assert outputs["OrdersTableName"]["Value"] == {"Ref": "OrdersTable"}  # the shared one
     meta = template["Metadata"]["Twophase"]
     assert meta["Functions"]["api"]["DummyCodeSha256"] == "sha-of-api="

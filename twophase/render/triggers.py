@@ -88,7 +88,11 @@ def _http(http: HttpTrigger, ids: FunctionIds, physical: str, alias: str) -> Tri
     outputs = {
         ids.out_api_endpoint: {
             "Description": "HTTP API endpoint",
-            "Value": get_att(api, "ApiEndpoint"),
+            # What GetAtt ApiEndpoint returns, spelt out: the same value on AWS, and it needs no
+            # attribute support from local emulators.
+            "Value": {
+                "Fn::Sub": f"https://${{{api}}}.execute-api.${{AWS::Region}}.${{AWS::URLSuffix}}"
+            },
         }
     }
     return TriggerParts(resources=resources, outputs=outputs)
