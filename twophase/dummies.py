@@ -24,6 +24,7 @@ _FAMILIES = ("java", "nodejs", "provided", "python", "ruby")
 _JS_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _RUBY_METHOD = re.compile(r"[a-z_][A-Za-z0-9_]*")
 _PATH_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+_PYTHON_MODULE_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")  # imported by path: - is fine
 
 
 @dataclass(frozen=True)
@@ -34,11 +35,7 @@ class DummyArtifact:
     data: bytes
     code_sha256: str  # base64 SHA-256, as Lambda reports CodeSha256
     hexdigest: str
-
-    @property
-    def key(self) -> str:
-        """Content-addressed S3 key in the artifact bucket."""
-        return f"dummies/{self.family}/{self.hexdigest}.zip"
+    key: str  # content-addressed S3 key in the artifact bucket: dummies/<family>/<hexdigest>.zip
 
 
 def supported_families() -> tuple[str, ...]:
@@ -79,15 +76,20 @@ def _artifact(family: str, handler: str) -> DummyArtifact:
         "java": _java_entries,
     }
     data = build_zip(builders[family](handler))
+    digest = hex_sha256(data)
     return DummyArtifact(
-        family=family, data=data, code_sha256=code_sha256(data), hexdigest=hex_sha256(data)
+        family=family,
+        data=data,
+        code_sha256=code_sha256(data),
+        hexdigest=digest,
+        key=f"dummies/{family}/{digest}.zip",
     )
 
 
 def _python_entries(handler: str) -> list[Entry]:
     module, _, function = handler.rpartition(".")
     parts = module.replace("/", ".").split(".")
-    if not module or not all(_is_python_name(p) for p in [*parts, function]):
+    if not all(_PYTHON_MODULE_PART.fullmatch(p) for p in parts) or not _is_python_name(function):
         raise ConfigError(
             f"handler {handler!r} is not a Python handler: it looks like `module.function` "
             "or `path/to/module.function` (app.handler runs handler() in app.py)"

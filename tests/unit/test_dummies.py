@@ -132,6 +132,7 @@ def test_zip_entries_are_where_the_runtime_looks(tmp_path: Path) -> None:
     cases = {
         ("python3.12", "src/api/app.lambda_handler"): "src/api/app.py",
         ("python3.12", "pkg.mod.handler"): "pkg/mod.py",
+        ("python3.12", "my-api/my-app.handler"): "my-api/my-app.py",
         ("nodejs20.x", "dist/index.main"): "dist/index.js",
         ("ruby3.3", "lib/function.handler"): "lib/function.rb",
         ("java21", "com.shop.Worker::process"): "com/shop/Worker.class",
@@ -152,7 +153,8 @@ def test_zip_entries_are_where_the_runtime_looks(tmp_path: Path) -> None:
         ("python3.12", "app.", "not a Python handler"),
         ("python3.12", ".handler", "not a Python handler"),
         ("python3.12", "app.class", "not a Python handler"),
-        ("python3.12", "my-app.handler", "not a Python handler"),
+        ("python3.12", "app.my-handler", "not a Python handler"),
+        ("python3.12", "src//app.handler", "not a Python handler"),
         ("python3.12", "app.handler()", "not a Python handler"),
         ("nodejs20.x", "index", "not a Node.js handler: it looks like `file.export`"),
         ("nodejs20.x", "index.a.b", "not a Node.js handler"),
