@@ -52,6 +52,14 @@ class ChangeSet:
 
 
 @dataclass(frozen=True)
+class TemplateSource:
+    """A template inline (`body`) or in S3 (`url`)."""
+
+    body: str | None = None
+    url: str | None = None
+
+
+@dataclass(frozen=True)
 class StackEvent:
     id: str
     logical_id: str
@@ -96,8 +104,7 @@ class CloudFormation:
         stack: str,
         name: str,
         *,
-        body: str | None = None,
-        url: str | None = None,
+        template: TemplateSource,
         parameters: Mapping[str, str],
         create: bool,
         tags: Mapping[str, str] | None = None,
@@ -113,10 +120,10 @@ class CloudFormation:
             ],
             "Tags": [{"Key": k, "Value": v} for k, v in sorted((tags or {}).items())],
         }
-        if url:
-            params["TemplateURL"] = url
+        if template.url:
+            params["TemplateURL"] = template.url
         else:
-            params["TemplateBody"] = body
+            params["TemplateBody"] = template.body
         try:
             with aws_call("cloudformation:CreateChangeSet", stack):
                 return str(self.client.create_change_set(**params)["Id"])
@@ -202,7 +209,8 @@ class CloudFormation:
             if done:
                 return current, new_events
             if time.monotonic() > deadline:
-                raise AwsError(f"stack {stack} still {current.status} after waiting; check events")
+                state = current.status if current else "gone"
+                raise AwsError(f"stack {stack} still {state} after waiting; check its events")
             self.sleep(self.poll_seconds)
 
     def _new_events(self, stack: str) -> list[StackEvent]:

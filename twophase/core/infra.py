@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from twophase.aws.cloudformation import CloudFormation, Stack, StackEvent
+from twophase.aws.cloudformation import CloudFormation, Stack, StackEvent, TemplateSource
 from twophase.aws.identity import Sts
 from twophase.aws.lambda_inventory import LambdaInventory
 from twophase.aws.s3_store import S3Store
@@ -150,7 +150,7 @@ def plan_up(
         _change_set_name(body),
         parameters=params,
         create=False,
-        **_template_arg(svc, bucket, body),
+        template=_template_arg(svc, bucket, body),
     )
     if not change_set_id:
         return InfraPlan(changes=(), **plan_args)
@@ -190,7 +190,7 @@ def ensure_artifact_bucket(config: Config, env: str, svc: InfraServices) -> str:
     cs = svc.cfn.create_change_set(
         name,
         _change_set_name(bucket),
-        body=artifact_stack_template(bucket),
+        template=TemplateSource(body=artifact_stack_template(bucket)),
         parameters={},
         create=True,
     )
@@ -247,7 +247,7 @@ def _create_stack_change_set(plan: InfraPlan, svc: InfraServices) -> str:
         _change_set_name(plan.template_body),
         parameters=plan.parameters,
         create=True,
-        **_template_arg(svc, plan.bucket, plan.template_body),
+        template=_template_arg(svc, plan.bucket, plan.template_body),
     )
     result = svc.cfn.wait_change_set(cs, plan.stack)
     if result.status == "FAILED":
@@ -255,13 +255,14 @@ def _create_stack_change_set(plan: InfraPlan, svc: InfraServices) -> str:
     return cs
 
 
-def _template_arg(svc: InfraServices, bucket: str, body: str) -> dict[str, str]:
+def _template_arg(svc: InfraServices, bucket: str, body: str) -> TemplateSource:
+    """Inline up to CloudFormation's 51,200 bytes; larger templates go through the bucket."""
     if len(body.encode()) <= MAX_INLINE_TEMPLATE:
-        return {"body": body}
+        return TemplateSource(body=body)
     key = f"templates/{hashlib.sha256(body.encode()).hexdigest()}.json"
     if not svc.s3.exists(bucket, key):
         svc.s3.put(bucket, key, body.encode())
-    return {"url": svc.s3.url(bucket, key)}
+    return TemplateSource(url=svc.s3.url(bucket, key))
 
 
 def _pushed_functions(
