@@ -17,6 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import LocalAwsHandle
+from twophase.aws.session import Clients
 from twophase.build.detzip import Entry, build_zip, code_sha256, hex_sha256
 from twophase.build.model import Artifact
 from twophase.config.model import Config, Environment, Function
@@ -123,11 +124,22 @@ class World:
         return self.clients.client("lambda")
 
 
+@pytest.fixture(scope="session")
+def shared_session(local_aws_server: LocalAwsHandle) -> Any:
+    """One boto3 session for every test: creating one costs a second (it loads the models)."""
+    return local_aws_server.clients().session
+
+
+def clients_on(local_aws: LocalAwsHandle, session: Any) -> Clients:
+    """Fresh clients (their own events, so recording stays separate) on the shared session."""
+    return Clients(local_aws.clients().target, _session=session)
+
+
 @pytest.fixture
-def world(local_aws: LocalAwsHandle, tmp_path: Path) -> Iterator[World]:
-    setup = local_aws.clients()
+def world(local_aws: LocalAwsHandle, shared_session: Any, tmp_path: Path) -> Iterator[World]:
+    setup = clients_on(local_aws, shared_session)
     dummy_sha = deploy_dummy(setup)
-    clients = local_aws.clients()
+    clients = clients_on(local_aws, shared_session)
     reporter = RecordingReporter()
     fixed = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
     ctx = PhaseTwo.create(

@@ -18,7 +18,8 @@ from twophase.core.status import StatusOptions, status
 from twophase.errors import ConflictError, ExitStatus, HealthCheckError, NotFoundError
 
 FIXED_NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-world = core_e2e.world  # the shared fixture
+world = core_e2e.world  # the shared fixtures
+shared_session = core_e2e.shared_session
 
 
 def alias_of(world: World, name: str) -> dict[str, Any]:

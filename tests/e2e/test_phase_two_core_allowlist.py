@@ -18,7 +18,8 @@ from twophase.core.releases import list_releases
 from twophase.core.rollback import RollbackOptions, apply_rollback, plan_rollback
 from twophase.core.status import StatusOptions, status
 
-world = core_e2e.world  # the shared fixture
+world = core_e2e.world  # the shared fixtures
+shared_session = core_e2e.shared_session
 
 LAMBDA_WRITES = {"UpdateFunctionCode", "PublishVersion", "UpdateAlias"}
 READ_PREFIXES = ("Get", "List", "Describe", "Head")
