@@ -36,7 +36,7 @@ def _stack_of(resources_map: Any) -> Any:
         backend = cloudformation_backends[resources_map._account_id][resources_map._region_name]
     except (KeyError, AttributeError):
         return None
-    return backend.stacks.get(getattr(resources_map, "stack_id", None))
+    return backend.stacks.get(str(getattr(resources_map, "stack_id", "")))
 
 
 def add_event(
