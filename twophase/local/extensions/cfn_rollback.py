@@ -1,7 +1,7 @@
 """A failed stack create or update rolls back, with per-resource events that carry the reason.
 
-AWS behaviour (CloudFormation user guide, "Stack status codes" and "Troubleshooting"): every resource
-operation is recorded as a stack event (`CREATE_IN_PROGRESS`, `CREATE_COMPLETE`, `CREATE_FAILED` with
+AWS behaviour (CloudFormation user guide, "Stack status codes"): every resource operation is
+recorded as a stack event (`CREATE_IN_PROGRESS`, `CREATE_COMPLETE`, `CREATE_FAILED` with
 `ResourceStatusReason` holding the service's error message, likewise `UPDATE_*` and `DELETE_*`);
 a failed create deletes what it created and ends in `ROLLBACK_COMPLETE` (or `CREATE_FAILED` with
 rollback disabled); a failed update restores the previous template's resources, deletes what the
