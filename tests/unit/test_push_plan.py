@@ -217,6 +217,7 @@ def test_apply_publishes_only_the_uploaded_code_and_records_the_release(tmp_path
     record = ReleaseRecord.decode(lam.versions["2"].description)
     assert record == ReleaseRecord(art.hexdigest[:16], CALLER, "2026-05-06T07:08:09Z", "1")
     assert decode_history(lam.aliases["next"].description) == ["1"]
+    assert result.summary().startswith(f"api  v2 → next  (sha {art.hexdigest[:4]}…, ")
 
 
 def test_code_already_on_latest_is_published_without_another_update(tmp_path: Path) -> None:

@@ -135,6 +135,15 @@ class PushResult:
     unchanged: bool
     api_calls: int
     previous_version: str | None = None
+    hexdigest: str = ""
+
+    def summary(self) -> str:
+        """`api  v7 → next  (sha 9f2c…, 1.2 MB, 0.4 s)`, or the unchanged form."""
+        sha = f"sha {self.hexdigest[:4]}…"
+        if self.unchanged:
+            return f"{self.function}  v{self.version} on {self.alias}, unchanged  ({sha})"
+        took = f"{human_size(self.size)}, {self.seconds:.1f} s"
+        return f"{self.function}  v{self.version} → {self.alias}  ({sha}, {took})"
 
 
 def artifact_key(app: str, env: str, function: str, hexdigest: str) -> str:
@@ -223,6 +232,7 @@ def apply_push(ctx: PhaseTwo, plan: PushPlan) -> PushResult:
         unchanged=plan.unchanged,
         api_calls=plan.reads + ctx.calls.in_this_thread() - start_calls,
         previous_version=progress.previous,
+        hexdigest=plan.artifact.hexdigest,
     )
 
 
