@@ -6,7 +6,7 @@ from typing import Any
 
 from twophase.policy import SimulationUnavailable
 
-_UNSUPPORTED = {"NotImplemented", "InvalidAction", "UnknownOperationException", "404", "501"}
+_UNSUPPORTED = {"NotImplemented", "InvalidAction", "UnknownOperationException", "501"}
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
 
 

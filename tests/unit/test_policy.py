@@ -1,0 +1,340 @@
+"""Deployer policies: exactly phase two's actions, on one function's resources, nothing else."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from twophase.config.load import load_config
+from twophase.config.model import Config
+from twophase.errors import AccessDeniedError, ConfigError, UsageError
+from twophase.policy import (
+    DEPLOYER_ACTIONS,
+    Principals,
+    deployer_policy,
+    deployer_policy_outputs,
+    deployer_policy_resources,
+    explain_access_denied,
+    parse_owners,
+    partition_for,
+    substitute,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT = "111122223333"
+REGION = "eu-west-1"
+
+EXPECTED = {
+    "ReadThisFunction": [
+        "lambda:GetAlias",
+        "lambda:GetFunction",
+        "lambda:GetFunctionConfiguration",
+        "lambda:ListAliases",
+        "lambda:ListVersionsByFunction",
+    ],
+    "PushThisFunctionCodeVersionsAndAliases": [
+        "lambda:PublishVersion",
+        "lambda:UpdateAlias",
+        "lambda:UpdateFunctionCode",
+    ],
+    "ArtifactsUnderThisFunctionPrefixOnly": ["s3:GetObject", "s3:PutObject"],
+    "ListThisFunctionPrefixSoMissingArtifactsAreNotFound": ["s3:ListBucket"],
+    "ReadThisFunctionLogs": [
+        "logs:DescribeLogStreams",
+        "logs:FilterLogEvents",
+        "logs:GetLogEvents",
+    ],
+    "MetricReadsHaveNoResourceLevelPermissionsInIam": [
+        "cloudwatch:GetMetricData",
+        "cloudwatch:GetMetricStatistics",
+    ],
+    "ReadAlarmStatesForHealthChecks": ["cloudwatch:DescribeAlarms"],
+    "ReadStackOutputs": ["cloudformation:DescribeStacks"],
+}
+FORBIDDEN = [
+    "lambda:UpdateFunctionConfiguration",
+    "lambda:DeleteFunction",
+    "lambda:AddPermission",
+    "lambda:RemovePermission",
+    "lambda:CreateEventSourceMapping",
+    "lambda:CreateAlias",
+    "lambda:DeleteAlias",
+    "lambda:InvokeFunction",
+    "s3:DeleteObject",
+]
+
+
+@pytest.fixture(scope="module")
+def config() -> Config:
+    return load_config(ROOT / "twophase.yml.example")
+
+
+def literal(config: Config, function: str = "api") -> dict[str, Any]:
+    return deployer_policy(config, "dev", function, region=REGION, account=ACCOUNT)
+
+
+def statements(doc: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["Sid"]: s for s in doc["Statement"]}
+
+
+def test_exact_actions_per_statement(config: Config) -> None:
+    doc = literal(config)
+    assert doc["Version"] == "2012-10-17"
+    assert {sid: s["Action"] for sid, s in statements(doc).items()} == EXPECTED
+    assert all(s["Effect"] == "Allow" for s in doc["Statement"])
+    granted = {a for s in doc["Statement"] for a in s["Action"]}
+    assert granted == DEPLOYER_ACTIONS
+
+
+def test_no_wildcard_and_no_write_outside_push(config: Config) -> None:
+    granted = {a for s in literal(config)["Statement"] for a in s["Action"]}
+    assert not any("*" in a or "?" in a for a in granted)
+    assert not granted & set(FORBIDDEN)
+    assert not [a for a in granted if a.startswith(("iam:", "sts:"))]
+    assert [a for a in granted if a.startswith("cloudformation:")] == [
+        "cloudformation:DescribeStacks"
+    ]
+
+
+def test_lambda_resources_are_the_function_and_its_qualified_arns(config: Config) -> None:
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:shop-dev-api"
+    for sid in ("ReadThisFunction", "PushThisFunctionCodeVersionsAndAliases"):
+        assert statements(literal(config))[sid]["Resource"] == [arn, f"{arn}:*"]
+
+
+def test_other_resources(config: Config) -> None:
+    s = statements(literal(config))
+    bucket = f"shop-dev-artifacts-{ACCOUNT}-{REGION}"
+    assert s["ArtifactsUnderThisFunctionPrefixOnly"]["Resource"] == [
+        f"arn:aws:s3:::{bucket}/shop/dev/api/*"
+    ]
+    listing = s["ListThisFunctionPrefixSoMissingArtifactsAreNotFound"]
+    assert listing["Resource"] == [f"arn:aws:s3:::{bucket}"]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": ["shop/dev/api/*"]}}
+    group = f"arn:aws:logs:{REGION}:{ACCOUNT}:log-group:/aws/lambda/shop-dev-api"
+    assert s["ReadThisFunctionLogs"]["Resource"] == [group, f"{group}:*"]
+    assert s["ReadAlarmStatesForHealthChecks"]["Resource"] == [
+        f"arn:aws:cloudwatch:{REGION}:{ACCOUNT}:alarm:*"
+    ]
+    stacks = f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack"
+    assert s["ReadStackOutputs"]["Resource"] == [
+        f"{stacks}/shop-dev/*",
+        f"{stacks}/shop-dev-artifacts/*",
+    ]
+
+
+def test_only_unscopable_metric_reads_use_star(config: Config) -> None:
+    star = [s["Sid"] for s in literal(config)["Statement"] if "*" in s["Resource"]]
+    assert star == ["MetricReadsHaveNoResourceLevelPermissionsInIam"]
+
+
+@pytest.mark.parametrize("function", ["api", "worker", "nightly"])
+def test_no_other_function_appears(config: Config, function: str) -> None:
+    text = json.dumps(literal(config, function))
+    for other in set(config.functions) - {function}:
+        assert f"shop-dev-{other}" not in text
+        assert f"/shop/dev/{other}/" not in text and f"shop/dev/{other}/" not in text
+    assert f"function:shop-dev-{function}" in text
+
+
+def test_placeholders_by_default_and_partition(config: Config) -> None:
+    text = json.dumps(deployer_policy(config, "dev", "api"))
+    assert "arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:shop-dev-api" in text
+    assert "shop-dev-artifacts-${AWS::AccountId}-${AWS::Region}" in text
+    cn = json.dumps(deployer_policy(config, "dev", "api", partition="aws-cn"))
+    assert '"arn:aws:' not in cn and "arn:aws-cn:lambda:" in cn
+    assert partition_for("cn-north-1") == "aws-cn"
+    assert partition_for("us-gov-west-1") == "aws-us-gov"
+    assert partition_for("eu-west-1") == "aws"
+
+
+def test_explicit_bucket(config: Config) -> None:
+    doc = deployer_policy(config, "dev", "api", artifact_bucket="my-bucket")
+    assert statements(doc)["ArtifactsUnderThisFunctionPrefixOnly"]["Resource"] == [
+        "arn:aws:s3:::my-bucket/shop/dev/api/*"
+    ]
+
+
+def test_deterministic(config: Config) -> None:
+    assert json.dumps(literal(config)) == json.dumps(literal(config))
+    one = json.dumps(deployer_policy_resources(config, "dev"))
+    assert one == json.dumps(deployer_policy_resources(config, "dev"))
+
+
+def test_unknown_function_or_environment(config: Config) -> None:
+    with pytest.raises(UsageError, match="unknown function 'nope'"):
+        deployer_policy(config, "dev", "nope")
+    with pytest.raises(UsageError, match="unknown environment 'qa'"):
+        deployer_policy(config, "qa", "api")
+
+
+# --- owners -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("owner", "expected"),
+    [
+        ("arn:aws:iam::123456789012:role/web-team", Principals(roles=("web-team",))),
+        ("arn:aws:iam::123456789012:role/teams/web/web-team", Principals(roles=("web-team",))),
+        ("arn:aws:iam::123456789012:user/alice", Principals(users=("alice",))),
+        ("arn:aws:iam::123456789012:user/people/bob", Principals(users=("bob",))),
+        ("arn:aws:iam::123456789012:group/devs", Principals(groups=("devs",))),
+        ("arn:aws-cn:iam::123456789012:group/ops/devs", Principals(groups=("devs",))),
+        ("arn:aws:sts::123456789012:assumed-role/ci/session-1", Principals(roles=("ci",))),
+        ("deployers", Principals(roles=("deployers",))),
+    ],
+)
+def test_owner_forms(owner: str, expected: Principals) -> None:
+    assert parse_owners([owner]) == expected
+
+
+def test_owners_sorted_and_deduplicated() -> None:
+    owners = [
+        "zeta",
+        "arn:aws:iam::1:role/alpha",
+        "arn:aws:iam::1:role/path/zeta",
+        "arn:aws:iam::1:user/u",
+        "arn:aws:iam::1:group/g",
+    ]
+    assert parse_owners(owners) == Principals(roles=("alpha", "zeta"), users=("u",), groups=("g",))
+
+
+@pytest.mark.parametrize(
+    "owner", ["arn:aws:iam::123456789012:root", "arn:aws:iam::1:policy/x", "two words", ""]
+)
+def test_bad_owners(owner: str) -> None:
+    message = r"functions\.api\.owners: .* is not a role, user or group"
+    with pytest.raises(ConfigError, match=message):
+        parse_owners([owner], "functions.api.owners")
+
+
+# --- CloudFormation ---------------------------------------------------------------------------
+
+
+def test_managed_policy_resources(config: Config) -> None:
+    resources = deployer_policy_resources(config, "dev")
+    assert sorted(resources) == [
+        "ApiDeployerPolicy",
+        "NightlyDeployerPolicy",
+        "WorkerDeployerPolicy",
+    ]
+    api = resources["ApiDeployerPolicy"]
+    assert api["Type"] == "AWS::IAM::ManagedPolicy"
+    props = api["Properties"]
+    assert props["ManagedPolicyName"] == "shop-dev-api-deployer"
+    assert props["Roles"] == ["web-team"]
+    assert "Users" not in props and "Groups" not in props
+    assert resources["WorkerDeployerPolicy"]["Properties"]["Roles"] == ["fulfilment-team"]
+    nightly = resources["NightlyDeployerPolicy"]["Properties"]
+    assert not {"Roles", "Users", "Groups"} & set(nightly)
+    push = statements(props["PolicyDocument"])["PushThisFunctionCodeVersionsAndAliases"]
+    arn = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:shop-dev-api"
+    assert push["Resource"][0] == {"Fn::Sub": arn}
+    assert push["Action"] == EXPECTED["PushThisFunctionCodeVersionsAndAliases"]
+
+
+def test_owners_can_be_left_unattached(config: Config) -> None:
+    resources = deployer_policy_resources(config, "local", attach_owners=False)
+    assert all("Roles" not in r["Properties"] for r in resources.values())
+
+
+def test_outputs(config: Config) -> None:
+    outputs = deployer_policy_outputs(config, "dev")
+    assert sorted(outputs) == [
+        "ApiDeployerPolicyArn",
+        "NightlyDeployerPolicyArn",
+        "WorkerDeployerPolicyArn",
+    ]
+    assert outputs["ApiDeployerPolicyArn"]["Value"] == {"Ref": "ApiDeployerPolicy"}
+    assert outputs["ApiDeployerPolicyArn"]["Export"] == {
+        "Name": {"Fn::Sub": "${AWS::StackName}-ApiDeployerPolicyArn"}
+    }
+
+
+def test_substitute_wraps_only_strings_with_variables() -> None:
+    assert substitute({"a": ["x", "${AWS::Region}"], "b": 1}) == {
+        "a": ["x", {"Fn::Sub": "${AWS::Region}"}],
+        "b": 1,
+    }
+
+
+def test_cfn_lint_clean(config: Config) -> None:
+    from cfnlint.api import ManualArgs, lint
+
+    template = {
+        "AWSTemplateFormatVersion": "2010-09-09",
+        "Resources": deployer_policy_resources(config, "dev"),
+        "Outputs": deployer_policy_outputs(config, "dev"),
+    }
+    matches = lint(json.dumps(template), config=ManualArgs(regions=["us-east-1", "eu-west-1"]))
+    assert [str(m) for m in matches] == []
+
+
+def _findings(document: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    parliament = pytest.importorskip("parliament")
+    policy = parliament.analyze_policy_string(json.dumps(document))
+    return [(f.issue, f.severity, f.detail) for f in policy.findings]
+
+
+@pytest.mark.parametrize("function", ["api", "worker", "nightly"])
+def test_parliament_finds_nothing_medium_or_higher(config: Config, function: str) -> None:
+    findings = _findings(literal(config, function))
+    assert [f for f in findings if f[1] in {"MEDIUM", "HIGH", "CRITICAL"}] == []
+    assert findings == []  # not even LOW
+
+
+def test_parliament_does_flag_a_bad_statement() -> None:
+    bad = {
+        "Version": "2012-10-17",
+        "Statement": [{"Effect": "Allow", "Action": "s3:GetObject", "Resource": "arn:aws:s3:::b"}],
+    }
+    assert [f[0] for f in _findings(bad)] == ["RESOURCE_MISMATCH"]
+
+
+# --- access denied ----------------------------------------------------------------------------
+
+
+def test_explain_a_deployer_action(config: Config) -> None:
+    line = explain_access_denied(config, "dev", "api", "lambda:UpdateFunctionCode")
+    assert "\n" not in line
+    assert line.startswith("shop-dev-api: access denied for lambda:UpdateFunctionCode;")
+    assert "shop-dev-api-deployer" in line and "twophase policy api" in line
+
+
+def test_explain_an_operation_named_differently(config: Config) -> None:
+    line = explain_access_denied(config, "dev", "worker", "s3:HeadObject")
+    assert "access denied for s3:GetObject" in line and "shop-dev-worker-deployer" in line
+
+
+def test_explain_an_action_no_deployer_has(config: Config) -> None:
+    line = explain_access_denied(config, "dev", "api", "lambda:UpdateFunctionConfiguration")
+    assert "no deployer policy grants it" in line and "infra up" in line
+
+
+def test_access_denied_error_from_aws_message(config: Config) -> None:
+    from botocore.exceptions import ClientError
+
+    from twophase.policy import access_denied, denied_action
+
+    aws = ClientError(
+        {
+            "Error": {
+                "Code": "AccessDeniedException",
+                "Message": "User: arn:aws:iam::1:user/alice is not authorized to perform: "
+                "lambda:PublishVersion on resource: arn:aws:lambda:r:1:function:shop-dev-api",
+            }
+        },
+        "PublishVersion",
+    )
+    ours = AccessDeniedError("not allowed to call lambda:UpdateAlias on alias next of x")
+    assert denied_action(ours) == "lambda:UpdateAlias"
+    wrapped = AccessDeniedError("not allowed to call lambda:PublishVersion on shop-dev-api")
+    wrapped.__cause__ = aws
+    error = access_denied(config, "dev", "api", wrapped)
+    assert isinstance(error, AccessDeniedError)
+    assert "lambda:PublishVersion" in str(error) and "shop-dev-api-deployer" in str(error)
+    assert denied_action(AccessDeniedError("denied")) is None
+    assert "access denied for an action" in str(access_denied(config, "dev", "api", Exception()))
