@@ -49,6 +49,21 @@ class CallCounter:
         self._local.count = self.in_this_thread() + 1
 
 
+class LazyClient:
+    """A boto3 client created on first use: an unchanged push never pays for S3 or CloudWatch."""
+
+    def __init__(self, factory: Callable[[], Any], lock: threading.Lock) -> None:
+        self._factory = factory
+        self._client: Any = None
+        self._lock = lock
+
+    def __getattr__(self, name: str) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._factory()
+        return getattr(self._client, name)
+
+
 def artifact_stacks(stack: str) -> list[str]:
     """Where the ArtifactBucket output may live: the app stack, or its artifacts stack."""
     return [stack, f"{stack}-artifacts"]
@@ -91,9 +106,10 @@ class PhaseTwo:
         from twophase.aws.sts import CallerIdentity
 
         calls = CallCounter()
+        creating = threading.Lock()  # boto3 sessions are not safe to create clients concurrently
 
         def client(service: str) -> Any:
-            return calls.watch(clients.client(service))
+            return LazyClient(lambda: calls.watch(clients.client(service)), creating)
 
         return cls(
             config=config,
