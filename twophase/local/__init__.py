@@ -1,1 +1,1 @@
-"""The embedded local AWS: moto in server mode, with extensions for the AWS behaviour twophase needs."""
+"""The embedded local AWS: moto in server mode, extended where twophase needs real AWS behaviour."""
