@@ -97,3 +97,24 @@ def test_dry_run_prints_the_plan_and_changes_nothing(
     assert result.exit_code == 0, result.stderr
     assert "update the code" in result.stdout and "publish" in result.stdout
     assert aliases(local_aws, "shop-local-api") == {"next": "1", "live": "1"}
+
+
+def test_build_then_push_artifact_serves_the_same_code_as_a_plain_push(
+    app: Path, local_aws: LocalAwsHandle, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    assert run_cli(capsys, "infra", "up", "--yes").exit_code == 0
+    built = run_cli(capsys, "--output", "json", "build", "api", "-o", str(tmp_path / "api.zip"))
+    assert built.exit_code == 0, built.stderr
+    sha = json.loads(built.stdout)["data"]["code_sha256"]
+    assert (tmp_path / "api.zip").is_file()
+
+    pushed = run_cli(capsys, "push", "api", "--artifact", str(tmp_path / "api.zip"))
+    assert pushed.exit_code == 0, pushed.stderr
+    lam = local_aws.clients().client("lambda")
+    assert (
+        lam.get_function(FunctionName="shop-local-api:next")["Configuration"]["CodeSha256"] == sha
+    )
+
+    plain = run_cli(capsys, "push", "api")
+    assert plain.exit_code == 0, plain.stderr
+    assert "unchanged" in plain.stdout
