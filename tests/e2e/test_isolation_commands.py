@@ -1,0 +1,105 @@
+"""`twophase policy` and `twophase whoami` through the CLI against the embedded AWS."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LocalAwsHandle
+from tests.e2e.helpers import copy_example_app, run_cli
+from twophase.config.load import load_config
+from twophase.policy import deployer_policy
+
+LOCAL_ACCOUNT = "123456789012"  # the embedded AWS's account
+
+
+@pytest.fixture
+def app(tmp_path: Path, local_aws: LocalAwsHandle, monkeypatch: pytest.MonkeyPatch) -> Path:
+    config = copy_example_app(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("TWOPHASE_ENV", "local")
+    return config
+
+
+def test_policy_prints_the_document_for_the_embedded_account(
+    app: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_cli(capsys, "policy", "api")
+    assert result.exit_code == 0, result.stderr
+    printed = json.loads(result.stdout)
+    expected = deployer_policy(
+        load_config(app), "local", "api", region="us-east-1", account=LOCAL_ACCOUNT
+    )
+    assert printed == expected
+    assert list(printed) == ["Version", "Statement"]
+    assert f"{LOCAL_ACCOUNT}:function:shop-local-api" in result.stdout
+    assert "${" not in result.stdout
+
+
+def test_policy_offline_keeps_the_placeholders(
+    app: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_cli(capsys, "-e", "prod", "policy", "worker", "--offline")
+    assert result.exit_code == 0, result.stderr
+    assert "arn:aws:lambda:${AWS::Region}:${AWS::AccountId}:function:shop-prod-worker" in (
+        result.stdout
+    )
+
+
+def test_policy_template_prints_the_resource_and_its_output(
+    app: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_cli(capsys, "policy", "worker", "--template")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    resource = doc["Resources"]["WorkerDeployerPolicy"]
+    assert resource["Type"] == "AWS::IAM::ManagedPolicy"
+    assert resource["Properties"]["ManagedPolicyName"] == "shop-local-worker-deployer"
+    assert resource["Properties"]["Roles"] == ["fulfilment-team"]
+    assert doc["Outputs"]["WorkerDeployerPolicyArn"]["Value"] == {"Ref": "WorkerDeployerPolicy"}
+
+
+def test_policy_json_envelope(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_cli(capsys, "--output", "json", "policy", "api")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert (doc["version"], doc["command"], doc["status"]) == (1, "policy", "ok")
+    assert doc["data"]["policy_name"] == "shop-local-api-deployer"
+    assert doc["data"]["document"]["Version"] == "2012-10-17"
+
+
+def test_policy_of_an_unknown_function(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_cli(capsys, "policy", "nope")
+    assert result.exit_code == 2
+    assert result.stderr.strip().splitlines() == [
+        "error: unknown function 'nope' (use one of: api, nightly, worker "
+        "(declared under `functions:`))"
+    ]
+
+
+def test_whoami_is_a_labelled_best_effort_on_the_embedded_aws(
+    app: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_cli(capsys, "whoami")
+    assert result.exit_code == 0, result.stderr
+    assert "caller   arn:aws:" in result.stdout
+    assert f"account  {LOCAL_ACCOUNT} (us-east-1)" in result.stdout
+    rows = [line.split("\t") for line in result.stdout.splitlines() if "\t" in line]
+    assert rows[0] == ["function", "lambda function", "may push", "decided by"]
+    assert [r[:3] for r in rows[1:]] == [
+        ["api", "shop-local-api", "unknown"],
+        ["nightly", "shop-local-nightly", "unknown"],
+        ["worker", "shop-local-worker", "unknown"],
+    ]
+    assert {r[3] for r in rows[1:]} == {"best effort: no policy simulator for this endpoint"}
+
+
+def test_whoami_json(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    result = run_cli(capsys, "--output", "json", "whoami")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["command"] == "whoami" and doc["data"]["account"] == LOCAL_ACCOUNT
+    assert [f["function"] for f in doc["data"]["functions"]] == ["api", "nightly", "worker"]
+    assert {f["may_push"] for f in doc["data"]["functions"]} == {"unknown"}
