@@ -130,8 +130,10 @@ class _Walker:
             inner: Any = node.value
         elif isinstance(node, yaml.SequenceNode):
             inner = self.sequence(node, path)
-        else:
+        elif isinstance(node, yaml.MappingNode):
             inner = self.mapping(node, path)
+        else:
+            raise YamlProblem(f"unexpected node for !{name}", line, path)
         if name in ("Ref", "Condition"):
             return {name: inner}
         if name == "GetAtt" and isinstance(inner, str):
