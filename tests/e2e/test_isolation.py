@@ -21,8 +21,7 @@ from botocore.exceptions import ClientError
 from tests.conftest import LocalAwsHandle
 from tests.e2e.helpers import copy_example_app, run_cli
 from twophase.aws.session import Clients, Target
-
-iam_enforcement = pytest.importorskip("twophase.local.extensions.iam_enforcement")
+from twophase.local.extensions import iam_enforcement
 
 OWNERS = {"alice": "api", "bob": "worker"}
 TEAM_ROLES = ("web-team", "fulfilment-team")  # the example app's owners
@@ -56,8 +55,7 @@ def deployed(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TWOPHASE_ENV", "local")
     rendered = run_cli(capsys, "infra", "render", "--offline")
-    if "ApiDeployerPolicy" not in rendered.stdout:
-        pytest.skip("phase one does not render the deployer policies (twophase.policy) yet")
+    assert "ApiDeployerPolicy" in rendered.stdout
     admin = local_aws.clients()
     iam = admin.client("iam")
     for role in TEAM_ROLES:  # the platform team's roles the example names as owners
@@ -221,6 +219,4 @@ def test_a_refused_push_names_the_function_the_action_and_the_policy(
     assert not outcome.allowed
     assert "shop-local-worker" in outcome.detail
     assert re.search(r"\blambda:[A-Z][A-Za-z]+\b", outcome.detail), outcome.detail
-    if "shop-local-worker-deployer" not in outcome.detail:
-        pytest.xfail("push does not name the deployer policy yet (twophase.policy.access_denied)")
     assert "shop-local-worker-deployer" in outcome.detail

@@ -97,7 +97,20 @@ def render(
         config, env, dummies=codes, artifact_bucket=bucket, deployed=deployed
     )
     retain_data(template)
+    add_deployer_policies(template, config, env, bucket)
     return dump_template(template), dict(parameter_values(config, env))
+
+
+def add_deployer_policies(template: dict[str, Any], config: Config, env: str, bucket: str) -> None:
+    """One least-privilege deployer policy per function (see twophase.policy), attached to its
+    owners. Locally the owners are not attached: they name roles of a real account."""
+    from twophase.policy import deployer_policy_outputs, deployer_policy_resources
+
+    attach = not config.environments[env].is_local
+    template["Resources"].update(
+        deployer_policy_resources(config, env, artifact_bucket=bucket, attach_owners=attach)
+    )
+    template["Outputs"].update(deployer_policy_outputs(config, env))
 
 
 RETAINED_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::S3::Bucket")

@@ -17,7 +17,14 @@ from typing import Protocol
 from twophase.aws.lambda_client import CodeSource, FunctionState
 from twophase.core import PhaseTwo
 from twophase.core.release_record import ReleaseRecord, decode_history, encode_history, utc_stamp
-from twophase.errors import BuildError, ConflictError, ExitStatus, TwophaseError, UsageError
+from twophase.errors import (
+    AccessDeniedError,
+    BuildError,
+    ConflictError,
+    ExitStatus,
+    TwophaseError,
+    UsageError,
+)
 
 DEFAULT_WORKERS = 8
 
@@ -404,6 +411,10 @@ def _push_one(
         if dry_run:
             return PushOutcome(function, plan=plan)
         return PushOutcome(function, plan=plan, result=apply_push(ctx, plan))
+    except AccessDeniedError as exc:
+        from twophase.policy import access_denied
+
+        return PushOutcome(function, error=access_denied(ctx.config, ctx.env, function, exc))
     except TwophaseError as exc:
         ctx.reporter.warn(f"{function}: {exc}")
         return PushOutcome(function, error=exc)
