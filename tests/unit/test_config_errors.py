@@ -196,8 +196,8 @@ CASES: list[tuple[str, str, str]] = [
     ),
     (
         "owner-not-an-arn",
-        HEAD + "    owners: [web-team]\n",
-        "functions.api.owners[0] (line 8): 'web-team' is not an IAM principal ARN",
+        HEAD + "    owners: ['web team']\n",
+        "functions.api.owners[0] (line 8): 'web team' is not a role, user or group",
     ),
     (
         "duplicate-alias",
@@ -370,3 +370,19 @@ def test_invalid_shared_template(project: Path, template_text: str, expected: st
     message = str(_load(project, HEAD + "template: shared.yaml\n"))
     assert message.startswith(str(project / "shared.yaml"))
     assert expected in message
+
+
+@pytest.mark.parametrize(
+    "owner",
+    [
+        "arn:aws:iam::123456789012:role/web-team",
+        "arn:aws:iam::123456789012:user/alice",
+        "arn:aws:iam::123456789012:group/web",
+        "web-team",
+    ],
+)
+def test_owners_may_be_role_user_or_group_arns_or_role_names(tmp_path: Path, owner: str) -> None:
+    path = tmp_path / "twophase.yml"
+    path.write_text(HEAD + f"    owners: ['{owner}']\n")
+    (tmp_path / "src").mkdir(exist_ok=True)
+    assert load_config(path).functions["api"].owners == [owner]

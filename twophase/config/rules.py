@@ -64,7 +64,8 @@ _RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
 _CRON = re.compile(r"^cron\((\S+ ){5}\S+\)$")
 _REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
 _ALIAS = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-_OWNER = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(root|(role|user|assumed-role)/\S+)$")
+_OWNER = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|group|assumed-role)/\S+$")
+_OWNER_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")  # a plain name means a role
 _ENV_VAR = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
 RESERVED_ENV_PREFIXES = ("AWS_", "LAMBDA_", "_HANDLER", "_X_AMZN")
 RESERVED_ENV = ("TWOPHASE_FUNCTION", "TZ", "LANG", "PATH", "LD_LIBRARY_PATH")
@@ -163,9 +164,11 @@ def check_alias(value: str) -> str:
 
 
 def check_owner(value: str) -> str:
-    if not _OWNER.match(value):
+    """A role, user or group ARN, or a plain role name (what twophase.policy attaches to)."""
+    if not (_OWNER.match(value) or _OWNER_NAME.match(value)):
         raise ValueError(
-            f"{value!r} is not an IAM principal ARN; write arn:aws:iam::123456789012:role/NAME"
+            f"{value!r} is not a role, user or group; write arn:aws:iam::123456789012:role/NAME "
+            "(or :user/, :group/) or a role name"
         )
     return value
 
