@@ -10,11 +10,11 @@ import pytest
 from botocore.exceptions import EndpointConnectionError, NoCredentialsError
 from botocore.stub import Stubber
 
+from twophase.aws.errors import UpdateInProgress
 from twophase.aws.lambda_client import (
     AliasState,
     CodeSource,
     LambdaClient,
-    UpdateInProgress,
     WaitTimeout,
     translate_error,
 )

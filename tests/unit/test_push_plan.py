@@ -279,7 +279,8 @@ def test_one_failure_does_not_stop_the_others(tmp_path: Path) -> None:
     ctx.config = ctx.config.model_copy(
         update={"functions": {"api": Function(handler="a.h"), "gone": Function(handler="a.h")}}
     )
-    report = push(ctx, PushOptions(all=True, max_workers=2), lambda _: artifact(tmp_path))
+    built = artifact(tmp_path)  # built once: two threads writing the same file would race
+    report = push(ctx, PushOptions(all=True, max_workers=2), lambda _: built)
     by_name = {o.function: o for o in report.outcomes}
     assert by_name["api"].result is not None and by_name["api"].error is None
     assert isinstance(by_name["gone"].error, NotFoundError)

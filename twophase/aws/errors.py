@@ -1,8 +1,13 @@
-"""Translation of botocore's ClientError and BotoCoreError into twophase's errors."""
+"""The one translation of botocore's ClientError and BotoCoreError into twophase's errors.
+
+Every thin client wraps its calls in `aws_call(action, resource)`; the error it raises names the
+action and the resource in one line and says how to fix it. The AWS error code stays reachable
+through `error_code(exc)` for callers that treat a code as an answer (a missing stack, a 404).
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 
 from twophase.errors import (
@@ -12,25 +17,72 @@ from twophase.errors import (
     CredentialsError,
     NotFoundError,
     TwophaseError,
+    UsageError,
 )
 
 ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
 NOT_FOUND = {"ResourceNotFoundException", "NoSuchKey", "NoSuchBucket", "NotFound", "404"}
-CONFLICT = {"PreconditionFailedException", "ResourceConflictException", "412"}
+CONFLICT = {"PreconditionFailedException", "ResourceConflictException"}
+REJECTED_INPUT = {"InvalidParameterValueException", "RequestTooLargeException"}
+BAD_CREDENTIALS = {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId"}
+DENIED_HINT = "ask your platform team for a policy that grants it"
+NOT_FOUND_HINT = "run `twophase infra up -e ENV` first"
 
 
-def translate(exc: Exception, action: str, resource: str = "") -> TwophaseError:
+class UpdateInProgress(AwsError):
+    """Lambda refused a write because the function is still being updated (retried, bounded)."""
+
+
+def translate(
+    exc: Exception,
+    action: str,
+    resource: str = "",
+    *,
+    not_found_hint: str = NOT_FOUND_HINT,
+    denied_hint: str = DENIED_HINT,
+) -> TwophaseError:
     """Turn a botocore exception from `action` on `resource` into one of ours."""
+    from botocore.exceptions import ClientError
+
+    if isinstance(exc, ClientError):
+        err = exc.response.get("Error", {})
+        code = str(err.get("Code", ""))
+        message = " ".join(str(err.get("Message", "")).split())
+        return _from_code(code, message, action, resource, not_found_hint, denied_hint)
+    return _from_botocore(exc, action, resource)
+
+
+def _from_code(
+    code: str, message: str, action: str, resource: str, not_found_hint: str, denied_hint: str
+) -> TwophaseError:
+    target = resource or "the account"
+    if code in ACCESS_DENIED:
+        return AccessDeniedError(f"not allowed to call {action} on {target}", hint=denied_hint)
+    if code in NOT_FOUND:
+        return NotFoundError(f"{target} not found ({action})", hint=not_found_hint)
+    if code == "ResourceConflictException" and "in progress" in message.lower():
+        return UpdateInProgress(f"{target} is being updated ({action}): {message}")
+    if code in CONFLICT:
+        return ConflictError(
+            f"{target} changed under you ({action}): {message or code}",
+            hint="read the new state with `twophase releases FUNCTION` and run the command again",
+        )
+    if code in REJECTED_INPUT:
+        return UsageError(f"{action} on {target} refused: {message or code}")
+    if code in BAD_CREDENTIALS:
+        return CredentialsError(f"AWS credentials rejected: {message or code}")
+    on = f" on {resource}" if resource else ""
+    return AwsError(f"{action}{on} failed: {code}: {message}")
+
+
+def _from_botocore(exc: Exception, action: str, resource: str) -> TwophaseError:
     from botocore.exceptions import (
-        BotoCoreError,
-        ClientError,
         EndpointConnectionError,
         NoCredentialsError,
         NoRegionError,
         PartialCredentialsError,
     )
 
-    target = f" on {resource}" if resource else ""
     if isinstance(exc, NoCredentialsError | PartialCredentialsError):
         return CredentialsError(
             "no AWS credentials found",
@@ -40,46 +92,34 @@ def translate(exc: Exception, action: str, resource: str = "") -> TwophaseError:
         return CredentialsError("no AWS region", hint="set `region:` or pass --region")
     if isinstance(exc, EndpointConnectionError):
         return AwsError(f"cannot reach the AWS endpoint for {action}: {exc}")
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        code = str(err.get("Code", ""))
-        message = str(err.get("Message", "")).strip()
-        if code in ACCESS_DENIED:
-            return AccessDeniedError(
-                f"access denied: {action}{target}",
-                hint="ask your platform team for a policy that grants it",
-            )
-        if code in NOT_FOUND:
-            return NotFoundError(f"{action}{target}: not found ({message or code})")
-        if code in CONFLICT:
-            return ConflictError(f"{action}{target}: {message or code}")
-        if code in {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId"}:
-            return CredentialsError(f"AWS credentials rejected: {message or code}")
-        return AwsError(f"{action}{target} failed: {code}: {message}")
-    if isinstance(exc, BotoCoreError):
-        return AwsError(f"{action}{target} failed: {exc}")
-    return AwsError(f"{action}{target} failed: {exc}")
+    on = f" on {resource}" if resource else ""
+    return AwsError(f"{action}{on} failed: {exc}")
 
 
 @contextmanager
-def aws_call(action: str, resource: str = "") -> Iterator[None]:
-    """Run a boto3 call; botocore errors become twophase errors."""
+def aws_call(
+    action: str,
+    resource: str = "",
+    *,
+    not_found_hint: str = NOT_FOUND_HINT,
+    denied_hint: str = DENIED_HINT,
+) -> Iterator[None]:
+    """Run boto3 calls; botocore errors become twophase errors."""
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         yield
     except (ClientError, BotoCoreError) as exc:
-        raise translate(exc, action, resource) from exc
+        raise translate(
+            exc, action, resource, not_found_hint=not_found_hint, denied_hint=denied_hint
+        ) from exc
 
 
 def error_code(exc: BaseException) -> str:
     """The AWS error code behind a translated error ('' when none)."""
     from botocore.exceptions import ClientError
 
-    cause = exc.__cause__ if not isinstance(exc, ClientError) else exc
+    cause = exc if isinstance(exc, ClientError) else exc.__cause__
     if isinstance(cause, ClientError):
         return str(cause.response.get("Error", {}).get("Code", ""))
     return ""
-
-
-Predicate = Callable[[BaseException], bool]

@@ -3,8 +3,7 @@
 This is the only place that speaks Lambda's CamelCase. Every write carries its precondition
 (`RevisionId`, `CodeSha256`); a failed precondition becomes `ConflictError` and is never retried.
 Only "an update is in progress" and waiter timeouts are retried, bounded, with an injectable sleep.
-`translate_error` maps botocore's `ClientError` and `BotoCoreError` to twophase's errors and is
-shared by the other thin clients.
+Errors go through the shared `twophase.aws.errors` mapping, with phase two's hints.
 """
 
 from __future__ import annotations
@@ -17,93 +16,34 @@ from typing import Any, TypeVar
 
 from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-from twophase.errors import (
-    AccessDeniedError,
-    AwsError,
-    ConflictError,
-    NotFoundError,
-    TwophaseError,
-    UsageError,
-)
+from twophase.aws.errors import NOT_FOUND_HINT, aws_call, translate
+from twophase.errors import AwsError, TwophaseError
 
 T = TypeVar("T")
 
 LATEST = "$LATEST"
-NOT_FOUND_HINT = "run `twophase infra up -e ENV` first"
 DENIED_HINT = "ask for the function's deployer policy (`twophase policy FUNCTION`)"
-_DENIED_CODES = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
-_NOT_FOUND_CODES = {"ResourceNotFoundException", "NoSuchKey", "NoSuchBucket", "404"}
-_CONFLICT_CODES = {"PreconditionFailedException", "ResourceConflictException"}
-
-
-class UpdateInProgress(AwsError):
-    """Lambda refused a write because the function is still being updated (retried, bounded)."""
 
 
 class WaitTimeout(AwsError):
     """The function stayed `InProgress` past the waiter's budget (retried, bounded)."""
 
 
-# --- error translation --------------------------------------------------------------------------
+# --- error translation: the shared mapping, with phase two's hints ------------------------------
 
 
 def translate_error(
     exc: Exception, *, action: str, resource: str, not_found_hint: str = NOT_FOUND_HINT
 ) -> TwophaseError:
-    """One of our errors for a botocore exception raised by `action` on `resource`.
-
-    Phase two's cases (denied, not found, conflicts, update in progress) get messages that say
-    how to fix them; everything else goes through the shared `twophase.aws.errors.translate`.
-    """
-    from botocore.exceptions import ClientError
-
-    from twophase.aws.errors import translate
-
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
-        mapped = _from_client_error(
-            str(err.get("Code", "")), str(err.get("Message", "")), action, resource, not_found_hint
-        )
-        if mapped is not None:
-            return mapped
-    return translate(exc, action, resource)
-
-
-def _from_client_error(
-    code: str, message: str, action: str, resource: str, not_found_hint: str
-) -> TwophaseError | None:
-    text = _one_line(message)
-    if code in _DENIED_CODES:
-        return AccessDeniedError(f"not allowed to call {action} on {resource}", hint=DENIED_HINT)
-    if code in _NOT_FOUND_CODES:
-        return NotFoundError(f"{resource} not found ({action})", hint=not_found_hint)
-    if code == "ResourceConflictException" and "in progress" in message.lower():
-        return UpdateInProgress(f"{resource} is being updated ({action}): {text}")
-    if code in _CONFLICT_CODES:
-        return ConflictError(
-            f"{resource} changed under you ({action}): {text}",
-            hint="read the new state with `twophase releases FUNCTION` and run the command again",
-        )
-    if code in {"InvalidParameterValueException", "RequestTooLargeException", "ValidationError"}:
-        return UsageError(f"{action} on {resource} refused: {text}")
-    return None
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
+    """One of our errors for a botocore exception raised by `action` on `resource`."""
+    return translate(exc, action, resource, not_found_hint=not_found_hint, denied_hint=DENIED_HINT)
 
 
 @contextmanager
 def aws_errors(action: str, resource: str, not_found_hint: str = NOT_FOUND_HINT) -> Iterator[None]:
     """Translate botocore exceptions raised inside the block."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    try:
+    with aws_call(action, resource, not_found_hint=not_found_hint, denied_hint=DENIED_HINT):
         yield
-    except (ClientError, BotoCoreError) as exc:
-        raise translate_error(
-            exc, action=action, resource=resource, not_found_hint=not_found_hint
-        ) from exc
 
 
 # --- typed views of Lambda's responses ----------------------------------------------------------
@@ -296,7 +236,7 @@ class LambdaClient:
             if state.last_update_status == "Failed":
                 reason = state.last_update_reason or "no reason given"
                 raise AwsError(
-                    f"the code update of {function} failed: {_one_line(reason)}",
+                    f"the code update of {function} failed: {' '.join(reason.split())}",
                     hint="fix the artifact and push again; the previous release keeps serving",
                 )
             if poll + 1 < self._wait_polls:
