@@ -1,7 +1,7 @@
-"""Artifact storage: head and put on twophase's own prefix of the artifact bucket, nothing else.
+"""The thin S3 client: content-addressed objects in the app's artifact bucket.
 
-Also reads the bucket's name from the stacks' outputs (`ArtifactBucket`), the one CloudFormation
-read phase two makes, and only when an artifact is too large to upload directly.
+Phase two only heads and puts under its own prefix (`<app>/<env>/<function>/`); phase one also
+stages dummies and large templates and, for `infra down --purge`, empties the bucket.
 """
 
 from __future__ import annotations
@@ -10,39 +10,34 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from twophase.aws.lambda_client import aws_errors, translate_error
-from twophase.errors import NotFoundError, UsageError
+from twophase.aws.errors import aws_call, error_code
+from twophase.errors import AwsError, NotFoundError
 
 ARTIFACT_BUCKET_OUTPUT = "ArtifactBucket"
+# A missing key answers 404, or 403 to a caller without s3:ListBucket (a deployer policy grants
+# only its own prefix): either way the object has to be uploaded.
+ABSENT_CODES = {"404", "NoSuchKey", "NotFound", "403", "AccessDenied", "Forbidden"}
 
 
 class ArtifactStore:
-    """HeadObject / PutObject on artifact keys. Takes a boto3 `s3` client."""
+    """Objects in the artifact bucket. Takes a boto3 `s3` client."""
 
     def __init__(self, client: Any) -> None:
         self._client = client
 
     def exists(self, bucket: str, key: str) -> bool:
-        from botocore.exceptions import BotoCoreError, ClientError
-
-        resource = f"s3://{bucket}/{key}"
         try:
-            self._client.head_object(Bucket=bucket, Key=key)
-        except ClientError as exc:
-            if str(exc.response.get("Error", {}).get("Code", "")) in {
-                "404",
-                "NoSuchKey",
-                "NotFound",
-            }:
+            with aws_call("s3:HeadObject", f"s3://{bucket}/{key}"):
+                self._client.head_object(Bucket=bucket, Key=key)
+        except AwsError as exc:
+            if error_code(exc) in ABSENT_CODES:
                 return False
-            raise translate_error(exc, action="s3:HeadObject", resource=resource) from exc
-        except BotoCoreError as exc:
-            raise translate_error(exc, action="s3:HeadObject", resource=resource) from exc
+            raise
         return True
 
     def put(self, bucket: str, key: str, path: Path, *, code_sha256: str) -> None:
         """Upload `path`; S3 checks the bytes against `code_sha256` (base64 SHA-256)."""
-        with path.open("rb") as body, aws_errors("s3:PutObject", f"s3://{bucket}/{key}"):
+        with path.open("rb") as body, aws_call("s3:PutObject", f"s3://{bucket}/{key}"):
             self._client.put_object(
                 Bucket=bucket,
                 Key=key,
@@ -51,19 +46,37 @@ class ArtifactStore:
                 ChecksumSHA256=code_sha256,
             )
 
+    def put_bytes(self, bucket: str, key: str, data: bytes) -> None:
+        with aws_call("s3:PutObject", f"s3://{bucket}/{key}"):
+            self._client.put_object(Bucket=bucket, Key=key, Body=data)
+
+    def url(self, bucket: str, key: str) -> str:
+        endpoint = self._client.meta.endpoint_url.rstrip("/")
+        return f"{endpoint}/{bucket}/{key}"
+
+    def empty_and_delete(self, bucket: str) -> None:
+        """Delete every object version, then the bucket (for `infra down --purge`)."""
+        with aws_call("s3:DeleteBucket", f"s3://{bucket}"):
+            pages = self._client.get_paginator("list_object_versions").paginate(Bucket=bucket)
+            for page in pages:
+                objects = [
+                    {"Key": v["Key"], "VersionId": v["VersionId"]}
+                    for v in page.get("Versions", []) + page.get("DeleteMarkers", [])
+                ]
+                if objects:
+                    self._client.delete_objects(Bucket=bucket, Delete={"Objects": objects})
+            self._client.delete_bucket(Bucket=bucket)
+
 
 def artifact_bucket(cloudformation: Any, stack_names: Sequence[str]) -> str:
     """The `ArtifactBucket` output of the first of `stack_names` that has one."""
+    from twophase.aws.cloudformation import CloudFormation
+
+    cfn = CloudFormation(cloudformation)
     for stack_name in stack_names:
-        try:
-            with aws_errors("cloudformation:DescribeStacks", f"stack {stack_name}"):
-                stacks = cloudformation.describe_stacks(StackName=stack_name).get("Stacks", [])
-        except (NotFoundError, UsageError):  # a missing stack is a ValidationError
-            continue
-        for stack in stacks:
-            for output in stack.get("Outputs") or []:
-                if output.get("OutputKey") == ARTIFACT_BUCKET_OUTPUT:
-                    return str(output["OutputValue"])
+        stack = cfn.get_stack(stack_name)
+        if stack is not None and stack.outputs.get(ARTIFACT_BUCKET_OUTPUT):
+            return stack.outputs[ARTIFACT_BUCKET_OUTPUT]
     raise NotFoundError(
         f"no {ARTIFACT_BUCKET_OUTPUT} output in stack {' or '.join(stack_names)}",
         hint="run `twophase infra up -e ENV` to create the artifact bucket",

@@ -16,7 +16,7 @@ from typing import Any
 from twophase.aws.cloudformation import CloudFormation, Stack, StackEvent, TemplateSource
 from twophase.aws.identity import Sts
 from twophase.aws.lambda_inventory import LambdaInventory
-from twophase.aws.s3_store import S3Store
+from twophase.aws.s3_client import ArtifactStore
 from twophase.config.model import Config
 from twophase.core.artifact_store import (
     artifact_bucket_name,
@@ -43,7 +43,7 @@ class InfraServices:
     """The AWS clients phase one uses, and where progress goes."""
 
     cfn: CloudFormation
-    s3: S3Store
+    s3: ArtifactStore
     lambdas: LambdaInventory
     sts: Sts
     reporter: Reporter
@@ -54,7 +54,7 @@ class InfraServices:
     ) -> InfraServices:
         return cls(
             cfn=CloudFormation(clients.client("cloudformation"), sleep=sleep),
-            s3=S3Store(clients.client("s3")),
+            s3=ArtifactStore(clients.client("s3")),
             lambdas=LambdaInventory(clients.client("lambda")),
             sts=Sts(clients.client("sts")),
             reporter=reporter,
@@ -219,7 +219,7 @@ def stage_dummies(plan: InfraPlan, svc: InfraServices) -> int:
     uploaded = 0
     for artifact in {d.key: d for d in plan.dummies.values()}.values():
         if not svc.s3.exists(plan.bucket, artifact.key):
-            svc.s3.put(plan.bucket, artifact.key, artifact.data)
+            svc.s3.put_bytes(plan.bucket, artifact.key, artifact.data)
             uploaded += 1
     if uploaded:
         svc.reporter.info(f"staged {uploaded} dummy artifact(s) in {plan.bucket}")
@@ -274,7 +274,7 @@ def _template_arg(svc: InfraServices, bucket: str, body: str) -> TemplateSource:
         return TemplateSource(body=body)
     key = f"templates/{hashlib.sha256(body.encode()).hexdigest()}.json"
     if not svc.s3.exists(bucket, key):
-        svc.s3.put(bucket, key, body.encode())
+        svc.s3.put_bytes(bucket, key, body.encode())
     return TemplateSource(url=svc.s3.url(bucket, key))
 
 
