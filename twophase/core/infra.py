@@ -15,7 +15,7 @@ from typing import Any
 
 from twophase.aws.cloudformation import CloudFormation, Stack, StackEvent, TemplateSource
 from twophase.aws.identity import Sts
-from twophase.aws.lambda_inventory import LambdaInventory
+from twophase.aws.lambda_client import LambdaClient
 from twophase.aws.s3_client import ArtifactStore
 from twophase.config.model import Config
 from twophase.core.artifact_store import (
@@ -31,7 +31,7 @@ from twophase.core.infra_plan import (
     owning_function,
     refusals,
 )
-from twophase.errors import AwsError, PreconditionError
+from twophase.errors import AwsError, NotFoundError, PreconditionError
 from twophase.reporter import Reporter
 
 MAX_INLINE_TEMPLATE = 51_200
@@ -44,7 +44,7 @@ class InfraServices:
 
     cfn: CloudFormation
     s3: ArtifactStore
-    lambdas: LambdaInventory
+    lambdas: LambdaClient
     sts: Sts
     reporter: Reporter
 
@@ -55,7 +55,7 @@ class InfraServices:
         return cls(
             cfn=CloudFormation(clients.client("cloudformation"), sleep=sleep),
             s3=ArtifactStore(clients.client("s3")),
-            lambdas=LambdaInventory(clients.client("lambda")),
+            lambdas=LambdaClient(clients.client("lambda"), sleep=sleep),
             sts=Sts(clients.client("sts")),
             reporter=reporter,
         )
@@ -289,9 +289,17 @@ def _pushed_functions(
         function = owning_function(deployed, c.logical_id)
         if not destroys or not function or function in out:
             continue
-        shas = svc.lambdas.code_shas(function)
-        out[function] = bool(shas and shas - known_dummies)
+        out[function] = _holds_pushed_code(svc.lambdas, function, known_dummies)
     return out
+
+
+def _holds_pushed_code(lambdas: LambdaClient, function: str, dummies: set[str]) -> bool:
+    """Whether $LATEST or any published version holds code other than a dummy."""
+    try:
+        versions = lambdas.list_versions(function, include_latest=True)
+    except NotFoundError:
+        return False
+    return any(v.code_sha256 not in dummies for v in versions)
 
 
 def dummy_shas(deployed: Mapping[str, Any]) -> dict[str, str]:
