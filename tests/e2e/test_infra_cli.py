@@ -148,3 +148,40 @@ def test_down_keeps_protected_environments_and_deletes_others(
     }
     assert "shop-local" not in names
     assert "shop-local-artifacts" in names  # kept without --purge
+
+
+def test_down_keeps_tables_and_purge_deletes_the_artifact_bucket(
+    app: Path, local_aws: LocalAwsHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(capsys, "infra", "up", "--yes").exit_code == 0
+    clients = local_aws.clients()
+    tables = clients.client("dynamodb").list_tables()["TableNames"]
+    assert len(tables) == 1
+    bucket = "shop-local-artifacts-123456789012-us-east-1"
+    assert clients.client("s3").list_objects_v2(Bucket=bucket)["KeyCount"] > 0
+
+    gone = run_cli(capsys, "infra", "down", "--yes", "--purge")
+    assert gone.exit_code == 0, gone.stderr
+    assert clients.client("dynamodb").list_tables()["TableNames"] == tables  # data is retained
+    buckets = [b["Name"] for b in clients.client("s3").list_buckets()["Buckets"]]
+    assert bucket not in buckets
+    cfn = clients.client("cloudformation")
+    live = {
+        s["StackName"]
+        for s in cfn.list_stacks()["StackSummaries"]
+        if s["StackStatus"] != "DELETE_COMPLETE"
+    }
+    assert live.isdisjoint({"shop-local", "shop-local-artifacts"})
+
+
+def test_up_on_a_protected_environment_needs_a_yes(
+    app: Path, local_aws: LocalAwsHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    edit_config(app, environments__local__protected=True)
+    refused = run_cli(capsys, "infra", "up")
+    assert refused.exit_code == 2
+    assert "not confirmed" in refused.stderr and "--yes" in refused.stderr
+    cfn = local_aws.clients().client("cloudformation")
+    names = {s["StackName"] for s in cfn.list_stacks()["StackSummaries"]}
+    assert names.isdisjoint({"shop-local", "shop-local-artifacts"})  # nothing changed remotely
+    assert run_cli(capsys, "infra", "up", "--yes").exit_code == 0

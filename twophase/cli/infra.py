@@ -74,15 +74,16 @@ def up(app: AppContext, allow_replace: tuple[str, ...], yes: bool) -> None:
 
     config, env = app.config, app.env_name
     svc = _services(app)
-    ensure_artifact_bucket(config, env, svc)
     result_plan = plan_up(
         config, env, svc, allow_replace=_allowed(app, allow_replace), keep_change_set=True
     )
     if result_plan.has_changes:
         _show_plan(app, result_plan, to_stderr=True)
-    if result_plan.has_changes and not result_plan.refusals:
-        _confirm(app, result_plan)
     try:
+        if result_plan.has_changes and not result_plan.refusals:
+            _confirm(app, result_plan)  # before anything changes remotely
+        if not result_plan.refusals:
+            ensure_artifact_bucket(config, env, svc)
         result = apply_up(result_plan, svc)
     except BaseException:
         if result_plan.change_set_id:
