@@ -36,9 +36,12 @@ def test_push_promote_up_rollback_releases(
     lam = local_aws.clients().client("lambda")
     dummy_sha = lam.get_function(FunctionName="shop-local-api")["Configuration"]["CodeSha256"]
 
-    pushed = run_cli(capsys, "push", "api")
+    pushed = run_cli(capsys, "--output", "json", "push", "api")
     assert pushed.exit_code == 0, pushed.stderr
-    assert "v2 → next" in pushed.stdout
+    first = json.loads(pushed.stdout)["data"][0]["result"]
+    assert (first["version"], first["alias"]) == ("2", "next")
+    # $LATEST and the alias read; UpdateFunctionCode, PublishVersion, UpdateAlias; STS once a run
+    assert first["api_calls"] == 6
     assert aliases(local_aws, "shop-local-api") == {"next": "2", "live": "1"}
     real_sha = lam.get_function(FunctionName="shop-local-api:2")["Configuration"]["CodeSha256"]
     assert real_sha != dummy_sha
@@ -110,6 +113,7 @@ def test_build_then_push_artifact_serves_the_same_code_as_a_plain_push(
 
     pushed = run_cli(capsys, "push", "api", "--artifact", str(tmp_path / "api.zip"))
     assert pushed.exit_code == 0, pushed.stderr
+    assert pushed.stdout.startswith("api  v2 → next  (sha ")
     lam = local_aws.clients().client("lambda")
     assert (
         lam.get_function(FunctionName="shop-local-api:next")["Configuration"]["CodeSha256"] == sha

@@ -164,9 +164,11 @@ def plan_push(ctx: PhaseTwo, function: str, artifact: ArtifactLike) -> PushPlan:
     physical = ctx.physical_name(function)
     alias = ctx.aliases[0]
     latest = ctx.lambda_.get_configuration(physical)
-    served = ctx.lambda_.get_configuration(physical, alias)
     sha = artifact.code_sha256
-    if latest.code_sha256 == sha and served.code_sha256 == sha:
+    # What the alias serves matters only when $LATEST already holds this code: a changed push
+    # reads two things ($LATEST and the alias), an unchanged one two ($LATEST and the alias's code).
+    served = ctx.lambda_.get_configuration(physical, alias) if latest.code_sha256 == sha else None
+    if served is not None and served.code_sha256 == sha:
         steps: tuple[PushStep, ...] = (Unchanged(physical, alias, served.version),)
     else:
         alias_state = ctx.lambda_.get_alias(physical, alias)
