@@ -1,7 +1,8 @@
 """The single owner of terminal output: results to stdout, progress to stderr.
 
-rich consoles are created with markup, emoji and highlighting off: ARNs and AWS messages contain
-`[` and must never be read as markup.
+Lines are plain text (click styles them on a terminal); rich is imported only to draw a table on a
+terminal, so the common commands don't pay for it. Its console is created with markup, emoji and
+highlighting off: ARNs and AWS messages contain `[` and must never be read as markup.
 """
 
 from __future__ import annotations
@@ -12,8 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from rich.console import Console
-from rich.table import Table
+import click
 
 ENVELOPE_VERSION = 1
 
@@ -24,42 +24,33 @@ class Terminal:
     color: bool = True
     verbose: bool = False
 
-    def __post_init__(self) -> None:
-        opts: dict[str, Any] = {
-            "markup": False,
-            "emoji": False,
-            "highlight": False,
-            "no_color": not self.color,
-        }
-        self.out = Console(file=sys.stdout, soft_wrap=True, **opts)
-        self.err = Console(file=sys.stderr, soft_wrap=True, stderr=True, **opts)
-
     @property
     def json(self) -> bool:
         return self.output == "json"
 
-    @property
-    def interactive(self) -> bool:
-        return self.err.is_terminal
+    def _say(self, message: str, *, err: bool, **style: Any) -> None:
+        stream = sys.stderr if err else sys.stdout
+        styled = self.color and stream.isatty() and bool(style)
+        click.echo(click.style(message, **style) if styled else message, err=err)
 
     # progress (stderr) ------------------------------------------------------------------------
     def info(self, message: str) -> None:
         if not self.json or self.verbose:
-            self.err.print(message, style="dim" if self.color else None)
+            self._say(message, err=True, dim=True)
 
     def warn(self, message: str) -> None:
-        self.err.print(f"warning: {message}", style="yellow" if self.color else None)
+        self._say(f"warning: {message}", err=True, fg="yellow")
 
     def progress(self, task: str, done: int, total: int | None) -> None:
         if self.verbose:
-            self.err.print(f"{task}: {done}/{total if total is not None else '?'}")
+            self._say(f"{task}: {done}/{total if total is not None else '?'}", err=True)
 
     def error(self, message: str) -> None:
-        self.err.print(f"error: {message}", style="bold red" if self.color else None)
+        self._say(f"error: {message}", err=True, fg="red", bold=True)
 
     # results (stdout) -------------------------------------------------------------------------
     def line(self, text: str = "") -> None:
-        self.out.print(text)
+        self._say(text, err=False)
 
     def raw(self, text: str) -> None:
         sys.stdout.write(text)
@@ -68,14 +59,20 @@ class Terminal:
         sys.stdout.flush()
 
     def table(self, columns: Sequence[str], rows: Sequence[Sequence[Any]]) -> None:
-        if not self.out.is_terminal:
-            for row in [columns, *rows]:
-                self.raw("\t".join("" if v is None else str(v) for v in row))
+        """Tab-separated when piped; a rich table on a terminal."""
+        cells = [["" if v is None else str(v) for v in row] for row in rows]
+        if not sys.stdout.isatty():
+            for row in [list(columns), *cells]:
+                self.raw("\t".join(row))
             return
+        from rich.console import Console
+        from rich.table import Table
+
+        console = Console(markup=False, emoji=False, highlight=False, no_color=not self.color)
         table = Table(*columns, box=None, pad_edge=False, header_style="bold")
-        for row in rows:
-            table.add_row(*("" if v is None else str(v) for v in row))
-        self.out.print(table)
+        for row in cells:
+            table.add_row(*row)
+        console.print(table)
 
     def envelope(
         self, command: str, data: Any, *, exit_code: int = 0, errors: Sequence[str] = ()
