@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Iterator
 
 import pytest
@@ -14,6 +15,8 @@ from twophase.local.server import LocalAws
 for _var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
     os.environ.pop(_var, None)
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
+# Per-user state (the embedded AWS's state file, cached identities) stays out of the real home.
+os.environ.setdefault("TWOPHASE_HOME", tempfile.mkdtemp(prefix="twophase-tests-home-"))
 
 
 class LocalAwsHandle:

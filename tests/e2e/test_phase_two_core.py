@@ -20,6 +20,7 @@ from tests.conftest import LocalAwsHandle
 from twophase.aws.session import Clients
 from twophase.build.detzip import Entry, build_zip, code_sha256, hex_sha256
 from twophase.build.model import Artifact
+from twophase.config.compiled import CompiledConfig
 from twophase.config.model import Config, Environment, Function
 from twophase.core import PhaseTwo
 from twophase.core.push import PushOptions, apply_push, plan_push, push
@@ -31,13 +32,14 @@ PHYSICAL = "shop-local-api"
 DUMMY_BODY = "def handler(event, context):\n    raise RuntimeError('no code pushed yet')\n"
 
 
-def make_config(root: Path, functions: tuple[str, ...] = ("api",)) -> Config:
-    return Config(
+def make_config(root: Path, functions: tuple[str, ...] = ("api",)) -> CompiledConfig:
+    config = Config(
         app="shop",
         environments={"local": Environment(endpoint="local")},
         functions={name: Function(handler="app.handler") for name in functions},
         root=root,
     )
+    return CompiledConfig.from_model(config)
 
 
 def make_artifact(folder: Path, body: str, *, needs_s3: bool = False) -> Artifact:

@@ -15,6 +15,7 @@ import pytest
 from twophase.aws.lambda_client import AliasState, CodeSource, FunctionState
 from twophase.build.detzip import Entry, build_zip, code_sha256, hex_sha256
 from twophase.build.model import Artifact
+from twophase.config.compiled import CompiledConfig
 from twophase.config.model import Config, Environment, Function
 from twophase.core import PhaseTwo
 from twophase.core.push import (
@@ -161,7 +162,7 @@ def make_ctx(tmp_path: Path, lam: FakeLambda, **kwargs: object) -> PhaseTwo:
         root=tmp_path,
     )
     return PhaseTwo(
-        config=config,
+        config=CompiledConfig.from_model(config),
         env="dev",
         lambda_=lam,  # type: ignore[arg-type]
         artifacts=kwargs.get("store", FakeStore()),  # type: ignore[arg-type]

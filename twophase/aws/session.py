@@ -40,25 +40,34 @@ class Clients:
 
     @property
     def session(self) -> Any:
+        """A botocore session: twophase only makes client calls, so boto3's resource layer (and
+        its import time) is never needed."""
         if self._session is None:
-            import boto3
+            import botocore.session
+            from botocore.exceptions import ProfileNotFound
 
             t = self.target
+            session = botocore.session.Session(profile=None if t.access_key else t.profile)
             if t.access_key:
-                self._session = boto3.Session(
-                    aws_access_key_id=t.access_key,
-                    aws_secret_access_key=t.secret_key,
-                    region_name=t.region,
-                )
-            else:
+                session.set_credentials(t.access_key, t.secret_key or "")
+            elif t.profile:
                 try:
-                    self._session = boto3.Session(profile_name=t.profile, region_name=t.region)
-                except Exception as exc:  # botocore ProfileNotFound and friends
+                    session.get_scoped_config()
+                except ProfileNotFound as exc:
                     raise CredentialsError(
                         f"AWS profile {t.profile!r} not found",
                         hint="create it with `aws configure --profile NAME` or fix `profile:`",
                     ) from exc
+            self._session = session
         return self._session
+
+    def credential_key(self) -> str | None:
+        """The endpoint and access key the clients sign with (None without credentials): what
+        the caller's identity can be cached under."""
+        credentials = self.session.get_credentials()
+        if credentials is None:
+            return None
+        return f"{self.target.endpoint_url or 'aws'}\0{credentials.access_key}"
 
     def client(self, service: str) -> Any:
         if service not in self._cache:
@@ -70,8 +79,11 @@ class Clients:
                 read_timeout=60,
                 max_pool_connections=32,
             )
-            self._cache[service] = self.session.client(
-                service, endpoint_url=self.target.endpoint_url, config=cfg
+            self._cache[service] = self.session.create_client(
+                service,
+                region_name=self.target.region,
+                endpoint_url=self.target.endpoint_url,
+                config=cfg,
             )
         return self._cache[service]
 

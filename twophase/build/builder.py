@@ -19,9 +19,8 @@ from pathlib import Path
 
 from twophase.build import checks, node_deps, python_deps, sources
 from twophase.build.fastzip import ZipResult, write_zip
-from twophase.build.model import Artifact, BuildOptions
+from twophase.build.model import Artifact, BuildOptions, BuildTarget
 from twophase.build.sources import SourceFile
-from twophase.config.model import ResolvedFunction
 from twophase.errors import BuildError
 from twophase.reporter import Reporter
 
@@ -31,7 +30,7 @@ _RACY_SECONDS = 2  # files changed this recently may change again within the sam
 
 
 def build_artifact(
-    fn: ResolvedFunction,
+    fn: BuildTarget,
     *,
     cache_dir: Path,
     reporter: Reporter,
@@ -63,7 +62,7 @@ def build_artifact(
     return _zip_folder(fn, files, cache_dir=cache_dir, options=options)
 
 
-def image_uri(fn: ResolvedFunction) -> str | None:
+def image_uri(fn: BuildTarget) -> str | None:
     """The container image of `fn`: `image:` in the config, or a `source` of `image:<uri>`."""
     if fn.image:
         return fn.image.removeprefix("image:")
@@ -90,7 +89,7 @@ def image_artifact(uri: str) -> Artifact:
 
 
 def collect_files(
-    fn: ResolvedFunction,
+    fn: BuildTarget,
     folder: Path,
     *,
     cache_dir: Path,
@@ -128,7 +127,7 @@ def _executable(f: SourceFile) -> SourceFile:
 
 
 def _zip_folder(
-    fn: ResolvedFunction, files: list[SourceFile], *, cache_dir: Path, options: BuildOptions
+    fn: BuildTarget, files: list[SourceFile], *, cache_dir: Path, options: BuildOptions
 ) -> Artifact:
     unzipped = checks.check_unzipped(fn, {f.name: f.size for f in files}, options.limits)
     checks.check_handler(fn, {f.name: f.executable for f in files})
@@ -142,9 +141,7 @@ def _zip_folder(
     return _artifact(path, "zip", cached.size, cached.hexdigest, unzipped, options)
 
 
-def read_artifact(
-    path: Path, fn: ResolvedFunction, *, options: BuildOptions | None = None
-) -> Artifact:
+def read_artifact(path: Path, fn: BuildTarget, *, options: BuildOptions | None = None) -> Artifact:
     """A built `.zip` or `.jar` (`source`, or `push --artifact FILE`), checked like a build."""
     options = options or BuildOptions()
     try:

@@ -7,8 +7,7 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 
-from twophase.build.model import MB, Limits
-from twophase.config.model import ResolvedFunction
+from twophase.build.model import MB, BuildTarget, Limits
 from twophase.errors import BuildError
 
 _NODE_SUFFIXES = (".js", ".mjs", ".cjs")
@@ -32,7 +31,7 @@ def largest(sizes: Mapping[str, int], count: int = 5) -> list[tuple[str, int]]:
     return sorted(totals.items(), key=lambda kv: (-kv[1], kv[0]))[:count]
 
 
-def check_unzipped(fn: ResolvedFunction, sizes: Mapping[str, int], limits: Limits) -> int:
+def check_unzipped(fn: BuildTarget, sizes: Mapping[str, int], limits: Limits) -> int:
     total = sum(sizes.values())
     if total > limits.unzipped:
         biggest = ", ".join(f"{name} {human_size(size)}" for name, size in largest(sizes))
@@ -44,7 +43,7 @@ def check_unzipped(fn: ResolvedFunction, sizes: Mapping[str, int], limits: Limit
     return total
 
 
-def handler_candidates(fn: ResolvedFunction) -> list[str]:
+def handler_candidates(fn: BuildTarget) -> list[str]:
     """Archive names of which at least one must exist for the handler to load; [] if unchecked."""
     family, handler = fn.runtime_family, fn.handler
     if family == "provided":
@@ -65,9 +64,7 @@ def handler_candidates(fn: ResolvedFunction) -> list[str]:
     return []
 
 
-def check_handler(
-    fn: ResolvedFunction, names: Mapping[str, bool], archive: bytes | None = None
-) -> None:
+def check_handler(fn: BuildTarget, names: Mapping[str, bool], archive: bytes | None = None) -> None:
     """`names` maps every archive name to whether it is executable.
 
     For Java, the class may also sit in a jar under `lib/` (`archive` holds the artifact's bytes).

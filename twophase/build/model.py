@@ -6,7 +6,7 @@ import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Literal, Protocol
 
 ArtifactKind = Literal["zip", "jar", "image"]
 
@@ -14,6 +14,25 @@ MB = 1024 * 1024
 # Lambda's quotas: a zip uploaded in the request body, and the unzipped deployment package.
 DIRECT_UPLOAD_LIMIT = 50 * MB
 UNZIPPED_LIMIT = 250 * MB
+
+
+class BuildTarget(Protocol):
+    """What a build needs of a function (`ResolvedFunction` and `CodeSpec` both have it)."""
+
+    @property
+    def name(self) -> str: ...
+    @property
+    def handler(self) -> str: ...
+    @property
+    def runtime(self) -> str: ...
+    @property
+    def runtime_family(self) -> str: ...
+    @property
+    def source(self) -> Path | None: ...
+    @property
+    def image(self) -> str | None: ...
+    @property
+    def architecture(self) -> str: ...
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-from twophase.build.model import BuildOptions
+from twophase.build.model import BuildOptions, BuildTarget
 from twophase.build.sources import SourceFile
-from twophase.config.model import ResolvedFunction
 from twophase.errors import BuildError
 from twophase.reporter import Reporter
 
@@ -29,7 +28,7 @@ def lock_file(folder: Path) -> Path | None:
     return next((folder / n for n in LOCK_FILES if (folder / n).is_file()), None)
 
 
-def cache_key(folder: Path, lock: Path, fn: ResolvedFunction) -> str:
+def cache_key(folder: Path, lock: Path, fn: BuildTarget) -> str:
     digest = hashlib.sha256(f"v{CACHE_VERSION}\0{fn.runtime}\0{fn.architecture}\0".encode())
     for path in (folder / "package.json", lock):
         digest.update(path.read_bytes())
@@ -38,7 +37,7 @@ def cache_key(folder: Path, lock: Path, fn: ResolvedFunction) -> str:
 
 
 def install(
-    fn: ResolvedFunction,
+    fn: BuildTarget,
     folder: Path,
     sources: list[SourceFile],
     *,
@@ -84,7 +83,7 @@ def install(
     return final
 
 
-def _npm_ci(fn: ResolvedFunction, app: Path, options: BuildOptions) -> None:
+def _npm_ci(fn: BuildTarget, app: Path, options: BuildOptions) -> None:
     argv = ["npm", "ci", "--omit=dev", "--ignore-scripts", "--no-audit", "--no-fund"]
     env = {"npm_config_update_notifier": "false", "npm_config_loglevel": "error"}
     result = options.run(argv, app, env)
@@ -103,7 +102,7 @@ def _npm_ci(fn: ResolvedFunction, app: Path, options: BuildOptions) -> None:
         )
 
 
-def _refuse_native(fn: ResolvedFunction, result: Path) -> None:
+def _refuse_native(fn: BuildTarget, result: Path) -> None:
     native = sorted(
         p.relative_to(result).as_posix()
         for pattern in ("binding.gyp", "*.node")

@@ -18,8 +18,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from twophase.build.model import BuildOptions
-from twophase.config.model import ResolvedFunction
+from twophase.build.model import BuildOptions, BuildTarget
 from twophase.errors import BuildError
 from twophase.reporter import Reporter
 
@@ -45,7 +44,7 @@ class PythonTarget:
         return f"python {self.python_version} manylinux {machine}"
 
 
-def python_target(fn: ResolvedFunction) -> PythonTarget:
+def python_target(fn: BuildTarget) -> PythonTarget:
     version = fn.runtime.removeprefix("python")
     if not re.fullmatch(r"3\.\d+", version):
         raise BuildError(f"{fn.name}: cannot install dependencies for runtime {fn.runtime!r}")
@@ -88,7 +87,7 @@ def cache_key(lines: list[str], target: PythonTarget, options: BuildOptions) -> 
 
 
 def install(
-    fn: ResolvedFunction,
+    fn: BuildTarget,
     folder: Path,
     *,
     cache_dir: Path,
@@ -138,7 +137,7 @@ def _with_includes(folder: Path, lines: list[str]) -> list[str]:
 
 
 def _pip_install(
-    fn: ResolvedFunction,
+    fn: BuildTarget,
     folder: Path,
     lines: list[str],
     work: Path,
@@ -170,7 +169,7 @@ def _pip_install(
         raise _pip_error(fn, target, result.stderr + result.stdout)
 
 
-def _pip_error(fn: ResolvedFunction, target: PythonTarget, output: str) -> BuildError:
+def _pip_error(fn: BuildTarget, target: PythonTarget, output: str) -> BuildError:
     match = _NO_WHEEL.search(output) or _NO_VERSION.search(output)
     if match:
         package = match.group(1)

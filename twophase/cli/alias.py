@@ -37,7 +37,7 @@ def promote(app: AppContext, function: str, dry_run: bool, **kwargs: Any) -> Non
         from twophase.errors import UsageError
 
         raise UsageError("--canary and --linear exclude each other", hint="choose one")
-    ctx = PhaseTwo.create(app.config, app.env_name, app.clients, reporter=app.terminal)
+    ctx = PhaseTwo.create(app.settings, app.env_name, app.clients, reporter=app.terminal)
     options = PromoteOptions(function=function, **{**kwargs, "alarms": tuple(kwargs["alarms"])})
     plan = plan_promote(ctx, options)
     if dry_run:
@@ -68,7 +68,7 @@ def rollback(
     from twophase.core import PhaseTwo
     from twophase.core.rollback import RollbackOptions, apply_rollback, plan_rollback
 
-    ctx = PhaseTwo.create(app.config, app.env_name, app.clients, reporter=app.terminal)
+    ctx = PhaseTwo.create(app.settings, app.env_name, app.clients, reporter=app.terminal)
     plan = plan_rollback(
         ctx, RollbackOptions(function=function, alias=alias_name, to_version=to_version)
     )

@@ -23,7 +23,7 @@ def build(app: AppContext, function: str, output_file: Path | None) -> None:
     """Build FUNCTION's artifact; `push FUNCTION --artifact FILE` pushes the same bytes."""
     from twophase.build import build_artifact
 
-    config = app.config
+    config = app.settings
     if function not in config.functions:
         known = ", ".join(sorted(config.functions))
         raise UsageError(f"unknown function {function!r}", hint=f"use one of: {known}")

@@ -9,11 +9,12 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from twophase.cli.terminal import Terminal
-from twophase.errors import ConfigError, UsageError
+from twophase.errors import UsageError
 
 if TYPE_CHECKING:
     from twophase.aws.session import Clients
-    from twophase.config.model import Config, Environment
+    from twophase.config.compiled import CompiledConfig, CompiledEnvironment
+    from twophase.config.model import Config
 
 DEFAULT_CONFIG = "twophase.yml"
 
@@ -49,21 +50,21 @@ class AppContext:
         return Path(self.options.config_path or os.environ.get("TWOPHASE_CONFIG") or DEFAULT_CONFIG)
 
     @cached_property
-    def config(self) -> Config:
-        from twophase.config.load import load_config
+    def settings(self) -> CompiledConfig:
+        """The validated config as phase two reads it (cached between runs; see `compiled`)."""
+        from twophase.config.compiled import load_compiled
 
-        path = self.config_path
-        if not path.exists():
-            raise ConfigError(
-                f"{path}: no such config file",
-                hint="run `twophase init` to write one, or pass --config PATH",
-            )
-        return load_config(path)
+        return load_compiled(self.config_path)
+
+    @property
+    def config(self) -> Config:
+        """The full validated model (phase one, policies)."""
+        return self.settings.model()
 
     @property
     def env_name(self) -> str:
         name = self.options.env or os.environ.get("TWOPHASE_ENV")
-        envs = self.config.environments
+        envs = self.settings.environments
         if name is None:
             if len(envs) == 1:
                 return next(iter(envs))
@@ -79,8 +80,8 @@ class AppContext:
         return name
 
     @property
-    def environment(self) -> Environment:
-        return self.config.environments[self.env_name]
+    def environment(self) -> CompiledEnvironment:
+        return self.settings.environments[self.env_name]
 
     @cached_property
     def clients(self) -> Clients:

@@ -44,7 +44,7 @@ def push(
         raise UsageError(
             "--artifact goes with exactly one function", hint="push FUNCTION --artifact FILE"
         )
-    config, env = app.config, app.env_name
+    config, env = app.settings, app.env_name
     ctx = PhaseTwo.create(config, env, app.clients, reporter=app.terminal)
     options = PushOptions(functions=functions, all=all_, dry_run=dry_run, max_workers=jobs)
     report = run_push(ctx, options, _artifact_source(app, artifact))
@@ -63,7 +63,7 @@ def push(
 def _artifact_source(app: AppContext, artifact: Path | None) -> Any:
     from twophase.build import build_artifact, read_artifact
 
-    config = app.config
+    config = app.settings
     cache_dir = config.root / ".twophase" / "cache"
 
     def artifact_for(name: str) -> Any:

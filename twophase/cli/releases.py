@@ -19,7 +19,7 @@ def releases(app: AppContext, function: str) -> None:
     from twophase.core import PhaseTwo
     from twophase.core.releases import list_releases
 
-    ctx = PhaseTwo.create(app.config, app.env_name, app.clients, reporter=app.terminal)
+    ctx = PhaseTwo.create(app.settings, app.env_name, app.clients, reporter=app.terminal)
     result = list_releases(ctx, function)
     if app.terminal.json:
         app.terminal.envelope("releases", dataclasses.asdict(result))

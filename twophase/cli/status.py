@@ -22,7 +22,7 @@ def status(app: AppContext, functions: tuple[str, ...]) -> None:
     from twophase.core.status import StatusOptions
     from twophase.core.status import status as read_status
 
-    config, env = app.config, app.env_name
+    config, env = app.settings, app.env_name
     cfn = CloudFormation(app.clients.client("cloudformation"))
     stack = cfn.get_stack(config.stack_name(env))
     dummies = dummy_shas(cfn.get_template(stack.name)) if stack is not None else {}

@@ -1,23 +1,3 @@
-"""twophase.yml: the validated model and its loader."""
-
-from twophase.config.model import (
-    Config,
-    Defaults,
-    Environment,
-    Function,
-    HttpTrigger,
-    QueueTrigger,
-    ResolvedFunction,
-    Trigger,
-)
-
-__all__ = [
-    "Config",
-    "Defaults",
-    "Environment",
-    "Function",
-    "HttpTrigger",
-    "QueueTrigger",
-    "ResolvedFunction",
-    "Trigger",
-]
+"""twophase.yml: the validated model (`model`), its loader (`load`), and the compiled view phase two
+reads (`compiled`). Import the submodule you need; this package imports nothing, so phase two never
+pays for pydantic or YAML."""

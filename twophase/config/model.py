@@ -219,11 +219,10 @@ class Config(_Strict):
     _shared: dict[str, Any] | None = PrivateAttr(default=None)
 
     def stack_name(self, env: str) -> str:
-        return f"{self.app}-{env}"
+        return rules.stack_name(self.app, env)
 
     def function_name(self, env: str, function: str) -> str:
-        """The physical Lambda function name: `<app>-<env>-<function>`."""
-        return f"{self.app}-{env}-{function}"
+        return rules.function_name(self.app, env, function)
 
     @property
     def template_path(self) -> Path | None:

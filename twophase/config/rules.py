@@ -73,6 +73,16 @@ RESERVED_ENV = ("TWOPHASE_FUNCTION", "TZ", "LANG", "PATH", "LD_LIBRARY_PATH")
 STATEMENT_KEYS = ("Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition")
 
 
+def stack_name(app: str, env: str) -> str:
+    """The environment's stack: `<app>-<env>`."""
+    return f"{app}-{env}"
+
+
+def function_name(app: str, env: str, function: str) -> str:
+    """The physical Lambda function name: `<app>-<env>-<function>`."""
+    return f"{app}-{env}-{function}"
+
+
 def camel(name: str) -> str:
     """`order-worker` -> `OrderWorker`: the stem of generated logical ids."""
     return "".join(part[:1].upper() + part[1:] for part in re.split(r"[-_]", name) if part)

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from twophase.aws.s3_client import ArtifactStore
     from twophase.aws.session import Clients
     from twophase.aws.sts import CallerIdentity
-    from twophase.config.model import Config
+    from twophase.config.compiled import CompiledConfig
 
 
 class CallCounter:
@@ -73,7 +73,7 @@ def artifact_stacks(stack: str) -> list[str]:
 class PhaseTwo:
     """Everything a phase-two command needs for one environment, for one run."""
 
-    config: Config
+    config: CompiledConfig
     env: str
     lambda_: LambdaClient
     artifacts: ArtifactStore
@@ -91,7 +91,7 @@ class PhaseTwo:
     @classmethod
     def create(
         cls,
-        config: Config,
+        config: CompiledConfig,
         env: str,
         clients: Clients,
         *,
@@ -104,6 +104,7 @@ class PhaseTwo:
         from twophase.aws.lambda_client import LambdaClient
         from twophase.aws.s3_client import ArtifactStore, artifact_bucket
         from twophase.aws.sts import CallerIdentity
+        from twophase.userdirs import user_cache_dir
 
         calls = CallCounter()
         creating = threading.Lock()  # boto3 sessions are not safe to create clients concurrently
@@ -116,7 +117,7 @@ class PhaseTwo:
             env=env,
             lambda_=LambdaClient(client("lambda"), sleep=sleep),
             artifacts=ArtifactStore(client("s3")),
-            identity=CallerIdentity(client("sts")),
+            identity=CallerIdentity(client("sts"), clients.credential_key, user_cache_dir()),
             health=HealthReader(client("cloudwatch")),
             git=GitReader(config.root),
             bucket_lookup=lambda: artifact_bucket(

@@ -416,7 +416,9 @@ def _push_one(
     except AccessDeniedError as exc:
         from twophase.policy import access_denied
 
-        return PushOutcome(function, error=access_denied(ctx.config, ctx.env, function, exc))
+        return PushOutcome(
+            function, error=access_denied(ctx.config.model(), ctx.env, function, exc)
+        )
     except TwophaseError as exc:
         ctx.reporter.warn(f"{function}: {exc}")
         return PushOutcome(function, error=exc)

@@ -17,8 +17,6 @@ import signal
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,9 +24,9 @@ from typing import Any
 
 from twophase.errors import TwophaseError
 from twophase.local.server import IDENTITY_PATH
+from twophase.userdirs import user_cache_dir
 
 ENDPOINT_ENV = "TWOPHASE_LOCAL_ENDPOINT"
-HOME_ENV = "TWOPHASE_HOME"
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
 _POLL = 0.01
@@ -58,8 +56,7 @@ class LocalStatus:
 
 
 def home() -> Path:
-    configured = os.environ.get(HOME_ENV)
-    return Path(configured) if configured else Path.home() / ".cache" / "twophase"
+    return user_cache_dir()
 
 
 def state_path() -> Path:
@@ -268,12 +265,24 @@ def _is_zombie(pid: int) -> bool:
 
 
 def _answers(endpoint: str, token: str, pid: int, timeout: float = 1.0) -> bool:
-    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
-    try:
-        with opener.open(f"{endpoint}{IDENTITY_PATH}", timeout=timeout) as resp:
-            identity = json.loads(resp.read())
-    except (OSError, ValueError, urllib.error.URLError):
+    # http.client, not urllib.request: botocore loads it anyway, and this runs on every command.
+    import http.client
+    from urllib.parse import urlsplit
+
+    url = urlsplit(endpoint)
+    if url.scheme != "http" or url.hostname is None:
         return False
+    conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=timeout)
+    try:
+        conn.request("GET", IDENTITY_PATH)
+        resp = conn.getresponse()
+        if resp.status != 200:
+            return False
+        identity = json.loads(resp.read())
+    except (OSError, ValueError, http.client.HTTPException):
+        return False
+    finally:
+        conn.close()
     if not isinstance(identity, dict):
         return False
     return identity.get("token") == token and identity.get("pid") == pid

@@ -1,0 +1,183 @@
+"""The compiled config phase two reads: answers like the model, cached, invalidated by changes."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from twophase.config import compiled, load
+from twophase.config.compiled import CompiledConfig, load_compiled
+from twophase.config.load import load_config
+from twophase.errors import ConfigError
+
+CONFIG = """\
+app: shop
+template: shared.yaml
+environments:
+  local: {endpoint: local}
+  prod: {region: eu-west-1, profile: shop-prod, protected: true}
+defaults: {runtime: python3.12, architecture: arm64}
+aliases: [next, beta, live]
+functions:
+  api:
+    handler: app.handler
+    source: services/api
+  worker:
+    handler: com.shop.Worker::handle
+    runtime: java21
+    architecture: x86_64
+    source: build/worker.jar
+  img:
+    handler: unused
+    image: 123456789012.dkr.ecr.eu-west-1.amazonaws.com/img:1
+"""
+TEMPLATE = "Resources:\n  Orders:\n    Type: AWS::SQS::Queue\n"
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    (tmp_path / "services/api").mkdir(parents=True)
+    (tmp_path / "services/api/app.py").write_text("def handler(e, c):\n    return 1\n")
+    (tmp_path / "build").mkdir()
+    (tmp_path / "build/worker.jar").write_bytes(b"PK\x05\x06" + b"\0" * 18)
+    (tmp_path / "shared.yaml").write_text(TEMPLATE)
+    (tmp_path / "twophase.yml").write_text(CONFIG)
+    return tmp_path / "twophase.yml"
+
+
+@pytest.fixture
+def validations(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
+    """Every full validation `load_compiled` runs, in order."""
+    seen: list[Path] = []
+
+    def counting(path: Path) -> object:
+        seen.append(path)
+        return load_config(path)
+
+    monkeypatch.setattr(load, "load_config", counting)
+    return seen
+
+
+def test_compiled_answers_like_the_model(project: Path) -> None:
+    model = load_config(project)
+    view = load_compiled(project)
+
+    assert view.app == "shop" and view.aliases == ("next", "beta", "live")
+    assert view.stack_name("prod") == model.stack_name("prod") == "shop-prod"
+    assert view.function_name("prod", "api") == model.function_name("prod", "api")
+    assert set(view.functions) == set(model.functions)
+    for name in model.functions:
+        full, code = model.resolved(name), view.resolved(name)
+        for attr in ("name", "handler", "runtime", "runtime_family", "source", "image"):
+            assert getattr(code, attr) == getattr(full, attr), (name, attr)
+        assert code.architecture == full.architecture
+    prod = view.environments["prod"]
+    assert (prod.region, prod.profile, prod.protected, prod.is_local) == (
+        "eu-west-1",
+        "shop-prod",
+        True,
+        False,
+    )
+    assert view.environments["local"].is_local
+
+
+def test_second_load_comes_from_the_cache(project: Path, validations: list[Path]) -> None:
+    first = load_compiled(project)
+    second = load_compiled(project)
+
+    assert validations == [project]
+    assert second == first
+    assert second.functions["api"].source == project.parent / "services/api"
+
+
+def test_the_cache_gives_the_full_model_on_demand(project: Path, validations: list[Path]) -> None:
+    load_compiled(project)
+    view = load_compiled(project)
+
+    assert view.model().functions["api"].handler == "app.handler"
+    assert view.model() is view.model()
+    assert len(validations) == 2  # once to compile, once when the model was asked for
+
+
+def test_an_edit_to_the_config_validates_again(project: Path) -> None:
+    load_compiled(project)
+    project.write_text(CONFIG.replace("aliases: [next, beta, live]", "aliases: [next, next]"))
+
+    with pytest.raises(ConfigError, match="aliases"):
+        load_compiled(project)
+
+
+def test_an_edit_to_the_template_validates_again(project: Path, validations: list[Path]) -> None:
+    load_compiled(project)
+    (project.parent / "shared.yaml").write_text(TEMPLATE.replace("Orders", "Payments"))
+
+    load_compiled(project)
+
+    assert len(validations) == 2
+
+
+def test_a_removed_template_is_reported_not_served_from_the_cache(project: Path) -> None:
+    load_compiled(project)
+    (project.parent / "shared.yaml").unlink()
+
+    with pytest.raises(ConfigError, match="template"):
+        load_compiled(project)
+
+
+def test_a_damaged_cache_is_ignored(project: Path, validations: list[Path]) -> None:
+    load_compiled(project)
+    cache = project.parent / compiled.CACHE_FILE
+    for damage in ("{not json", json.dumps({"key": "x"}), json.dumps([1, 2])):
+        cache.write_text(damage)
+        assert load_compiled(project).app == "shop"
+    assert len(validations) == 4
+
+
+def test_a_cache_for_another_location_is_not_used(project: Path, tmp_path: Path) -> None:
+    load_compiled(project)
+    other = tmp_path / "copy"
+    other.mkdir()
+    (other / "twophase.yml").write_text(CONFIG)
+    (other / ".twophase/cache").mkdir(parents=True)
+    (other / compiled.CACHE_FILE).write_bytes((project.parent / compiled.CACHE_FILE).read_bytes())
+
+    with pytest.raises(ConfigError, match="template"):  # copy has no shared.yaml: validated again
+        load_compiled(other / "twophase.yml")
+
+
+def test_an_unwritable_folder_still_loads(project: Path, validations: list[Path]) -> None:
+    cache_dir = project.parent / ".twophase"
+    cache_dir.write_text("a file where the cache folder would go")
+
+    assert load_compiled(project).app == "shop"
+    assert load_compiled(project).app == "shop"
+    assert len(validations) == 2
+
+
+def test_a_missing_config_is_one_clear_error(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="no such config file"):
+        load_compiled(tmp_path / "twophase.yml")
+
+
+def test_json_round_trip(project: Path) -> None:
+    view = CompiledConfig.from_model(load_config(project), project)
+
+    assert CompiledConfig.from_json(view.to_json(), project) == view
+
+
+def test_loading_from_the_cache_imports_neither_pydantic_nor_yaml(project: Path) -> None:
+    load_compiled(project)
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "from twophase.config.compiled import load_compiled\n"
+        f"load_compiled(Path({str(project)!r}))\n"
+        "print(sorted(m for m in ('pydantic', 'yaml') if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+
+    assert out.stdout.strip() == "[]"
