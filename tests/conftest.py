@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import os
-import tempfile
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 
@@ -15,8 +15,16 @@ from twophase.local.server import LocalAws
 for _var in ("AWS_PROFILE", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY", "AWS_SESSION_TOKEN"):
     os.environ.pop(_var, None)
 os.environ.setdefault("AWS_EC2_METADATA_DISABLED", "true")
-# Per-user state (the embedded AWS's state file, cached identities) stays out of the real home.
-os.environ.setdefault("TWOPHASE_HOME", tempfile.mkdtemp(prefix="twophase-tests-home-"))
+
+
+@pytest.fixture(autouse=True)
+def twophase_home(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Path:
+    """Each test's own per-user state (embedded AWS state file, cached identities), never ~."""
+    home = tmp_path_factory.mktemp("home")
+    monkeypatch.setenv("TWOPHASE_HOME", str(home))
+    return home
 
 
 class LocalAwsHandle:

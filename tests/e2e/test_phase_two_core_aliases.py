@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -187,10 +188,9 @@ def test_releases_lists_versions_newest_first_with_aliases(world: World) -> None
 
 
 def test_status_tells_dummy_from_real_code(world: World) -> None:
-    world.ctx.config = world.ctx.config.model_copy(
-        update={
-            "functions": {**world.ctx.config.functions, "worker": world.ctx.config.functions["api"]}
-        }
+    functions = world.ctx.config.functions
+    world.ctx.config = replace(
+        world.ctx.config, functions={**functions, "worker": functions["api"]}
     )
     before = status(world.ctx, StatusOptions(), {"api": world.dummy_sha})
     api, worker = before.functions

@@ -277,9 +277,8 @@ def test_an_alias_moved_under_you_names_who_moved_it(tmp_path: Path) -> None:
 def test_one_failure_does_not_stop_the_others(tmp_path: Path) -> None:
     lam = fresh_lambda()
     ctx = make_ctx(tmp_path, lam)
-    ctx.config = ctx.config.model_copy(
-        update={"functions": {"api": Function(handler="a.h"), "gone": Function(handler="a.h")}}
-    )
+    api = ctx.config.functions["api"]
+    ctx.config = replace(ctx.config, functions={"api": api, "gone": replace(api, name="gone")})
     built = artifact(tmp_path)  # built once: two threads writing the same file would race
     report = push(ctx, PushOptions(all=True, max_workers=2), lambda _: built)
     by_name = {o.function: o for o in report.outcomes}

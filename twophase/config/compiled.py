@@ -66,8 +66,10 @@ class CompiledConfig:
     aliases: tuple[str, ...]
     environments: dict[str, CompiledEnvironment]
     functions: dict[str, CodeSpec]
-    _model: list[Config] = field(default_factory=list, compare=False, repr=False)
-    _lock: threading.Lock = field(default_factory=threading.Lock, compare=False, repr=False)
+    _model: list[Config] = field(default_factory=list, init=False, compare=False, repr=False)
+    _lock: threading.Lock = field(
+        default_factory=threading.Lock, init=False, compare=False, repr=False
+    )
 
     @classmethod
     def from_model(cls, config: Config, path: Path | None = None) -> CompiledConfig:
