@@ -48,13 +48,18 @@ class FakeLambda:
     versions: dict[str, FunctionState] = field(default_factory=dict)
     aliases: dict[str, AliasState] = field(default_factory=dict)
     writes: list[str] = field(default_factory=list)
+    reads: list[str] = field(default_factory=list)
     revision: int = 1
 
     def _next_revision(self) -> str:
         self.revision += 1
         return f"r{self.revision}"
 
+    def connect(self) -> None:
+        pass
+
     def get_configuration(self, function: str, qualifier: str | None = None) -> FunctionState:
+        self.reads.append(f"GetFunctionConfiguration {qualifier or '$LATEST'}")
         if function != FN:
             raise NotFoundError(f"{function} not found")
         if qualifier is None:
@@ -64,6 +69,7 @@ class FakeLambda:
         return self.versions[qualifier]
 
     def get_alias(self, function: str, alias: str) -> AliasState:
+        self.reads.append(f"GetAlias {alias}")
         return self.aliases[alias]
 
     def list_aliases(self, function: str) -> list[AliasState]:
@@ -219,6 +225,59 @@ def test_apply_publishes_only_the_uploaded_code_and_records_the_release(tmp_path
     assert record == ReleaseRecord(art.hexdigest[:16], CALLER, "2026-05-06T07:08:09Z", "1")
     assert decode_history(lam.aliases["next"].description) == ["1"]
     assert result.summary().startswith(f"api  v2 → next  (sha {art.hexdigest[:4]}…, ")
+
+
+def test_pushing_the_same_code_again_reads_two_things_and_writes_nothing(tmp_path: Path) -> None:
+    lam = fresh_lambda()
+    art = artifact(tmp_path)
+    ctx = make_ctx(tmp_path, lam)
+    apply_push(ctx, plan_push(ctx, "api", art))
+    lam.reads.clear()
+
+    again = apply_push(ctx, plan_push(ctx, "api", art))
+
+    assert again.unchanged and again.version == "2"
+    assert sorted(lam.reads) == ["GetAlias next", "GetFunctionConfiguration $LATEST"]
+    assert len(lam.writes) == 3  # the first push's
+
+
+def test_without_a_record_the_served_version_is_read(tmp_path: Path) -> None:
+    lam = fresh_lambda()
+    art = artifact(tmp_path)
+    ctx = make_ctx(tmp_path, lam)
+    apply_push(ctx, plan_push(ctx, "api", art))
+    lam.aliases["next"] = replace(lam.aliases["next"], description="moved by hand")
+    lam.reads.clear()
+
+    plan = plan_push(ctx, "api", art)
+
+    assert plan.unchanged
+    assert lam.reads[-1] == "GetFunctionConfiguration 2"
+
+
+def test_a_record_for_another_version_is_not_believed(tmp_path: Path) -> None:
+    lam = fresh_lambda()
+    art = artifact(tmp_path)
+    ctx = make_ctx(tmp_path, lam)
+    apply_push(ctx, plan_push(ctx, "api", art))
+    # Someone points `next` back at the dummy (v1) and leaves the record of v2 in place.
+    lam.aliases["next"] = replace(lam.aliases["next"], function_version="1")
+
+    plan = plan_push(ctx, "api", art)
+
+    assert [type(s) for s in plan.steps] == [Publish, MoveAlias]
+
+
+def test_an_alias_splitting_traffic_is_not_unchanged(tmp_path: Path) -> None:
+    lam = fresh_lambda()
+    art = artifact(tmp_path)
+    ctx = make_ctx(tmp_path, lam)
+    apply_push(ctx, plan_push(ctx, "api", art))
+    lam.aliases["next"] = replace(lam.aliases["next"], weights={"1": 0.5})
+
+    plan = plan_push(ctx, "api", art)
+
+    assert not plan.unchanged and isinstance(plan.steps[-1], MoveAlias)
 
 
 def test_code_already_on_latest_is_published_without_another_update(tmp_path: Path) -> None:

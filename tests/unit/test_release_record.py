@@ -11,6 +11,7 @@ from twophase.core.release_record import (
     ReleaseRecord,
     decode_history,
     encode_history,
+    served_code,
 )
 
 HEX = "9f2c" * 16
@@ -48,6 +49,19 @@ def test_alias_history_is_capped_and_fits() -> None:
     assert decode_history(encode_history(["3", "", "1"])) == ["3", "1"]
 
 
+def test_an_alias_record_vouches_only_for_the_version_it_names() -> None:
+    sha = "ZlUcTKaDpde88RbecsPj0CaYeJFYlnNUodGwbC7zv5Q="
+    many = [str(n) for n in range(100, 0, -1)]
+    text = encode_history(many, ("101", sha))
+
+    assert len(text) <= DESCRIPTION_LIMIT
+    assert served_code(text, "101") == sha
+    assert served_code(text, "100") is None
+    assert decode_history(text)[:2] == ["100", "99"]
+    assert served_code(encode_history(["1"]), "1") is None
+    assert served_code("live traffic", "1") is None
+
+
 def test_git_is_read_once_and_tolerated_when_missing(tmp_path: Path) -> None:
     assert GitReader(tmp_path).state() is None
     repo = tmp_path / "repo"
@@ -65,3 +79,8 @@ def test_git_is_read_once_and_tolerated_when_missing(tmp_path: Path) -> None:
     (repo / "a.txt").write_text("2")
     assert reader.state() == first  # read once per run
     assert GitReader(repo).state().dirty is True  # type: ignore[union-attr]
+    prefetched = GitReader(repo)
+    prefetched.prefetch()
+    (repo / "a.txt").write_text("1")  # clean again; the read may already be under way
+    state = prefetched.state()
+    assert state is not None and state.commit == first.commit

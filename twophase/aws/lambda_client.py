@@ -14,8 +14,6 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
-
 from twophase.aws.errors import NOT_FOUND_HINT, aws_call, translate
 from twophase.errors import AwsError, TwophaseError
 
@@ -130,6 +128,10 @@ class LambdaClient:
         self._wait_attempts = wait_attempts
         self._poll_seconds = poll_seconds
 
+    def connect(self) -> None:
+        """Set the underlying client up now rather than at the first call (it may be lazy)."""
+        _ = self._client.meta
+
     # reads
 
     def get_configuration(self, function: str, qualifier: str | None = None) -> FunctionState:
@@ -220,6 +222,8 @@ class LambdaClient:
 
     def wait_updated(self, function: str) -> FunctionState:
         """Poll `$LATEST` until LastUpdateStatus leaves InProgress; Failed raises its reason."""
+        from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
+
         retrying = Retrying(
             retry=retry_if_exception_type(WaitTimeout),
             stop=stop_after_attempt(self._wait_attempts),
@@ -268,6 +272,17 @@ class LambdaClient:
                     raise _InProgress(exc) from exc
                 raise
 
+        try:
+            return attempt()  # the usual case, without loading the retry machinery
+        except _InProgress as exc:
+            failures = [exc]
+        from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
+
+        def replayed_then_retried() -> T:
+            if failures:  # tenacity's first attempt is the one that already failed
+                raise failures.pop()
+            return attempt()
+
         retrying = Retrying(
             retry=retry_if_exception_type(_InProgress),
             stop=stop_after_attempt(self._conflict_attempts),
@@ -276,7 +291,7 @@ class LambdaClient:
             reraise=True,
         )
         try:
-            return retrying(attempt)
+            return retrying(replayed_then_retried)
         except _InProgress as exc:
             raise exc.cause from exc
 

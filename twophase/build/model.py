@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -69,6 +68,7 @@ CommandRunner = Callable[[Sequence[str], Path, Mapping[str, str]], CommandResult
 
 def run_subprocess(argv: Sequence[str], cwd: Path, env: Mapping[str, str]) -> CommandResult:
     import os
+    import subprocess
 
     try:
         done = subprocess.run(

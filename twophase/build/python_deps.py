@@ -14,7 +14,6 @@ import re
 import shutil
 import sys
 import tempfile
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -67,6 +66,8 @@ def dependency_spec(folder: Path) -> tuple[str, list[str]] | None:
         return ("requirements.txt", kept) if kept else None
     pyproject = folder / "pyproject.toml"
     if pyproject.is_file():
+        import tomllib
+
         try:
             data = tomllib.loads(pyproject.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:

@@ -1,8 +1,8 @@
 """Which files of a folder go into an artifact, under which names and modes.
 
 Always left out: `__pycache__/`, `*.pyc`, `.git/`, `.venv/`, a top-level `.twophase/` and
-`.twophaseignore` itself. A
-`.twophaseignore` at the folder's root adds patterns in gitignore syntax.
+`.twophaseignore` itself. A `.twophaseignore` at the folder's root adds patterns in gitignore
+syntax (read with pathspec, imported only then: most folders need just the fixed rules).
 """
 
 from __future__ import annotations
@@ -12,8 +12,7 @@ import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-
-import pathspec
+from typing import Protocol
 
 from twophase.errors import BuildError
 
@@ -34,21 +33,45 @@ class SourceFile:
     mtime_ns: int
 
 
-def _spec(lines: Iterable[str]) -> pathspec.PathSpec:
-    return pathspec.GitIgnoreSpec.from_lines(lines)
+class Matcher(Protocol):
+    """Which archive paths are left out (a directory's path ends with `/`)."""
+
+    def match_file(self, file: str) -> bool: ...
 
 
-def ignore_spec(folder: Path, extra: Iterable[str] = ()) -> pathspec.PathSpec:
+class AlwaysIgnored:
+    """`ALWAYS_IGNORED`, matched as gitignore would match it, without pathspec."""
+
+    _ANY_DEPTH_DIRS = frozenset({"__pycache__", ".git", ".venv"})
+
+    def match_file(self, file: str) -> bool:
+        parts = file.rstrip("/").split("/")
+        last = len(parts) - 1
+        for i, part in enumerate(parts):
+            is_dir = i < last or file.endswith("/")
+            if part.endswith(".pyc") or (i == 0 and part == IGNORE_FILE):
+                return True
+            if is_dir and (part in self._ANY_DEPTH_DIRS or (i == 0 and part == ".twophase")):
+                return True
+        return False
+
+
+def _spec(lines: Iterable[str]) -> Matcher:
+    import pathspec
+
+    spec: Matcher = pathspec.GitIgnoreSpec.from_lines(lines)
+    return spec
+
+
+def ignore_spec(folder: Path, extra: Iterable[str] = ()) -> Matcher:
     lines = [*ALWAYS_IGNORED, *extra]
     ignore_file = folder / IGNORE_FILE
     if ignore_file.is_file():
         lines += ignore_file.read_text(encoding="utf-8").splitlines()
-    return _spec(lines)
+    return AlwaysIgnored() if len(lines) == len(ALWAYS_IGNORED) else _spec(lines)
 
 
-def collect(
-    folder: Path, *, prefix: str = "", spec: pathspec.PathSpec | None = None
-) -> list[SourceFile]:
+def collect(folder: Path, *, prefix: str = "", spec: Matcher | None = None) -> list[SourceFile]:
     """Every file under `folder` that the spec keeps, sorted by archive name.
 
     Symbolic links are followed (a link to a directory only once, so cycles end).
@@ -57,13 +80,13 @@ def collect(
         raise BuildError(
             f"source folder {folder} does not exist", hint="check `source` in twophase.yml"
         )
-    keep = spec or _spec(ALWAYS_IGNORED)
+    keep = spec or AlwaysIgnored()
     files = list(_walk(folder, keep, prefix))
     files.sort(key=lambda f: f.name)
     return files
 
 
-def _walk(root: Path, spec: pathspec.PathSpec, prefix: str) -> Iterator[SourceFile]:
+def _walk(root: Path, spec: Matcher, prefix: str) -> Iterator[SourceFile]:
     seen: set[str] = set()
     for dirpath, dirnames, filenames in os.walk(root, followlinks=True):
         real = os.path.realpath(dirpath)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from twophase.core.release_record import GitReader, utc_now
 from twophase.reporter import NullReporter, Reporter
@@ -25,9 +25,13 @@ if TYPE_CHECKING:
     from twophase.aws.sts import CallerIdentity
     from twophase.config.compiled import CompiledConfig
 
+A = TypeVar("A")
+B = TypeVar("B")
+
 
 class CallCounter:
-    """Counts the AWS API calls each thread makes (botocore's `before-call` event)."""
+    """Counts the AWS API calls each thread makes (botocore's `before-call` event). A helper
+    thread can `adopt` another thread's count, so calls made on its behalf count there."""
 
     def __init__(self) -> None:
         self._local = threading.local()
@@ -43,10 +47,22 @@ class CallCounter:
         return client
 
     def in_this_thread(self) -> int:
-        return int(getattr(self._local, "count", 0))
+        return self.bucket()[0]
+
+    def bucket(self) -> list[int]:
+        """This thread's count (a one-item list), to hand to `adopt`."""
+        bucket: list[int] | None = getattr(self._local, "bucket", None)
+        if bucket is None:
+            bucket = self._local.bucket = [0]
+        return bucket
+
+    def adopt(self, bucket: list[int]) -> None:
+        self._local.bucket = bucket
 
     def _on_call(self, **_: Any) -> None:
-        self._local.count = self.in_this_thread() + 1
+        bucket = self.bucket()
+        with self._lock:
+            bucket[0] += 1
 
 
 class LazyClient:
@@ -128,6 +144,30 @@ class PhaseTwo:
             now=now,
             calls=calls,
         )
+
+    def both(self, first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
+        """`first()` here and `second()` on a helper thread at the same time (two reads, one
+        round trip); the helper's API calls count for this thread. Either's error propagates."""
+        bucket = self.calls.bucket()
+        outcome: list[tuple[bool, Any]] = []
+
+        def run() -> None:
+            self.calls.adopt(bucket)
+            try:
+                outcome.append((True, second()))
+            except BaseException as exc:  # handed to the calling thread below
+                outcome.append((False, exc))
+
+        helper = threading.Thread(target=run, name="twophase-read", daemon=True)
+        helper.start()
+        try:
+            result = first()
+        finally:
+            helper.join()
+        ok, value = outcome[0]
+        if not ok:
+            raise value
+        return result, value
 
     def physical_name(self, function: str) -> str:
         return self.config.function_name(self.env, function)

@@ -14,9 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from twophase.aws.lambda_client import CodeSource, FunctionState
+from twophase.aws.lambda_client import LATEST, AliasState, CodeSource, FunctionState
 from twophase.core import PhaseTwo
-from twophase.core.release_record import ReleaseRecord, decode_history, encode_history, utc_stamp
+from twophase.core.release_record import (
+    ReleaseRecord,
+    decode_history,
+    encode_history,
+    served_code,
+    utc_stamp,
+)
 from twophase.errors import (
     AccessDeniedError,
     BuildError,
@@ -158,20 +164,20 @@ def artifact_key(app: str, env: str, function: str, hexdigest: str) -> str:
 
 
 def plan_push(ctx: PhaseTwo, function: str, artifact: ArtifactLike) -> PushPlan:
-    """Read the function and its first alias; return the steps that would ship `artifact`."""
+    """Read `$LATEST` and the first alias (together: one round trip, two calls); return the steps
+    that would ship `artifact`."""
     ctx.check_function(function)
     start_calls = ctx.calls.in_this_thread()
     physical = ctx.physical_name(function)
     alias = ctx.aliases[0]
-    latest = ctx.lambda_.get_configuration(physical)
+    latest, alias_state = ctx.both(
+        lambda: ctx.lambda_.get_configuration(physical),
+        lambda: ctx.lambda_.get_alias(physical, alias),
+    )
     sha = artifact.code_sha256
-    # What the alias serves matters only when $LATEST already holds this code: a changed push
-    # reads two things ($LATEST and the alias), an unchanged one two ($LATEST and the alias's code).
-    served = ctx.lambda_.get_configuration(physical, alias) if latest.code_sha256 == sha else None
-    if served is not None and served.code_sha256 == sha:
-        steps: tuple[PushStep, ...] = (Unchanged(physical, alias, served.version),)
+    if _already_served(ctx, physical, alias_state, latest, sha):
+        steps: tuple[PushStep, ...] = (Unchanged(physical, alias, alias_state.function_version),)
     else:
-        alias_state = ctx.lambda_.get_alias(physical, alias)
         history = (alias_state.function_version, *decode_history(alias_state.description))
         move = MoveAlias(
             physical, alias, alias_state.function_version, alias_state.revision_id, history
@@ -190,6 +196,25 @@ def plan_push(ctx: PhaseTwo, function: str, artifact: ArtifactLike) -> PushPlan:
         latest_revision=latest.revision_id,
         reads=ctx.calls.in_this_thread() - start_calls,
     )
+
+
+def _already_served(
+    ctx: PhaseTwo, physical: str, alias: AliasState, latest: FunctionState, sha: str
+) -> bool:
+    """Whether the alias serves exactly `sha`, alone (not while it splits traffic). The record a
+    push leaves in the alias's Description answers without a call; without one, the alias's
+    version is read, and only when `$LATEST` already holds `sha`: otherwise a push is needed
+    whatever the alias serves."""
+    if alias.weights:
+        return False
+    recorded = served_code(alias.description, alias.function_version)
+    if recorded is not None:
+        return recorded == sha
+    if latest.code_sha256 != sha:
+        return False
+    if alias.function_version == LATEST:
+        return True
+    return ctx.lambda_.get_configuration(physical, alias.function_version).code_sha256 == sha
 
 
 def _code_steps(
@@ -267,10 +292,10 @@ def _run_step(ctx: PhaseTwo, plan: PushPlan, step: PushStep, progress: _Progress
             )
             progress.version = published.version
         case MoveAlias():
-            _move_alias(ctx, step, progress)
+            _move_alias(ctx, step, progress, artifact.code_sha256)
 
 
-def _move_alias(ctx: PhaseTwo, step: MoveAlias, progress: _Progress) -> None:
+def _move_alias(ctx: PhaseTwo, step: MoveAlias, progress: _Progress, code_sha256: str) -> None:
     progress.previous = step.from_version
     if progress.version == step.from_version:
         return
@@ -280,7 +305,7 @@ def _move_alias(ctx: PhaseTwo, step: MoveAlias, progress: _Progress) -> None:
             step.alias,
             version=progress.version,
             revision_id=step.revision_id,
-            description=encode_history(list(step.history)),
+            description=encode_history(list(step.history), (progress.version, code_sha256)),
         )
     except ConflictError as exc:
         raise ConflictError(
@@ -390,8 +415,12 @@ def push(
     """Build (through `artifact_for`), plan and apply each function in a bounded thread pool."""
     names = _selected(ctx, options)
     workers = max(1, min(options.max_workers, len(names)))
+    if not options.dry_run:
+        ctx.git.prefetch()  # the release record's commit, read while the rest goes on
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="push") as pool:
         futures = [pool.submit(_push_one, ctx, n, artifact_for, options.dry_run) for n in names]
+        # While the workers build (compressing releases the GIL), set up the Lambda client here.
+        ctx.lambda_.connect()
         return PushReport(tuple(f.result() for f in futures))
 
 

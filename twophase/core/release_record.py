@@ -65,14 +65,28 @@ class ReleaseRecord:
         )
 
 
-def encode_history(versions: list[str]) -> str:
-    """An alias Description holding the versions it served before, newest first."""
+def encode_history(versions: list[str], serves: tuple[str, str] | None = None) -> str:
+    """An alias Description holding the versions it served before, newest first, and, when
+    `serves` is given, the version it is being moved to with that version's CodeSha256."""
     kept = [v for v in versions if v][:HISTORY_DEPTH]
-    text = _compact({RECORD_MARK: 1, "h": kept})
+    head: dict[str, object] = {RECORD_MARK: 1}
+    if serves is not None:
+        head |= {"v": serves[0], "s": serves[1]}
+    text = _compact({**head, "h": kept})
     while len(text) > DESCRIPTION_LIMIT and kept:
         kept = kept[:-1]
-        text = _compact({RECORD_MARK: 1, "h": kept})
+        text = _compact({**head, "h": kept})
     return text
+
+
+def served_code(description: str, version: str) -> str | None:
+    """The CodeSha256 an alias Description records for `version`, if it records that version.
+    Versions are immutable, so a record naming the alias's current version stays true."""
+    data = _load(description)
+    if data is None or str(data.get("v", "")) != version:
+        return None
+    sha = data.get("s")
+    return sha if isinstance(sha, str) and sha else None
 
 
 def decode_history(description: str) -> list[str]:
@@ -105,6 +119,10 @@ class GitReader:
         self._lock = threading.Lock()
         self._read = False
         self._state: GitState | None = None
+
+    def prefetch(self) -> None:
+        """Start reading on a background thread; `state()` then waits for that read."""
+        threading.Thread(target=self.state, name="twophase-git", daemon=True).start()
 
     def state(self) -> GitState | None:
         with self._lock:
