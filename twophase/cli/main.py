@@ -5,6 +5,7 @@ Subcommand modules are imported only when invoked, so `twophase --help` never im
 
 from __future__ import annotations
 
+import gc
 import importlib
 import sys
 import traceback
@@ -90,7 +91,12 @@ def cli(ctx: click.Context, **kwargs: Any) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    sys.exit(run(argv))
+    status = run(argv)
+    # The work is done and the output written. Freezing the heap spares the interpreter's final
+    # garbage collection over every object botocore loaded (about 70 ms of a 0.4 s push); the
+    # memory goes back to the OS at exit either way.
+    gc.freeze()
+    sys.exit(status)
 
 
 def run(argv: list[str] | None = None) -> int:
