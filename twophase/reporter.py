@@ -13,8 +13,8 @@ class Reporter(Protocol):
     def warn(self, message: str) -> None:
         """A warning the user should read."""
 
-    def progress(self, task: str, done: int, total: int | None) -> None:
-        """Progress of a long task (bytes uploaded, resources created...)."""
+    def progress(self, task: str, done: int, total: int | None, unit: str = "") -> None:
+        """Progress of a long task: bytes uploaded (`unit="bytes"`), percent shifted..."""
 
 
 class NullReporter:
@@ -24,7 +24,7 @@ class NullReporter:
     def warn(self, message: str) -> None:
         pass
 
-    def progress(self, task: str, done: int, total: int | None) -> None:
+    def progress(self, task: str, done: int, total: int | None, unit: str = "") -> None:
         pass
 
 
@@ -34,6 +34,7 @@ class RecordingReporter:
 
     messages: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    progressed: list[tuple[str, int, int | None]] = field(default_factory=list)
 
     def info(self, message: str) -> None:
         self.messages.append(message)
@@ -41,5 +42,5 @@ class RecordingReporter:
     def warn(self, message: str) -> None:
         self.warnings.append(message)
 
-    def progress(self, task: str, done: int, total: int | None) -> None:
-        pass
+    def progress(self, task: str, done: int, total: int | None, unit: str = "") -> None:
+        self.progressed.append((task, done, total))

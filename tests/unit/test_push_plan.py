@@ -6,6 +6,7 @@ The fakes here are shared by the other phase-two unit tests.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -127,8 +128,20 @@ class FakeStore:
     def exists(self, bucket: str, key: str) -> bool:
         return f"{bucket}/{key}" in self.objects
 
-    def put(self, bucket: str, key: str, path: Path, *, code_sha256: str) -> None:
-        self.objects[f"{bucket}/{key}"] = len(path.read_bytes())
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        path: Path,
+        *,
+        code_sha256: str,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
+        data = path.read_bytes()
+        for sent in range(0, len(data) + 1, max(1, len(data) // 4)):
+            if on_progress is not None:
+                on_progress(sent)
+        self.objects[f"{bucket}/{key}"] = len(data)
 
 
 class FakeIdentity:
@@ -301,6 +314,19 @@ def test_large_artifacts_go_through_the_bucket_once(tmp_path: Path) -> None:
     store.objects[f"artifacts/{key}"] = art.size
     again = plan_push(make_ctx(tmp_path, lam, store=store), "api", art)
     assert not any(isinstance(s, Upload) for s in again.steps)
+
+
+def test_an_upload_reports_its_bytes_and_ends_only_once_stored(tmp_path: Path) -> None:
+    art = artifact(tmp_path, needs_s3=True)
+    ctx = make_ctx(tmp_path, fresh_lambda(), store=FakeStore())
+    plan = plan_push(ctx, "api", art)
+    apply_push(ctx, replace(plan, steps=plan.steps[:1]))  # the upload alone
+
+    assert isinstance(ctx.reporter, RecordingReporter)
+    sent = [done for task, done, total in ctx.reporter.progressed if task == "api: upload"]
+    assert sent[0] == 0 and sent[-1] == art.size
+    assert sent == sorted(sent) and len(sent) > 3
+    assert art.size not in sent[:-1]  # "done" is said after S3 answered, not when bytes left
 
 
 def test_an_image_updates_from_its_uri(tmp_path: Path) -> None:

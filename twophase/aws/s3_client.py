@@ -6,9 +6,10 @@ stages dummies and large templates and, for `infra down --purge`, empties the bu
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import io
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from twophase.aws.errors import aws_call, error_code
 from twophase.errors import AwsError, NotFoundError
@@ -35,9 +36,19 @@ class ArtifactStore:
             raise
         return True
 
-    def put(self, bucket: str, key: str, path: Path, *, code_sha256: str) -> None:
-        """Upload `path`; S3 checks the bytes against `code_sha256` (base64 SHA-256)."""
-        with path.open("rb") as body, aws_call("s3:PutObject", f"s3://{bucket}/{key}"):
+    def put(
+        self,
+        bucket: str,
+        key: str,
+        path: Path,
+        *,
+        code_sha256: str,
+        on_progress: Callable[[int], None] | None = None,
+    ) -> None:
+        """Upload `path`; S3 checks the bytes against `code_sha256` (base64 SHA-256).
+        `on_progress(bytes_sent)` follows the body as it is read (from 0 again on a retry)."""
+        with path.open("rb") as file, aws_call("s3:PutObject", f"s3://{bucket}/{key}"):
+            body: Any = file if on_progress is None else _Watched(file, on_progress)
             self._client.put_object(
                 Bucket=bucket,
                 Key=key,
@@ -81,3 +92,34 @@ def artifact_bucket(cloudformation: Any, stack_names: Sequence[str]) -> str:
         f"no {ARTIFACT_BUCKET_OUTPUT} output in stack {' or '.join(stack_names)}",
         hint="run `twophase infra up -e ENV` to create the artifact bucket",
     )
+
+
+class _Watched(io.RawIOBase):
+    """A file whose reads report the position reached (botocore seeks back to retry)."""
+
+    def __init__(self, file: BinaryIO, on_progress: Callable[[int], None]) -> None:
+        super().__init__()
+        self._file = file
+        self._on_progress = on_progress
+
+    def readable(self) -> bool:
+        return True
+
+    def seekable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        data = self._file.read(size)
+        self._on_progress(self._file.tell())
+        return data
+
+    def readinto(self, buffer: Any) -> int:
+        data = self.read(len(buffer))
+        buffer[: len(data)] = data
+        return len(data)
+
+    def seek(self, offset: int, whence: int = io.SEEK_SET) -> int:
+        return self._file.seek(offset, whence)
+
+    def tell(self) -> int:
+        return self._file.tell()

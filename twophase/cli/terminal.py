@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import click
 
 ENVELOPE_VERSION = 1
+BAR_WIDTH = 20
+REDRAW_SECONDS = 0.1
 
 
 @dataclass
@@ -23,6 +27,10 @@ class Terminal:
     output: str = "human"  # human | json
     color: bool = True
     verbose: bool = False
+    # Tasks under way (task -> (done, total)), drawn as one status line on a terminal's stderr.
+    _bars: dict[str, tuple[int, int | None, str]] = field(default_factory=dict, repr=False)
+    _drawn_at: float = field(default=0.0, repr=False)
+    _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
     def json(self) -> bool:
@@ -31,7 +39,12 @@ class Terminal:
     def _say(self, message: str, *, err: bool, **style: Any) -> None:
         stream = sys.stderr if err else sys.stdout
         styled = self.color and stream.isatty() and bool(style)
-        click.echo(click.style(message, **style) if styled else message, err=err)
+        with self._lock:
+            if self._bars:
+                self._clear_status()
+            click.echo(click.style(message, **style) if styled else message, err=err)
+            if self._bars:
+                self._draw_status()
 
     # progress (stderr) ------------------------------------------------------------------------
     def info(self, message: str) -> None:
@@ -41,9 +54,35 @@ class Terminal:
     def warn(self, message: str) -> None:
         self._say(f"warning: {message}", err=True, fg="yellow")
 
-    def progress(self, task: str, done: int, total: int | None) -> None:
-        if self.verbose:
-            self._say(f"{task}: {done}/{total if total is not None else '?'}", err=True)
+    def progress(self, task: str, done: int, total: int | None, unit: str = "") -> None:
+        """A bar on a terminal (one status line for all tasks under way, redrawn at most every
+        0.1 s); elsewhere, with --verbose, a line when the task starts and when it ends."""
+        finished = total is not None and done >= total
+        if self.json or not sys.stderr.isatty():
+            if self.verbose and (done == 0 or finished):
+                self._say(f"{task}: {_amount(done, total, unit)}", err=True)
+            return
+        with self._lock:
+            self._bars[task] = (done, total, unit)
+            now = time.monotonic()
+            if finished:
+                self._clear_status()
+                del self._bars[task]
+                click.echo(f"{task}: {_amount(done, total, unit)}", err=True)
+                if self._bars:
+                    self._draw_status()
+            elif now - self._drawn_at >= REDRAW_SECONDS or done == 0:
+                self._draw_status()
+
+    def _draw_status(self) -> None:
+        self._drawn_at = time.monotonic()
+        parts = [_bar(task, *state) for task, state in self._bars.items()]
+        sys.stderr.write("\r\x1b[K" + " · ".join(parts))
+        sys.stderr.flush()
+
+    def _clear_status(self) -> None:
+        sys.stderr.write("\r\x1b[K")
+        sys.stderr.flush()
 
     def error(self, message: str) -> None:
         self._say(f"error: {message}", err=True, fg="red", bold=True)
@@ -95,3 +134,22 @@ class Terminal:
         import click
 
         return click.confirm(question, default=False, err=True)
+
+
+def _bar(task: str, done: int, total: int | None, unit: str) -> str:
+    if not total:
+        return f"{task} {_amount(done, total, unit)}"
+    filled = min(BAR_WIDTH, BAR_WIDTH * done // total)
+    bar = f"[{'#' * filled}{'-' * (BAR_WIDTH - filled)}] {100 * done // total:3d}%"
+    return f"{task} {bar} {_amount(done, total, unit)}" if unit == "bytes" else f"{task} {bar}"
+
+
+def _amount(done: int, total: int | None, unit: str) -> str:
+    if unit == "%":
+        return f"{done}%"
+    if unit != "bytes":
+        return f"{done}/{total}" if total is not None else str(done)
+    mb = 1024 * 1024
+    if total is None:
+        return f"{done / mb:.1f} MB"
+    return f"{done / mb:.1f}/{total / mb:.1f} MB"

@@ -214,7 +214,8 @@ def _shift(ctx: PhaseTwo, plan: PromotePlan, step: Shift, state: _Shifting) -> N
     )
     state.revision_id = moved.revision_id
     state.percents.append(step.percent)
-    ctx.reporter.progress(f"{plan.function}: {plan.alias} → v{plan.version}", step.percent, FULL)
+    task = f"{plan.function}: {plan.alias} → v{plan.version}"
+    ctx.reporter.progress(task, step.percent, FULL, "%")
 
 
 def _check_health(ctx: PhaseTwo, plan: PromotePlan, state: _Shifting, since: datetime) -> None:

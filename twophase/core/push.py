@@ -276,9 +276,18 @@ def _run_step(ctx: PhaseTwo, plan: PushPlan, step: PushStep, progress: _Progress
         case Unchanged(version=version):
             progress.version = version
         case Upload(bucket=bucket, key=key, size=size):
-            ctx.reporter.progress(f"{plan.function}: upload", 0, size)
-            ctx.artifacts.put(bucket, key, _artifact_path(plan), code_sha256=artifact.code_sha256)
-            ctx.reporter.progress(f"{plan.function}: upload", size, size)
+            task = f"{plan.function}: upload"
+            ctx.reporter.progress(task, 0, size, "bytes")
+            ctx.artifacts.put(
+                bucket,
+                key,
+                _artifact_path(plan),
+                code_sha256=artifact.code_sha256,
+                on_progress=lambda sent: ctx.reporter.progress(
+                    task, min(sent, size - 1), size, "bytes"
+                ),
+            )
+            ctx.reporter.progress(task, size, size, "bytes")
         case UpdateCode(revision_id=revision_id):
             state = ctx.lambda_.update_code(plan.physical, _code_source(plan, step), revision_id)
             progress.revision_id = state.revision_id
