@@ -8,6 +8,8 @@ it served before) → releases api shows it all.
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -122,3 +124,22 @@ def test_build_then_push_artifact_serves_the_same_code_as_a_plain_push(
     plain = run_cli(capsys, "push", "api")
     assert plain.exit_code == 0, plain.stderr
     assert "unchanged" in plain.stdout
+
+
+def test_a_push_starts_without_yaml_pydantic_or_boto3_once_the_config_is_compiled(
+    app: Path, local_aws: LocalAwsHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(capsys, "infra", "up", "--yes").exit_code == 0  # validates and compiles
+    probe = (
+        "import sys\n"
+        "from twophase.cli.main import run\n"
+        "code = run(['push', 'api'])\n"
+        "heavy = ('yaml', 'pydantic', 'boto3', 'pathspec', 'tenacity', 'rich')\n"
+        "print(code, sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=app.parent
+    )
+
+    assert out.stdout.splitlines()[-1] == "0 []", out.stderr
+    assert aliases(local_aws, "shop-local-api")["next"] == "2"
