@@ -8,15 +8,16 @@ the key is stored, never the key.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
-import os
 import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from twophase.aws.identity import Sts
+from twophase.files import write_atomically
 
 CACHE_NAME = "identities.json"
 MAX_ENTRIES = 64
@@ -68,10 +69,5 @@ def _read(path: Path) -> dict[str, Any]:
 
 
 def _write(path: Path, data: dict[str, Any]) -> None:
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        partial = path.with_name(f"{path.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        partial.write_text(json.dumps(data), encoding="utf-8")
-        os.replace(partial, path)
-    except OSError:
-        pass  # nowhere to keep it: STS is asked again next run
+    with contextlib.suppress(OSError):  # nowhere to keep it: STS is asked again next run
+        write_atomically(path, json.dumps(data))

@@ -22,6 +22,7 @@ from twophase.build.fastzip import ZipResult, write_zip
 from twophase.build.model import Artifact, BuildOptions, BuildTarget
 from twophase.build.sources import SourceFile
 from twophase.errors import BuildError
+from twophase.files import write_atomically
 from twophase.reporter import Reporter
 
 ARTIFACT_SUFFIXES = (".zip", ".jar")
@@ -220,12 +221,8 @@ def _from_manifest(manifest: Path, cache_dir: Path) -> ZipResult | None:
 
 
 def _record(manifest: Path, result: ZipResult) -> None:
-    manifest.parent.mkdir(parents=True, exist_ok=True)
     record = {"size": result.size, "hexdigest": result.hexdigest, "unzipped": result.unzipped_size}
-    fd, tmp = tempfile.mkstemp(prefix=".manifest-", dir=manifest.parent)
-    with os.fdopen(fd, "w", encoding="utf-8") as out:
-        json.dump(record, out)
-    os.replace(tmp, manifest)
+    write_atomically(manifest, json.dumps(record))
 
 
 def _settled(files: list[SourceFile]) -> bool:

@@ -13,6 +13,7 @@ or explaining a denied push); it is loaded once, on demand.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
@@ -23,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 
 from twophase import __version__
 from twophase.config import rules
+from twophase.files import write_atomically
 
 if TYPE_CHECKING:
     from twophase.config.model import Config
@@ -230,13 +232,8 @@ def _write_cache(cache: Path, key: str, template: str | None, compiled: Compiled
         "template_sha256": _template_digest(compiled.root, template),
         "config": compiled.to_json(),
     }
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        partial = cache.with_name(f"{cache.name}.{os.getpid()}.{threading.get_ident()}.tmp")
-        partial.write_text(json.dumps(data, sort_keys=True), encoding="utf-8")
-        os.replace(partial, cache)
-    except OSError:
-        pass  # a read-only checkout validates every time, which is only slower
+    with contextlib.suppress(OSError):  # a read-only checkout validates every run: only slower
+        write_atomically(cache, json.dumps(data, sort_keys=True))
 
 
 def _relative(source: Path | None, root: Path) -> str | None:

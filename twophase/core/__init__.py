@@ -120,7 +120,7 @@ class PhaseTwo:
         from twophase.aws.lambda_client import LambdaClient
         from twophase.aws.s3_client import ArtifactStore, artifact_bucket
         from twophase.aws.sts import CallerIdentity
-        from twophase.userdirs import user_cache_dir
+        from twophase.files import user_cache_dir
 
         calls = CallCounter()
         creating = threading.Lock()  # boto3 sessions are not safe to create clients concurrently

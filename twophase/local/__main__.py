@@ -16,6 +16,8 @@ import threading
 import time
 from pathlib import Path
 
+from twophase.files import write_atomically
+
 
 def _parse(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m twophase.local")
@@ -29,10 +31,7 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def write_state(path: Path, state: dict[str, object]) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(state, indent=2) + "\n", encoding="utf-8")
-    os.replace(tmp, path)
+    write_atomically(path, json.dumps(state, indent=2) + "\n")
 
 
 def _remove_state_if_ours(path: Path, token: str) -> None:

@@ -23,8 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from twophase.errors import TwophaseError
+from twophase.files import user_cache_dir
 from twophase.local.server import IDENTITY_PATH
-from twophase.userdirs import user_cache_dir
 
 ENDPOINT_ENV = "TWOPHASE_LOCAL_ENDPOINT"
 START_TIMEOUT = 15.0
