@@ -16,7 +16,6 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from twophase.aws.identity import Sts
 from twophase.files import write_atomically
 
 CACHE_NAME = "identities.json"
@@ -33,7 +32,7 @@ class CallerIdentity:
         credential_key: Callable[[], str | None] = lambda: None,
         cache_dir: Path | None = None,
     ) -> None:
-        self._sts = Sts(client)
+        self._client = client
         self._credential_key = credential_key
         self._cache_dir = cache_dir
         self._lock = threading.Lock()
@@ -45,17 +44,22 @@ class CallerIdentity:
                 self._arn = self._cached_or_asked()
             return self._arn
 
+    def _ask(self) -> str:
+        from twophase.aws.identity import Sts
+
+        return Sts(self._client).identity.arn
+
     def _cached_or_asked(self) -> str:
         credential = self._credential_key()
         if credential is None or self._cache_dir is None:
-            return self._sts.identity.arn
+            return self._ask()
         key = hashlib.sha256(credential.encode()).hexdigest()
         path = self._cache_dir / CACHE_NAME
         known = _read(path)
         arn = known.get(key)
         if isinstance(arn, str) and arn:
             return arn
-        arn = self._sts.identity.arn
+        arn = self._ask()
         _write(path, {**dict(list(known.items())[-(MAX_ENTRIES - 1) :]), key: arn})
         return arn
 

@@ -24,9 +24,10 @@ from typing import Any
 
 from twophase.errors import TwophaseError
 from twophase.files import user_cache_dir
-from twophase.local.server import IDENTITY_PATH
 
 ENDPOINT_ENV = "TWOPHASE_LOCAL_ENDPOINT"
+# The embedded AWS answers here with its pid and token, so a state file is confirmed, not trusted.
+IDENTITY_PATH = "/__twophase/identity"
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
 _POLL = 0.01
