@@ -253,3 +253,38 @@ def test_botocore_errors_are_translated() -> None:
     assert isinstance(creds, CredentialsError)
     unreachable = EndpointConnectionError(endpoint_url="https://lambda.example")
     assert isinstance(translate_error(unreachable, action="lambda:GetAlias", resource=FN), AwsError)
+
+
+def test_invoke_asks_for_the_log_tail_and_reports_a_raised_error(
+    client: LambdaClient, stub: Stubber
+) -> None:
+    import base64
+    import io
+
+    from botocore.response import StreamingBody
+
+    body = b'{"errorMessage": "boom", "errorType": "ValueError"}'
+    stub.add_response(
+        "invoke",
+        {
+            "StatusCode": 200,
+            "FunctionError": "Unhandled",
+            "ExecutedVersion": "7",
+            "LogResult": base64.b64encode(b"START\nboom\nEND\n").decode(),
+            "Payload": StreamingBody(io.BytesIO(body), len(body)),
+        },
+        {"FunctionName": FN, "Qualifier": "live", "Payload": b"{}", "LogType": "Tail"},
+    )
+    result = client.invoke(FN, "live", b"{}")
+    assert (result.status, result.executed_version, result.function_error) == (
+        200,
+        "7",
+        "Unhandled",
+    )
+    assert result.payload == body and result.log_tail == "START\nboom\nEND\n"
+
+
+def test_invoking_a_missing_alias_is_not_found(client: LambdaClient, stub: Stubber) -> None:
+    stub.add_client_error("invoke", "ResourceNotFoundException", "Function not found", 404)
+    with pytest.raises(NotFoundError, match="lambda:InvokeFunction"):
+        client.invoke(FN, "beta", b"{}")

@@ -105,6 +105,17 @@ class CodeSource:
     image_uri: str | None = None
 
 
+@dataclass(frozen=True)
+class InvokeResult:
+    """What a RequestResponse Invoke answered: the payload, and the error the code raised if any."""
+
+    status: int
+    executed_version: str
+    function_error: str | None  # "Unhandled" when the code raised
+    payload: bytes
+    log_tail: str  # the last 4 KB of the invocation's log
+
+
 # --- the client ---------------------------------------------------------------------------------
 
 
@@ -164,6 +175,25 @@ class LambdaClient:
                 FunctionState.from_response(v) for p in pages for v in p.get("Versions", [])
             ]
         return [v for v in versions if include_latest or v.version != LATEST]
+
+    def invoke(self, function: str, qualifier: str, payload: bytes) -> InvokeResult:
+        """Invoke `qualifier` (an alias or version) synchronously, with the log's tail."""
+        import base64
+
+        hint = "`twophase releases FUNCTION` lists its versions; `infra up` creates the function"
+        with aws_errors("lambda:InvokeFunction", f"{function}:{qualifier}", hint):
+            response = self._client.invoke(
+                FunctionName=function, Qualifier=qualifier, Payload=payload, LogType="Tail"
+            )
+            body = response["Payload"].read()
+        log = base64.b64decode(response.get("LogResult") or b"").decode("utf-8", "replace")
+        return InvokeResult(
+            status=int(response["StatusCode"]),
+            executed_version=str(response.get("ExecutedVersion", "")),
+            function_error=response.get("FunctionError"),
+            payload=body,
+            log_tail=log,
+        )
 
     # writes
 
