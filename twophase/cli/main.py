@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "status": ("twophase.cli.status:status", "Per function: code, aliases, last release."),
     "build": ("twophase.cli.build:build", "Build a function's artifact without touching AWS."),
     "invoke": ("twophase.cli.invoke:invoke", "Invoke an alias with a realistic generated event."),
+    "logs": ("twophase.cli.logs:logs", "Print a function's logs; -f follows them."),
     "policy": ("twophase.cli.policy:policy", "Print a function's deployer policy."),
     "whoami": ("twophase.cli.policy:whoami", "Show the caller and which functions it may push."),
     "local": ("twophase.cli.local:local", "Start, stop or inspect the embedded local AWS."),
