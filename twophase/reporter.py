@@ -14,7 +14,11 @@ class Reporter(Protocol):
         """A warning the user should read."""
 
     def progress(self, task: str, done: int, total: int | None, unit: str = "") -> None:
-        """Progress of a long task: bytes uploaded (`unit="bytes"`), percent shifted..."""
+        """Progress of a long task: bytes uploaded (`unit="bytes"`), percent shifted...
+        `done >= total` ends the task."""
+
+    def end(self, task: str) -> None:
+        """The task stopped before it was done (an error): drop its progress, say nothing."""
 
 
 class NullReporter:
@@ -27,6 +31,9 @@ class NullReporter:
     def progress(self, task: str, done: int, total: int | None, unit: str = "") -> None:
         pass
 
+    def end(self, task: str) -> None:
+        pass
+
 
 @dataclass
 class RecordingReporter:
@@ -35,6 +42,7 @@ class RecordingReporter:
     messages: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     progressed: list[tuple[str, int, int | None]] = field(default_factory=list)
+    ended: list[str] = field(default_factory=list)
 
     def info(self, message: str) -> None:
         self.messages.append(message)
@@ -44,3 +52,6 @@ class RecordingReporter:
 
     def progress(self, task: str, done: int, total: int | None, unit: str = "") -> None:
         self.progressed.append((task, done, total))
+
+    def end(self, task: str) -> None:
+        self.ended.append(task)

@@ -96,6 +96,9 @@ def test_an_unknown_profile_is_a_credentials_error(
 
     with pytest.raises(CredentialsError, match="'missing' not found"):
         Clients(Target("eu-west-1", profile="missing")).client("lambda")
+    monkeypatch.setenv("AWS_PROFILE", "gone")
+    with pytest.raises(CredentialsError, match="'gone' not found"):
+        Clients(Target("eu-west-1")).client("lambda")
     assert Clients(Target("eu-west-1", profile="known")).client("lambda").meta.region_name == (
         "eu-west-1"
     )

@@ -179,6 +179,24 @@ def test_push_publishes_version_2_and_moves_next(world: World) -> None:
     assert writes == ["lambda:UpdateFunctionCode", "lambda:PublishVersion", "lambda:UpdateAlias"]
 
 
+def test_a_push_onto_a_split_alias_sends_all_of_its_traffic_to_the_code(world: World) -> None:
+    artifact = make_artifact(world.tmp, "def handler(e, c):\n    return 'v2'\n")
+    apply_push(world.ctx, plan_push(world.ctx, "api", artifact))
+    lam = world.lam()
+    lam.update_alias(
+        FunctionName=PHYSICAL,
+        Name="next",
+        FunctionVersion="2",
+        RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}},
+    )
+
+    result = apply_push(world.ctx, plan_push(world.ctx, "api", artifact))
+
+    alias = lam.get_alias(FunctionName=PHYSICAL, Name="next")
+    assert (result.version, alias["FunctionVersion"]) == ("2", "2")
+    assert not alias.get("RoutingConfig", {}).get("AdditionalVersionWeights")
+
+
 def test_second_push_of_the_same_code_is_unchanged_in_two_calls(world: World) -> None:
     artifact = make_artifact(world.tmp, "def handler(e, c):\n    return 'v2'\n")
     apply_push(world.ctx, plan_push(world.ctx, "api", artifact))

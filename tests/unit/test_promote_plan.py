@@ -12,6 +12,7 @@ from twophase.core.promote import Complete, PromoteOptions, Shift, apply_promote
 from twophase.core.release_record import decode_history, encode_history
 from twophase.core.rollback import RollbackOptions, apply_rollback, plan_rollback
 from twophase.errors import HealthCheckError, UsageError
+from twophase.reporter import RecordingReporter
 
 
 def pushed(lam: FakeLambda, version: str = "2") -> FakeLambda:
@@ -47,6 +48,8 @@ def test_a_canary_shifts_checks_then_completes(tmp_path: Path) -> None:
     apply_promote(ctx, plan)
     assert lam.writes == ["UpdateAlias live 1 {'2': 0.1}", "UpdateAlias live 2 {}"]
     assert sleeps == [300]
+    assert isinstance(ctx.reporter, RecordingReporter)
+    assert ctx.reporter.progressed == [("api: live → v2", 10, 100), ("api: live → v2", 100, 100)]
 
 
 def test_a_firing_alarm_rolls_back(tmp_path: Path) -> None:
@@ -57,6 +60,9 @@ def test_a_firing_alarm_rolls_back(tmp_path: Path) -> None:
         apply_promote(ctx, plan)
     assert lam.writes == ["UpdateAlias live 1 {'2': 0.5}", "UpdateAlias live 1 {}"]
     assert lam.aliases["live"].function_version == "1" and not lam.aliases["live"].weights
+    assert isinstance(ctx.reporter, RecordingReporter)
+    assert ctx.reporter.progressed == [("api: live → v2", 50, 100)]
+    assert ctx.reporter.ended == ["api: live → v2"]  # its bar does not outlive the error
 
 
 def test_promoting_what_the_alias_already_serves_does_nothing(tmp_path: Path) -> None:

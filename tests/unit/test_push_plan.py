@@ -30,7 +30,13 @@ from twophase.core.push import (
     push,
 )
 from twophase.core.release_record import GitReader, ReleaseRecord, decode_history
-from twophase.errors import ConflictError, ExitStatus, NotFoundError, UsageError
+from twophase.errors import (
+    AccessDeniedError,
+    ConflictError,
+    ExitStatus,
+    NotFoundError,
+    UsageError,
+)
 from twophase.reporter import RecordingReporter
 
 FN = "shop-dev-api"
@@ -50,6 +56,7 @@ class FakeLambda:
     aliases: dict[str, AliasState] = field(default_factory=dict)
     writes: list[str] = field(default_factory=list)
     reads: list[str] = field(default_factory=list)
+    published_from: dict[str, str] = field(default_factory=dict)  # $LATEST revision -> version
     revision: int = 1
 
     def _next_revision(self) -> str:
@@ -93,8 +100,11 @@ class FakeLambda:
         self.writes.append(f"PublishVersion {code_sha256} {revision_id}")
         if revision_id != self.latest.revision_id or code_sha256 != self.latest.code_sha256:
             raise ConflictError(f"{function} changed under you")
+        if revision_id in self.published_from:  # like Lambda: nothing new since, same version
+            return self.versions[self.published_from[revision_id]]
         number = str(len(self.versions) + 1)
         self.versions[number] = state(number, code_sha256, description=description)
+        self.published_from[revision_id] = number
         return self.versions[number]
 
     def update_alias(
@@ -281,16 +291,21 @@ def test_a_record_for_another_version_is_not_believed(tmp_path: Path) -> None:
     assert [type(s) for s in plan.steps] == [Publish, MoveAlias]
 
 
-def test_an_alias_splitting_traffic_is_not_unchanged(tmp_path: Path) -> None:
+def test_pushing_onto_an_alias_that_splits_traffic_sends_it_all_to_the_code(
+    tmp_path: Path,
+) -> None:
     lam = fresh_lambda()
     art = artifact(tmp_path)
     ctx = make_ctx(tmp_path, lam)
     apply_push(ctx, plan_push(ctx, "api", art))
-    lam.aliases["next"] = replace(lam.aliases["next"], weights={"1": 0.5})
+    lam.aliases["next"] = replace(lam.aliases["next"], weights={"1": 0.5})  # half on the dummy
 
     plan = plan_push(ctx, "api", art)
+    result = apply_push(ctx, plan)
 
-    assert not plan.unchanged and isinstance(plan.steps[-1], MoveAlias)
+    assert not plan.unchanged and [type(s) for s in plan.steps] == [Publish, MoveAlias]
+    assert result.version == "2"  # PublishVersion gave back v2: nothing changed since
+    assert (lam.aliases["next"].function_version, lam.aliases["next"].weights) == ("2", {})
 
 
 def test_code_already_on_latest_is_published_without_another_update(tmp_path: Path) -> None:
@@ -327,6 +342,25 @@ def test_an_upload_reports_its_bytes_and_ends_only_once_stored(tmp_path: Path) -
     assert sent[0] == 0 and sent[-1] == art.size
     assert sent == sorted(sent) and len(sent) > 3
     assert art.size not in sent[:-1]  # "done" is said after S3 answered, not when bytes left
+
+
+def test_a_failed_upload_leaves_no_progress_behind(tmp_path: Path) -> None:
+    class FailingStore(FakeStore):
+        def put(
+            self, *args: object, on_progress: Callable[[int], None] | None = None, **kw: object
+        ) -> None:
+            assert on_progress is not None
+            on_progress(1)
+            raise AccessDeniedError("not allowed to call s3:PutObject")
+
+    art = artifact(tmp_path, needs_s3=True)
+    ctx = make_ctx(tmp_path, fresh_lambda(), store=FailingStore())
+    plan = plan_push(ctx, "api", art)
+
+    with pytest.raises(AccessDeniedError):
+        apply_push(ctx, replace(plan, steps=plan.steps[:1]))
+    assert isinstance(ctx.reporter, RecordingReporter)
+    assert ctx.reporter.ended == ["api: upload"]
 
 
 def test_an_image_updates_from_its_uri(tmp_path: Path) -> None:

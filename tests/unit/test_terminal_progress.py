@@ -60,6 +60,18 @@ def test_several_uploads_share_one_line_and_messages_print_above_it() -> None:
     assert "\r\x1b[Knightly: unchanged\n" in out
 
 
+def test_a_task_that_stops_part_way_takes_its_bar_with_it() -> None:
+    def show() -> None:
+        term = Terminal(color=False)
+        term.progress("api: upload", 10 * MB, 40 * MB, "bytes")
+        term.end("api: upload")
+        term.info("error follows")
+
+    out = on_tty(show)
+
+    assert out.endswith("[#####---------------]  25% 10.0/40.0 MB\r\x1b[Kerror follows\n")
+
+
 def test_redraws_are_rate_limited(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(terminal, "REDRAW_SECONDS", 3600.0)
 

@@ -50,13 +50,14 @@ class Clients:
             session = botocore.session.Session(profile=None if t.access_key else t.profile)
             if t.access_key:
                 session.set_credentials(t.access_key, t.secret_key or "")
-            elif t.profile:
+            else:  # the profile named in twophase.yml, --profile, or AWS_PROFILE
                 try:
                     session.get_scoped_config()
                 except ProfileNotFound as exc:
                     raise CredentialsError(
-                        f"AWS profile {t.profile!r} not found",
-                        hint="create it with `aws configure --profile NAME` or fix `profile:`",
+                        f"AWS profile {session.profile!r} not found",
+                        hint="create it with `aws configure --profile NAME`, or fix `profile:` "
+                        "in twophase.yml, --profile or AWS_PROFILE",
                     ) from exc
             self._session = session
         return self._session

@@ -27,7 +27,7 @@ class Terminal:
     output: str = "human"  # human | json
     color: bool = True
     verbose: bool = False
-    # Tasks under way (task -> (done, total)), drawn as one status line on a terminal's stderr.
+    # Tasks under way (task -> (done, total, unit)), drawn as one status line on stderr.
     _bars: dict[str, tuple[int, int | None, str]] = field(default_factory=dict, repr=False)
     _drawn_at: float = field(default=0.0, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
@@ -73,6 +73,14 @@ class Terminal:
                     self._draw_status()
             elif now - self._drawn_at >= REDRAW_SECONDS or done == 0:
                 self._draw_status()
+
+    def end(self, task: str) -> None:
+        """Drop a task that stopped before it was done, and its bar (nothing is printed)."""
+        with self._lock:
+            if self._bars.pop(task, None) is not None:
+                self._clear_status()
+                if self._bars:
+                    self._draw_status()
 
     def _draw_status(self) -> None:
         self._drawn_at = time.monotonic()

@@ -170,6 +170,17 @@ class _Shifting:
 
 def apply_promote(ctx: PhaseTwo, plan: PromotePlan) -> PromoteResult:
     """Run the steps; a failed health check rolls the alias back and raises HealthCheckError."""
+    try:
+        return _apply(ctx, plan)
+    finally:
+        ctx.reporter.end(_task(plan))  # a shift that stopped part-way leaves no bar behind
+
+
+def _task(plan: PromotePlan) -> str:
+    return f"{plan.function}: {plan.alias} → v{plan.version}"
+
+
+def _apply(ctx: PhaseTwo, plan: PromotePlan) -> PromoteResult:
     started = time.monotonic()
     since = ctx.now() - METRIC_MARGIN
     state = _Shifting(plan.revision_id)
@@ -194,6 +205,8 @@ def apply_promote(ctx: PhaseTwo, plan: PromotePlan) -> PromoteResult:
                 )
                 state.revision_id = moved.revision_id
                 state.percents.append(FULL)
+                if len(state.percents) > 1:  # a gradual shift: its bar ends at 100%
+                    ctx.reporter.progress(_task(plan), FULL, FULL, "%")
     return PromoteResult(
         function=plan.function,
         alias=plan.alias,
@@ -214,8 +227,7 @@ def _shift(ctx: PhaseTwo, plan: PromotePlan, step: Shift, state: _Shifting) -> N
     )
     state.revision_id = moved.revision_id
     state.percents.append(step.percent)
-    task = f"{plan.function}: {plan.alias} → v{plan.version}"
-    ctx.reporter.progress(task, step.percent, FULL, "%")
+    ctx.reporter.progress(_task(plan), step.percent, FULL, "%")
 
 
 def _check_health(ctx: PhaseTwo, plan: PromotePlan, state: _Shifting, since: datetime) -> None:

@@ -95,6 +95,7 @@ class MoveAlias:
     from_version: str
     revision_id: str
     history: tuple[str, ...] = ()
+    splits: bool = False  # the alias also sends traffic to other versions now
 
     def describe(self) -> str:
         return (
@@ -180,7 +181,12 @@ def plan_push(ctx: PhaseTwo, function: str, artifact: ArtifactLike) -> PushPlan:
     else:
         history = (alias_state.function_version, *decode_history(alias_state.description))
         move = MoveAlias(
-            physical, alias, alias_state.function_version, alias_state.revision_id, history
+            physical,
+            alias,
+            alias_state.function_version,
+            alias_state.revision_id,
+            history,
+            splits=bool(alias_state.weights),
         )
         steps = (
             *_code_steps(ctx, function, physical, artifact, latest),
@@ -278,15 +284,19 @@ def _run_step(ctx: PhaseTwo, plan: PushPlan, step: PushStep, progress: _Progress
         case Upload(bucket=bucket, key=key, size=size):
             task = f"{plan.function}: upload"
             ctx.reporter.progress(task, 0, size, "bytes")
-            ctx.artifacts.put(
-                bucket,
-                key,
-                _artifact_path(plan),
-                code_sha256=artifact.code_sha256,
-                on_progress=lambda sent: ctx.reporter.progress(
-                    task, min(sent, size - 1), size, "bytes"
-                ),
-            )
+            try:
+                ctx.artifacts.put(
+                    bucket,
+                    key,
+                    _artifact_path(plan),
+                    code_sha256=artifact.code_sha256,
+                    on_progress=lambda sent: ctx.reporter.progress(
+                        task, min(sent, size - 1), size, "bytes"
+                    ),
+                )
+            except BaseException:
+                ctx.reporter.end(task)  # no bar left behind the error line
+                raise
             ctx.reporter.progress(task, size, size, "bytes")
         case UpdateCode(revision_id=revision_id):
             state = ctx.lambda_.update_code(plan.physical, _code_source(plan, step), revision_id)
@@ -306,8 +316,8 @@ def _run_step(ctx: PhaseTwo, plan: PushPlan, step: PushStep, progress: _Progress
 
 def _move_alias(ctx: PhaseTwo, step: MoveAlias, progress: _Progress, code_sha256: str) -> None:
     progress.previous = step.from_version
-    if progress.version == step.from_version:
-        return
+    if progress.version == step.from_version and not step.splits:
+        return  # PublishVersion gave back the version the alias already sends everything to
     try:
         ctx.lambda_.update_alias(
             step.function,
