@@ -54,9 +54,9 @@ def validations(monkeypatch: pytest.MonkeyPatch) -> list[Path]:
     """Every full validation `load_compiled` runs, in order."""
     seen: list[Path] = []
 
-    def counting(path: Path) -> object:
+    def counting(path: Path, data: bytes | None = None) -> object:
         seen.append(path)
-        return load_config(path)
+        return load_config(path, data)
 
     monkeypatch.setattr(load, "load_config", counting)
     return seen
@@ -181,3 +181,55 @@ def test_loading_from_the_cache_imports_neither_pydantic_nor_yaml(project: Path)
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
 
     assert out.stdout.strip() == "[]"
+
+
+def test_an_edit_during_validation_never_caches_the_wrong_content(
+    project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = project.read_bytes()
+    edited = CONFIG.replace("region: eu-west-1", "region: us-east-1")
+    real = load.load_config
+
+    def saved_mid_load(path: Path, data: bytes | None = None) -> object:
+        project.write_text(edited)  # an editor saves while twophase validates
+        return real(path, data)
+
+    monkeypatch.setattr(load, "load_config", saved_mid_load)
+    first = load_compiled(project)
+    monkeypatch.setattr(load, "load_config", real)
+    project.write_bytes(original)
+
+    assert first.environments["prod"].region == "eu-west-1"  # what was read, and hashed
+    assert load_compiled(project).environments["prod"].region == "eu-west-1"
+
+
+def test_a_template_edited_during_validation_validates_again(
+    project: Path, validations: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from twophase.config import load as loader
+
+    real = loader.load_template
+
+    def saved_mid_load(path: Path, data: bytes | None = None) -> object:
+        result = real(path, data)
+        path.write_text(TEMPLATE.replace("Orders", "Refunds"))
+        return result
+
+    monkeypatch.setattr(loader, "load_template", saved_mid_load)
+    load_compiled(project)
+    monkeypatch.setattr(loader, "load_template", real)
+    load_compiled(project)
+    load_compiled(project)
+
+    assert len(validations) == 2  # the cache named the old bytes; the new ones were validated
+
+
+def test_a_change_to_the_validating_code_validates_again(
+    project: Path, validations: list[Path], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load_compiled(project)
+    load_compiled(project)
+    monkeypatch.setattr(compiled, "_code_stamp", lambda: "rules.py:1:2")
+    load_compiled(project)
+
+    assert len(validations) == 2

@@ -55,13 +55,18 @@ def test_both_hands_on_either_error(tmp_path: Path, failing: str) -> None:
 def test_each_thread_counts_its_own_calls_unless_it_adopts_anothers() -> None:
     calls = CallCounter()
     calls._on_call()
+    mine = calls.bucket()
     seen: list[int] = []
 
-    def other() -> None:
+    def other(adopt: bool) -> None:
+        if adopt:
+            calls.adopt(mine)
         calls._on_call()
         seen.append(calls.in_this_thread())
 
-    worker = threading.Thread(target=other)
-    worker.start()
-    worker.join()
-    assert (calls.in_this_thread(), seen) == (1, [1])
+    for adopt in (False, True):
+        worker = threading.Thread(target=other, args=(adopt,))
+        worker.start()
+        worker.join()
+    assert seen == [1, 2]  # its own count; then this thread's, one more
+    assert calls.in_this_thread() == 2

@@ -2,12 +2,17 @@ from __future__ import annotations
 
 import json
 import subprocess
+import threading
 from pathlib import Path
 
+import pytest
+
+from twophase.core import release_record
 from twophase.core.release_record import (
     DESCRIPTION_LIMIT,
     HISTORY_DEPTH,
     GitReader,
+    GitState,
     ReleaseRecord,
     decode_history,
     encode_history,
@@ -79,8 +84,24 @@ def test_git_is_read_once_and_tolerated_when_missing(tmp_path: Path) -> None:
     (repo / "a.txt").write_text("2")
     assert reader.state() == first  # read once per run
     assert GitReader(repo).state().dirty is True  # type: ignore[union-attr]
-    prefetched = GitReader(repo)
-    prefetched.prefetch()
-    (repo / "a.txt").write_text("1")  # clean again; the read may already be under way
-    state = prefetched.state()
-    assert state is not None and state.commit == first.commit
+
+
+def test_a_prefetched_git_state_is_read_once_on_its_own_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    reads: list[str] = []
+
+    def read(root: Path) -> GitState:
+        reads.append(threading.current_thread().name)
+        return GitState(commit="c0ffee", dirty=False)
+
+    monkeypatch.setattr(release_record, "read_git", read)
+    reader = GitReader(tmp_path)
+    reader.prefetch()
+    for thread in threading.enumerate():
+        if thread.name == "twophase-git":
+            thread.join(timeout=5)
+
+    assert reads == ["twophase-git"]  # read in the background, before anyone asked
+    assert reader.state() == GitState("c0ffee", False)
+    assert reads == ["twophase-git"]

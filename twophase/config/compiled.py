@@ -4,8 +4,9 @@ Validating the config (YAML with line numbers, the pydantic model, the cross che
 start-up time than a whole `push` may spend talking to AWS. Phase two needs little of it: the app,
 the environments, the alias chain and what each function is built from. `load_compiled(path)`
 validates once and keeps that part under `.twophase/cache/config.json`, keyed by the bytes of
-twophase.yml and of the shared template, the file's location and the twophase version; any change
-to one of them validates again. This module imports neither pydantic nor YAML.
+twophase.yml and of the shared template exactly as validation read them, the file's location, the
+twophase version and the validating modules themselves; any change to one of them validates again.
+This module imports neither pydantic nor YAML.
 
 `CompiledConfig.model()` gives the full validated `Config` when a command needs more (phase one,
 or explaining a denied push); it is loaded once, on demand.
@@ -191,16 +192,27 @@ def load_compiled(path: Path) -> CompiledConfig:
         return cached
     from twophase.config.load import load_config
 
-    config = load_config(path)
+    config = load_config(path, text)  # the very bytes the key was made from
     compiled = CompiledConfig.from_model(config, path)
-    _write_cache(cache, key, config.template, compiled)
+    _write_cache(cache, key, config.template, config.template_sha256, compiled)
     return compiled
 
 
 def _key(path: Path, text: bytes) -> str:
     digest = hashlib.sha256(f"{FORMAT}\0{__version__}\0{path.absolute()}\0".encode())
+    digest.update(_code_stamp().encode())
     digest.update(text)
     return digest.hexdigest()
+
+
+def _code_stamp() -> str:
+    """The validating code as installed (each module's name, size and mtime): a changed rule or
+    default validates again even when the version number stays (an editable install)."""
+    stamps = []
+    for module in sorted(Path(__file__).parent.glob("*.py")):
+        st = module.stat()
+        stamps.append(f"{module.name}:{st.st_size}:{st.st_mtime_ns}")
+    return "|".join(stamps)
 
 
 def _template_digest(root: Path, template: str | None) -> str | None:
@@ -225,11 +237,17 @@ def _read_cache(cache: Path, key: str, path: Path) -> CompiledConfig | None:
         return None  # no cache, or not one this version wrote: validate again
 
 
-def _write_cache(cache: Path, key: str, template: str | None, compiled: CompiledConfig) -> None:
+def _write_cache(
+    cache: Path,
+    key: str,
+    template: str | None,
+    template_sha256: str | None,
+    compiled: CompiledConfig,
+) -> None:
     data = {
         "key": key,
         "template": template,
-        "template_sha256": _template_digest(compiled.root, template),
+        "template_sha256": template_sha256,  # of the bytes validation read
         "config": compiled.to_json(),
     }
     with contextlib.suppress(OSError):  # a read-only checkout validates every run: only slower

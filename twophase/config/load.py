@@ -8,6 +8,7 @@ Every problem becomes one `ConfigError` line naming the file, the YAML path, the
 from __future__ import annotations
 
 import difflib
+import hashlib
 import types
 import typing
 from pathlib import Path
@@ -36,10 +37,11 @@ _TYPE_MESSAGES = {
 }
 
 
-def load_config(path: Path) -> Config:
-    """Read, validate and check `path`; relative paths in it resolve against its folder."""
+def load_config(path: Path, data: bytes | None = None) -> Config:
+    """Read, validate and check `path` (or its bytes `data`, already read); relative paths in it
+    resolve against its folder."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8") if data is None else data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: no such config file",
@@ -88,8 +90,13 @@ def _shared_template(path: Path, config: Config, lines: Lines) -> dict[str, Any]
             ("template",),
             f"{config.template!r} does not exist (relative to this file)",
         )
-    template = load_template(template_path)
+    try:
+        data: bytes | None = template_path.read_bytes()
+    except OSError:
+        data = None  # load_template reads again and names the problem
+    template = load_template(template_path, data)
     config._shared = template
+    config._template_sha256 = hashlib.sha256(data).hexdigest() if data is not None else None
     return template
 
 

@@ -217,12 +217,18 @@ class Config(_Strict):
     # Where the config file lives; relative paths (template, sources) resolve against it.
     root: SkipJsonSchema[Path] = Field(default=Path("."), exclude=True, strict=False)
     _shared: dict[str, Any] | None = PrivateAttr(default=None)
+    _template_sha256: str | None = PrivateAttr(default=None)
 
     def stack_name(self, env: str) -> str:
         return rules.stack_name(self.app, env)
 
     def function_name(self, env: str, function: str) -> str:
         return rules.function_name(self.app, env, function)
+
+    @property
+    def template_sha256(self) -> str | None:
+        """SHA-256 of the shared template's bytes as the loader read and checked them."""
+        return self._template_sha256
 
     @property
     def template_path(self) -> Path | None:

@@ -28,10 +28,11 @@ SECTIONS = (
 _MAPPING_SECTIONS = ("Metadata", "Parameters", "Rules", "Mappings", "Conditions", "Outputs")
 
 
-def load_template(path: Path) -> dict[str, Any]:
-    """Parse and check the template at `path`; every problem is a one-line ConfigError."""
+def load_template(path: Path, data: bytes | None = None) -> dict[str, Any]:
+    """Parse and check the template at `path` (or its bytes `data`, already read); every problem
+    is a one-line ConfigError."""
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8") if data is None else data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: template not found", hint="fix `template:` in twophase.yml"
