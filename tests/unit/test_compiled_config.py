@@ -26,6 +26,7 @@ functions:
   api:
     handler: app.handler
     source: services/api
+    trigger: {http: {routes: ["GET /health", "POST /orders"]}}
   worker:
     handler: com.shop.Worker::handle
     runtime: java21
@@ -83,6 +84,11 @@ def test_compiled_answers_like_the_model(project: Path) -> None:
         False,
     )
     assert view.environments["local"].is_local
+    assert (view.functions["api"].trigger, view.functions["api"].routes) == (
+        "http",
+        ("GET /health", "POST /orders"),
+    )
+    assert (view.functions["worker"].trigger, view.functions["worker"].routes) == (None, ())
 
 
 def test_second_load_comes_from_the_cache(project: Path, validations: list[Path]) -> None:

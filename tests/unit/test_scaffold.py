@@ -7,7 +7,15 @@ from pathlib import Path
 import pytest
 
 from twophase.config.load import load_config
-from twophase.config.scaffold import FoundFunction, as_name, find_functions, render_config
+from twophase.config.scaffold import (
+    FoundFunction,
+    as_name,
+    find_functions,
+    plan_init,
+    render_config,
+    write_init,
+)
+from twophase.errors import UsageError
 
 
 def write(root: Path, files: dict[str, str]) -> None:
@@ -81,3 +89,24 @@ def test_a_function_at_the_root_is_named_after_the_folder(tmp_path: Path) -> Non
 )
 def test_names_are_made_valid(text: str, name: str) -> None:
     assert as_name(text) == name
+
+
+def test_a_config_that_appears_meanwhile_is_never_overwritten(tmp_path: Path) -> None:
+    write(tmp_path, {"svc/app.py": "def handler(e, c):\n    pass\n"})
+    plan = plan_init(tmp_path / "twophase.yml")
+    (tmp_path / "twophase.yml").write_text("app: theirs\n")  # written while init ran
+
+    with pytest.raises(UsageError, match="appeared while twophase init ran"):
+        write_init(plan)
+    assert (tmp_path / "twophase.yml").read_text() == "app: theirs\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["svc", "twophase.yml"]
+
+
+def test_init_writes_exactly_the_plan(tmp_path: Path) -> None:
+    write(tmp_path, {"svc/app.py": "def handler(e, c):\n    pass\n"})
+    plan = plan_init(tmp_path / "twophase.yml", app="store")
+
+    write_init(plan)
+
+    assert (tmp_path / "twophase.yml").read_text() == plan.text
+    assert [f.name for f in plan.functions] == ["svc"] and plan.app == "store"

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 import click
 
 from twophase.cli.context import AppContext
-from twophase.errors import TwophaseError, UsageError
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -42,72 +40,31 @@ def invoke(
 ) -> None:
     """Invoke an alias with a realistic generated event; print what the function answered."""
     from twophase.core import PhaseTwo
-    from twophase.events import Where, event_for
+    from twophase.core.invoke import InvokeOptions
+    from twophase.core.invoke import invoke as run_invoke
 
     ctx = PhaseTwo.create(app.settings, app.env_name, app.clients, reporter=app.terminal)
-    ctx.check_function(function)
-    trigger = app.config.functions[function].trigger
-    kind = kind or (trigger.kind if trigger is not None and trigger.kind else "direct")
-    if route is not None and kind != "http":
-        raise UsageError("--route goes with an HTTP event", hint="add --event http")
-    if route is None and kind == "http" and trigger is not None and trigger.http is not None:
-        route = trigger.http.routes[0]
-    physical = ctx.physical_name(function)
-    qualifier = alias or ctx.aliases[-1]
-    if qualifier not in ctx.aliases and not qualifier.isdigit() and qualifier != "$LATEST":
-        raise UsageError(
-            f"unknown alias {qualifier!r}",
-            hint=f"use one of {', '.join(ctx.aliases)}, a version number or $LATEST",
-        )
-    if payload is not None:
-        event = _json(payload.read_text(encoding="utf-8"), f"{payload}")
-    else:
-        if kind == "direct" and body is not None:
-            _json(body, "--body")
-        account = ctx.identity.arn().split(":")[4]
-        where = Where(account=account, region=app.clients.target.region, physical=physical)
-        event = event_for(kind, where, route=route, body=body)
-    result = ctx.lambda_.invoke(physical, qualifier, json.dumps(event).encode())
-    answer = _decoded(result.payload)
+    event = payload.read_text(encoding="utf-8") if payload is not None else None
+    options = InvokeOptions(function, alias, kind, route, body, event)
+    outcome = run_invoke(ctx, options, app.clients.target.region)
     if app.terminal.json:
+        data = {
+            "function": outcome.function,
+            "qualifier": outcome.qualifier,
+            "executed_version": outcome.executed_version,
+            "function_error": outcome.function_error,
+            "payload": outcome.answer,
+            "log_tail": outcome.log_tail,
+        }
         app.terminal.envelope(
-            "invoke",
-            {
-                "function": function,
-                "qualifier": qualifier,
-                "executed_version": result.executed_version,
-                "function_error": result.function_error,
-                "payload": answer,
-                "log_tail": result.log_tail,
-            },
-            exit_code=1 if result.function_error else 0,
+            "invoke", data, exit_code=int(outcome.error.exit_status) if outcome.error else 0
         )
     else:
-        app.terminal.raw(json.dumps(answer, indent=2) if not isinstance(answer, str) else answer)
-        if app.options.verbose and result.log_tail:
-            for line in result.log_tail.rstrip("\n").splitlines():
+        answer = outcome.answer
+        app.terminal.raw(answer if isinstance(answer, str) else json.dumps(answer, indent=2))
+        if app.options.verbose:
+            for line in outcome.log_tail.rstrip("\n").splitlines():
                 app.terminal.info(f"  {line}")
-    where_ran = f"{function} ({qualifier}, v{result.executed_version})"
-    if result.function_error:
-        message = answer.get("errorMessage") if isinstance(answer, dict) else None
-        error_type = answer.get("errorType") if isinstance(answer, dict) else None
-        raise TwophaseError(
-            f"{where_ran} raised {error_type or 'an error'}: {message or result.function_error}",
-            hint="rerun with -v to see the log's tail",
-        )
-    app.terminal.info(f"{where_ran} answered")
-
-
-def _json(text: str, what: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"{what} is not JSON: {exc}", hint="pass a JSON document") from None
-
-
-def _decoded(payload: bytes) -> Any:
-    text = payload.decode("utf-8", "replace")
-    try:
-        return json.loads(text)
-    except ValueError:
-        return text
+    if outcome.error is not None:
+        raise outcome.error
+    app.terminal.info(outcome.summary())

@@ -30,7 +30,7 @@ from twophase.files import write_atomically
 if TYPE_CHECKING:
     from twophase.config.model import Config
 
-FORMAT = 1
+FORMAT = 2
 CACHE_FILE = Path(".twophase") / "cache" / "config.json"
 
 
@@ -48,7 +48,8 @@ class CompiledEnvironment:
 
 @dataclass(frozen=True)
 class CodeSpec:
-    """A function's code settings with the defaults applied: what a build works from."""
+    """A function's code settings with the defaults applied (what a build works from), and what
+    triggers it (what `invoke` imitates)."""
 
     name: str
     handler: str
@@ -57,6 +58,8 @@ class CodeSpec:
     source: Path | None
     image: str | None
     architecture: str
+    trigger: str | None = None  # http, queue, schedule
+    routes: tuple[str, ...] = ()  # an http trigger's routes
 
 
 @dataclass(frozen=True)
@@ -78,6 +81,7 @@ class CompiledConfig:
     def from_model(cls, config: Config, path: Path | None = None) -> CompiledConfig:
         def code(name: str) -> CodeSpec:
             fn = config.resolved(name)
+            http = fn.trigger.http if fn.trigger is not None else None
             return CodeSpec(
                 name=fn.name,
                 handler=fn.handler,
@@ -86,6 +90,8 @@ class CompiledConfig:
                 source=fn.source,
                 image=fn.image,
                 architecture=fn.architecture,
+                trigger=fn.trigger.kind if fn.trigger is not None else None,
+                routes=tuple(http.routes) if http is not None else (),
             )
 
         compiled = cls(
@@ -141,6 +147,8 @@ class CompiledConfig:
                     "source": _relative(fn.source, self.root),
                     "image": fn.image,
                     "architecture": fn.architecture,
+                    "trigger": fn.trigger,
+                    "routes": list(fn.routes),
                 }
                 for name, fn in self.functions.items()
             },
@@ -166,6 +174,8 @@ class CompiledConfig:
                     source=(root / fn["source"]) if fn["source"] is not None else None,
                     image=fn["image"],
                     architecture=fn["architecture"],
+                    trigger=fn["trigger"],
+                    routes=tuple(fn["routes"]),
                 )
                 for name, fn in data["functions"].items()
             },

@@ -175,3 +175,64 @@ def render_config(app: str, functions: list[FoundFunction]) -> str:
 
 def _yaml_str(text: str) -> str:
     return text if re.fullmatch(r"[A-Za-z0-9_./-]+", text) and text != "." else f'"{text}"'
+
+
+@dataclass(frozen=True)
+class InitPlan:
+    """What `twophase init` would write: where, for which app, with which functions."""
+
+    path: Path
+    app: str
+    functions: tuple[FoundFunction, ...]
+    text: str
+
+
+def plan_init(path: Path, app: str | None = None) -> InitPlan:
+    """Find the functions next to `path` and render a config that validates; raises UsageError
+    (nothing written) when `path` exists, the app name is invalid or no function is found."""
+    from twophase.config.load import load_config
+    from twophase.errors import UsageError
+
+    if path.exists():
+        raise UsageError(
+            f"{path} already exists; twophase init never overwrites it",
+            hint="edit it, or move it away to start over",
+        )
+    root = path.absolute().parent
+    name = as_name(root.name) if app is None else app
+    try:
+        rules.check_name(name)
+    except ValueError as exc:
+        raise UsageError(
+            f"app name {name!r}: {exc}", hint="pass --app NAME (lowercase letters, digits, -)"
+        ) from None
+    functions = find_functions(root)
+    if not functions:
+        raise UsageError(
+            f"no function folders found under {root}",
+            hint="a function folder holds a handler (app.py with `def handler(`, index.js "
+            "exporting `handler`, a Ruby `def handler`, or a `bootstrap`); add one, or start "
+            "from twophase.yml.example",
+        )
+    text = render_config(name, functions)
+    load_config(path, text.encode())  # validated as twophase will read it, before any write
+    return InitPlan(path, name, tuple(functions), text)
+
+
+def write_init(plan: InitPlan) -> None:
+    """Create the file whole, and only if it still does not exist."""
+    from twophase.errors import TwophaseError, UsageError
+
+    partial = plan.path.with_name(f".{plan.path.name}.{os.getpid()}.init")
+    try:
+        partial.write_text(plan.text, encoding="utf-8")
+        os.link(partial, plan.path)  # fails if the file appeared meanwhile: never overwritten
+    except FileExistsError:
+        raise UsageError(
+            f"{plan.path} appeared while twophase init ran; it was left as it is",
+            hint="edit it, or move it away to start over",
+        ) from None
+    except OSError as exc:
+        raise TwophaseError(f"cannot write {plan.path}: {exc.strerror or exc}") from None
+    finally:
+        partial.unlink(missing_ok=True)
