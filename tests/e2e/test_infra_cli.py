@@ -185,3 +185,20 @@ def test_up_on_a_protected_environment_needs_a_yes(
     names = {s["StackName"] for s in cfn.list_stacks()["StackSummaries"]}
     assert names.isdisjoint({"shop-local", "shop-local-artifacts"})  # nothing changed remotely
     assert run_cli(capsys, "infra", "up", "--yes").exit_code == 0
+
+
+def test_a_template_over_the_inline_limit_goes_through_the_bucket(
+    app: Path, local_aws: LocalAwsHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    shared = app.parent / "infra/cloudformation/shared.yaml"
+    notes = "x" * 60_000  # CloudFormation takes at most 51,200 bytes inline
+    shared.write_text(shared.read_text() + f"\nMetadata:\n  Notes: {notes}\n")
+
+    first = run_cli(capsys, "infra", "up", "--yes")
+
+    assert first.exit_code == 0, first.stderr
+    s3 = local_aws.clients().client("s3")
+    bucket = "shop-local-artifacts-123456789012-us-east-1"
+    keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="templates/")["Contents"]]
+    assert len(keys) == 1
+    assert run_cli(capsys, "infra", "up", "--yes").stdout.strip().endswith("no changes")
