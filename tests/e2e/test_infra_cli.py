@@ -12,21 +12,13 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import LocalAwsHandle
-from tests.e2e.helpers import copy_example_app, edit_config, run_cli, zip_with
+from tests.e2e.helpers import edit_config, run_cli, zip_with
 
 FUNCTIONS = ("api", "worker", "nightly")
 
 
 def fn_name(short: str) -> str:
     return f"shop-local-{short}"
-
-
-@pytest.fixture
-def app(tmp_path: Path, local_aws: LocalAwsHandle, monkeypatch: pytest.MonkeyPatch) -> Path:
-    config = copy_example_app(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TWOPHASE_ENV", "local")
-    return config
 
 
 def test_up_creates_every_function_with_its_dummy_and_a_second_up_is_a_no_op(

@@ -7,20 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LocalAwsHandle
-from tests.e2e.helpers import copy_example_app, run_cli
+from tests.e2e.helpers import run_cli
 from twophase.config.load import load_config
 from twophase.policy import deployer_policy
 
 LOCAL_ACCOUNT = "123456789012"  # the embedded AWS's account
-
-
-@pytest.fixture
-def app(tmp_path: Path, local_aws: LocalAwsHandle, monkeypatch: pytest.MonkeyPatch) -> Path:
-    config = copy_example_app(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TWOPHASE_ENV", "local")
-    return config
 
 
 def test_policy_prints_the_document_for_the_embedded_account(

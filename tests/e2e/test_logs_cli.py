@@ -7,16 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import LocalAwsHandle
-from tests.e2e.helpers import copy_example_app, run_cli
-
-
-@pytest.fixture
-def app(tmp_path: Path, local_aws: LocalAwsHandle, monkeypatch: pytest.MonkeyPatch) -> Path:
-    config = copy_example_app(tmp_path)
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("TWOPHASE_ENV", "local")
-    return config
+from tests.e2e.helpers import run_cli
 
 
 def test_logs_show_what_an_invocation_wrote(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
