@@ -46,7 +46,6 @@ def http_event(where: Where, route: str, body: str | None = None) -> dict[str, o
         "rawQueryString": "",
         "headers": {
             "accept": "application/json",
-            "content-type": "application/json",
             "host": domain,
             "user-agent": "twophase-invoke",
             "x-forwarded-proto": "https",
@@ -75,6 +74,7 @@ def http_event(where: Where, route: str, body: str | None = None) -> dict[str, o
         event["pathParameters"] = params
     if body is not None:
         event["body"] = body
+        event["headers"]["content-type"] = "application/json"  # type: ignore[index]
     return event
 
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.e2e.helpers import run_cli
+from tests.e2e.helpers import run_cli, zip_with
 
 
 def test_dummies_answer_501_or_raise_and_pushed_code_runs_behind_next(
@@ -55,6 +55,9 @@ def test_invoke_speaks_json_and_shows_the_log_tail(
         (("invoke", "worker", "--route", "GET /"), 2, "--route goes with an HTTP event"),
         (("invoke", "nightly", "--event", "direct", "--body", "{x"), 2, "--body is not JSON"),
         (("invoke", "api", "--alias", "beta"), 2, "unknown alias 'beta'"),
+        (("invoke", "api", "--route", "GET /nope"), 2, "is not one of the function's routes"),
+        (("invoke", "nightly", "--event", "http", "--route", "orders"), 2, "is not a route"),
+        (("invoke", "nightly", "--body", "{}"), 2, "a scheduled event has no body"),
         (("invoke", "api", "--alias", "99"), 1, "shop-local-api:99 not found"),
     ],
 )
@@ -67,3 +70,43 @@ def test_bad_input_is_one_clear_line(
 
     assert result.exit_code == code and message in result.stderr, result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.stderr
+
+
+def test_a_payload_file_is_sent_as_is_and_must_be_json(
+    app: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(capsys, "infra", "up", "--yes").exit_code == 0
+    event = app.parent / "event.json"
+    event.write_text(
+        json.dumps({"rawPath": "/health", "requestContext": {"http": {"method": "GET"}}})
+    )
+    assert run_cli(capsys, "push", "api").exit_code == 0
+
+    sent = run_cli(capsys, "invoke", "api", "--alias", "next", "--payload", str(event))
+    assert json.loads(sent.stdout)["statusCode"] == 200
+
+    both = run_cli(capsys, "invoke", "api", "--payload", str(event), "--body", "{}")
+    assert both.exit_code == 2 and "--payload is the whole event" in both.stderr
+    event.write_bytes(b"\xff\xfe not json")
+    broken = run_cli(capsys, "invoke", "api", "--payload", str(event))
+    assert broken.exit_code == 2 and "the payload is not JSON" in broken.stderr
+    assert broken.stderr.count("\n") == 1
+
+
+def test_an_error_over_several_lines_is_reported_in_one(
+    app: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert run_cli(capsys, "infra", "up", "--yes").exit_code == 0
+    code = "def handler(event, context):\n    raise ValueError('first line\\nsecond line')\n"
+    artifact = app.parent / "boom.zip"
+    artifact.write_bytes(zip_with({"app.py": code}))
+    assert run_cli(capsys, "push", "api", "--artifact", str(artifact)).exit_code == 0
+
+    result = run_cli(capsys, "invoke", "api", "--alias", "next")
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: api (next, v2) raised ValueError: first line …")
+    assert result.stderr.count("\n") == 1
+    assert json.loads(result.stdout)["errorMessage"] == "first line\nsecond line"
+    doc = json.loads(run_cli(capsys, "--output", "json", "invoke", "api", "--alias", "next").stdout)
+    assert doc["errors"] and doc["errors"][0].startswith("api (next, v2) raised ValueError")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -45,32 +44,4 @@ class LogReader:
                 if not token or token == kwargs.get("nextToken"):
                     break
                 kwargs["nextToken"] = token
-        return sorted(events, key=lambda e: (e.timestamp_ms, e.event_id))
-
-
-def follow(
-    read: Callable[[int], list[LogEvent]],
-    start_ms: int,
-    *,
-    sleep: Callable[[float], None],
-    interval: float = 2.0,
-    keep_going: Callable[[], bool] = lambda: True,
-) -> Iterator[LogEvent]:
-    """Events from `start_ms` on, then new ones as they arrive (each once), while `keep_going()`.
-
-    Each poll asks again from the newest timestamp seen, so events sharing that millisecond are
-    not lost; the ids already given at that millisecond are skipped.
-    """
-    seen: dict[str, int] = {}  # ids given, by timestamp; only those at `since` can come again
-    since = start_ms
-    while True:
-        for event in read(since):
-            if event.event_id in seen:
-                continue
-            seen[event.event_id] = event.timestamp_ms
-            since = max(since, event.timestamp_ms)
-            yield event
-        seen = {i: t for i, t in seen.items() if t >= since}
-        if not keep_going():
-            return
-        sleep(interval)
+        return sorted(events, key=lambda e: e.timestamp_ms)  # stable: each stream keeps its order

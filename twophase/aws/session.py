@@ -16,6 +16,7 @@ from twophase.errors import CredentialsError
 LOCAL_REGION = "us-east-1"
 LOCAL_ACCESS_KEY = "twophase-local"
 LOCAL_SECRET_KEY = "twophase-local-secret"
+FUNCTION_TIMEOUT_LIMIT = 900  # seconds: the longest a Lambda function may run
 
 
 @dataclass(frozen=True)
@@ -70,23 +71,27 @@ class Clients:
             return None
         return f"{self.target.endpoint_url or 'aws'}\0{credentials.access_key}"
 
-    def client(self, service: str) -> Any:
-        if service not in self._cache:
+    def client(self, service: str, *, once: bool = False) -> Any:
+        """The service's client: retried in botocore's standard mode, or, with `once`, never
+        retried and patient for 15 minutes (Invoke: a retried call would run the code again,
+        and a function may run that long)."""
+        key = f"{service}:once" if once else service
+        if key not in self._cache:
             from botocore.config import Config as BotoConfig
 
             cfg = BotoConfig(
-                retries={"mode": "standard", "max_attempts": 5},
+                retries={"mode": "standard", "total_max_attempts": 1 if once else 6},
                 connect_timeout=5,
-                read_timeout=60,
+                read_timeout=FUNCTION_TIMEOUT_LIMIT + 30 if once else 60,
                 max_pool_connections=32,
             )
-            self._cache[service] = self.session.create_client(
+            self._cache[key] = self.session.create_client(
                 service,
                 region_name=self.target.region,
                 endpoint_url=self.target.endpoint_url,
                 config=cfg,
             )
-        return self._cache[service]
+        return self._cache[key]
 
 
 def resolve_target(

@@ -44,7 +44,7 @@ def invoke(
     from twophase.core.invoke import invoke as run_invoke
 
     ctx = PhaseTwo.create(app.settings, app.env_name, app.clients, reporter=app.terminal)
-    event = payload.read_text(encoding="utf-8") if payload is not None else None
+    event = payload.read_bytes() if payload is not None else None
     options = InvokeOptions(function, alias, kind, route, body, event)
     outcome = run_invoke(ctx, options, app.clients.target.region)
     if app.terminal.json:
@@ -57,7 +57,10 @@ def invoke(
             "log_tail": outcome.log_tail,
         }
         app.terminal.envelope(
-            "invoke", data, exit_code=int(outcome.error.exit_status) if outcome.error else 0
+            "invoke",
+            data,
+            exit_code=int(outcome.error.exit_status) if outcome.error else 0,
+            errors=[str(outcome.error)] if outcome.error else [],
         )
     else:
         answer = outcome.answer

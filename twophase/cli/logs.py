@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import time
+import json
 from datetime import UTC, datetime
 
 import click
@@ -16,33 +16,34 @@ pass_app = click.make_pass_decorator(AppContext)
 @click.command()
 @click.argument("function")
 @click.option("--since", type=Duration(), default="10m", show_default=True, help="How far back.")
-@click.option("-f", "--follow", is_flag=True, help="Keep printing new events until Ctrl-C.")
+@click.option(
+    "-f", "--follow", is_flag=True, help="Keep printing new events until Ctrl-C (JSON: one a line)."
+)
 @pass_app
 def logs(app: AppContext, function: str, since: float, follow: bool) -> None:
-    """Print the function's log events (every version and alias: they share one log group)."""
-    from twophase.aws.logs import LogReader
-    from twophase.aws.logs import follow as follow_events
+    """Print the function's log events, oldest first (all its versions share one log group)."""
+    from twophase.core import PhaseTwo
+    from twophase.core.logs import LogsOptions, follow_logs, read_logs
 
-    settings = app.settings
-    if function not in settings.functions:
-        from twophase.errors import UsageError
-
-        known = ", ".join(sorted(settings.functions))
-        raise UsageError(f"unknown function {function!r}", hint=f"use one of: {known}")
-    group = f"/aws/lambda/{settings.function_name(app.env_name, function)}"
-    reader = LogReader(app.clients.client("logs"))
-    start_ms = int((time.time() - since) * 1000)
+    ctx = PhaseTwo.create(app.settings, app.env_name, app.clients, reporter=app.terminal)
+    options = LogsOptions(function, since)
     if not follow:
-        events = reader.since(group, start_ms)
+        group, events = read_logs(ctx, options)
         if app.terminal.json:
-            data = [vars(e) for e in events]
-            app.terminal.envelope("logs", {"log_group": group, "events": data})
+            data = {"log_group": group, "events": [vars(e) for e in events]}
+            app.terminal.envelope("logs", data)
             return
         for event in events:
             app.terminal.line(_line(event.timestamp_ms, event.message))
         return
-    for event in follow_events(lambda ms: reader.since(group, ms), start_ms, sleep=time.sleep):
-        app.terminal.line(_line(event.timestamp_ms, event.message))
+    try:
+        for event in follow_logs(ctx, options):
+            if app.terminal.json:
+                app.terminal.line(json.dumps(vars(event), sort_keys=True))
+            else:
+                app.terminal.line(_line(event.timestamp_ms, event.message))
+    except KeyboardInterrupt:
+        return  # Ctrl-C is how following ends
 
 
 def _line(timestamp_ms: int, message: str) -> str:

@@ -20,6 +20,7 @@ from twophase.reporter import NullReporter, Reporter
 if TYPE_CHECKING:
     from twophase.aws.cloudwatch import HealthReader
     from twophase.aws.lambda_client import LambdaClient
+    from twophase.aws.logs import LogReader
     from twophase.aws.s3_client import ArtifactStore
     from twophase.aws.session import Clients
     from twophase.aws.sts import CallerIdentity
@@ -101,6 +102,9 @@ class PhaseTwo:
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = utc_now
     calls: CallCounter = field(default_factory=CallCounter)
+    # Invoke's own client: never retried (a retried Invoke runs the code again); None: lambda_.
+    invoker: LambdaClient | None = None
+    logs: LogReader | None = None
     _bucket: str | None = field(default=None, init=False, repr=False)
     _bucket_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -118,6 +122,7 @@ class PhaseTwo:
         """Wire the real thin clients from the environment's boto3 clients (created lazily)."""
         from twophase.aws.cloudwatch import HealthReader
         from twophase.aws.lambda_client import LambdaClient
+        from twophase.aws.logs import LogReader
         from twophase.aws.s3_client import ArtifactStore, artifact_bucket
         from twophase.aws.sts import CallerIdentity
         from twophase.files import user_cache_dir
@@ -125,8 +130,8 @@ class PhaseTwo:
         calls = CallCounter()
         creating = threading.Lock()  # boto3 sessions are not safe to create clients concurrently
 
-        def client(service: str) -> Any:
-            return LazyClient(lambda: calls.watch(clients.client(service)), creating)
+        def client(service: str, once: bool = False) -> Any:
+            return LazyClient(lambda: calls.watch(clients.client(service, once=once)), creating)
 
         return cls(
             config=config,
@@ -143,6 +148,8 @@ class PhaseTwo:
             sleep=sleep,
             now=now,
             calls=calls,
+            invoker=LambdaClient(client("lambda", once=True), sleep=sleep),
+            logs=LogReader(client("logs")),
         )
 
     def both(self, first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:

@@ -8,12 +8,16 @@ code raised, the one-line error the command exits with.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from typing import Any
 
+from twophase.aws.lambda_client import LATEST
 from twophase.core import PhaseTwo
 from twophase.errors import TwophaseError, UsageError
 from twophase.events import Where, event_for
+
+ROUTE = re.compile(r"(ANY|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /\S*")
 
 
 @dataclass(frozen=True)
@@ -23,7 +27,7 @@ class InvokeOptions:
     kind: str | None = None  # http, queue, schedule, direct; default: the function's trigger
     route: str | None = None  # default: the first route
     body: str | None = None
-    payload: str | None = None  # the whole event, as JSON text
+    payload: bytes | None = None  # the whole event, as JSON, sent as is
 
 
 @dataclass(frozen=True)
@@ -37,59 +41,91 @@ class InvokeOutcome:
     error: TwophaseError | None = None  # set when the code raised
 
     def summary(self) -> str:
-        return f"{self.function} ({self.qualifier}, v{self.executed_version}) answered"
+        return f"{self.function} ({_ran(self.qualifier, self.executed_version)}) answered"
 
 
 def invoke(ctx: PhaseTwo, options: InvokeOptions, region: str) -> InvokeOutcome:
-    """Invoke the alias; bad input raises UsageError before any call."""
+    """Invoke the alias once (never retried: a retry would run the code again); bad input
+    raises UsageError before any call."""
     ctx.check_function(options.function)
-    spec = ctx.config.functions[options.function]
-    kind = options.kind or spec.trigger or "direct"
-    if options.route is not None and kind != "http":
-        raise UsageError("--route goes with an HTTP event", hint="add --event http")
-    qualifier = options.alias or ctx.aliases[-1]
-    if qualifier not in ctx.aliases and not qualifier.isdigit() and qualifier != "$LATEST":
-        raise UsageError(
-            f"unknown alias {qualifier!r}",
-            hint=f"use one of {', '.join(ctx.aliases)}, a version number or $LATEST",
-        )
+    qualifier = _qualifier(ctx, options.alias)
+    event = _event(ctx, options, region)
+    client = ctx.invoker or ctx.lambda_
     physical = ctx.physical_name(options.function)
-    if options.payload is not None:
-        event = _json(options.payload, "the payload")
-    else:
-        if kind == "direct" and options.body is not None:
-            _json(options.body, "--body")
-        account = ctx.identity.arn().split(":")[4]
-        route = options.route or (spec.routes[0] if spec.routes else None)
-        where = Where(account=account, region=region, physical=physical)
-        event = event_for(kind, where, route=route, body=options.body)
-    result = ctx.lambda_.invoke(physical, qualifier, json.dumps(event).encode())
-    answer = _decoded(result.payload)
+    result = client.invoke(physical, qualifier, json.dumps(event).encode())
     outcome = InvokeOutcome(
         function=options.function,
         qualifier=qualifier,
         executed_version=result.executed_version,
         function_error=result.function_error,
-        answer=answer,
+        answer=_decoded(result.payload),
         log_tail=result.log_tail,
     )
     if not result.function_error:
         return outcome
-    message = answer.get("errorMessage") if isinstance(answer, dict) else None
-    error_type = answer.get("errorType") if isinstance(answer, dict) else None
+    answer = outcome.answer if isinstance(outcome.answer, dict) else {}
+    message = str(answer.get("errorMessage") or result.function_error).strip()
+    first = message.splitlines()[0] if message else result.function_error
+    more = " …" if len(message.splitlines()) > 1 else ""
     error = TwophaseError(
-        f"{options.function} ({qualifier}, v{result.executed_version}) raised "
-        f"{error_type or 'an error'}: {message or result.function_error}",
-        hint="rerun with -v to see the log's tail",
+        f"{options.function} ({_ran(qualifier, result.executed_version)}) raised "
+        f"{answer.get('errorType') or 'an error'}: {first}{more}",
+        hint="the answer above has the whole error; -v shows the log's tail",
     )
-    return InvokeOutcome(**{**outcome.__dict__, "error": error})
+    return replace(outcome, error=error)
 
 
-def _json(text: str, what: str) -> Any:
-    try:
-        return json.loads(text)
-    except ValueError as exc:
-        raise UsageError(f"{what} is not JSON: {exc}", hint="pass a JSON document") from None
+def _qualifier(ctx: PhaseTwo, alias: str | None) -> str:
+    qualifier = alias or ctx.aliases[-1]
+    if qualifier not in ctx.aliases and not qualifier.isdigit() and qualifier != LATEST:
+        raise UsageError(
+            f"unknown alias {qualifier!r}",
+            hint=f"use one of {', '.join(ctx.aliases)}, a version number or {LATEST}",
+        )
+    return qualifier
+
+
+def _event(ctx: PhaseTwo, options: InvokeOptions, region: str) -> Any:
+    if options.payload is not None:
+        if options.kind or options.route or options.body is not None:
+            raise UsageError(
+                "--payload is the whole event; it goes without --event, --route or --body"
+            )
+        try:
+            return json.loads(options.payload.decode("utf-8"))
+        except (UnicodeDecodeError, ValueError) as exc:
+            raise UsageError(f"the payload is not JSON: {exc}", hint="pass a JSON file") from None
+    spec = ctx.config.functions[options.function]
+    kind = options.kind or spec.trigger or "direct"
+    if options.route is not None and kind != "http":
+        raise UsageError("--route goes with an HTTP event", hint="add --event http")
+    if options.body is not None and kind == "schedule":
+        raise UsageError("a scheduled event has no body", hint="drop --body")
+    if kind == "direct" and options.body is not None:
+        try:
+            json.loads(options.body)
+        except ValueError as exc:
+            raise UsageError(f"--body is not JSON: {exc}", hint="pass a JSON document") from None
+    route = options.route or (spec.routes[0] if spec.routes else None)
+    if kind == "http" and route is not None:
+        _check_route(route, spec.routes)
+    account = ctx.identity.arn().split(":")[4]
+    where = Where(account=account, region=region, physical=ctx.physical_name(options.function))
+    return event_for(kind, where, route=route, body=options.body)
+
+
+def _check_route(route: str, routes: tuple[str, ...]) -> None:
+    if routes and route not in routes:
+        raise UsageError(
+            f"{route!r} is not one of the function's routes",
+            hint=f"use one of: {', '.join(routes)}",
+        )
+    if route != "$default" and not ROUTE.fullmatch(route):
+        raise UsageError(f"{route!r} is not a route", hint='write it as "METHOD /path"')
+
+
+def _ran(qualifier: str, version: str) -> str:
+    return qualifier if version in ("", qualifier) else f"{qualifier}, v{version}"
 
 
 def _decoded(payload: bytes) -> Any:
