@@ -30,7 +30,7 @@ def test_init_writes_a_config_the_other_commands_read(
     assert rendered.exit_code == 0, rendered.stderr
     resources = json.loads(rendered.stdout)["Resources"]
     assert {"ApiFunction", "NightlyFunction", "WorkerFunction"} <= set(resources)
-    assert resources["WorkerFunction"]["Properties"]["Runtime"] == "nodejs20.x"
+    assert resources["WorkerFunction"]["Properties"]["Runtime"] == "nodejs22.x"
 
 
 def test_init_never_overwrites_a_config(project: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -37,6 +37,20 @@ def test_a_large_template_is_read_from_the_embedded_s3_by_its_url(
     ] == ["big"]
 
 
+def test_a_url_naming_no_object_is_a_validation_error(local_aws: LocalAwsHandle) -> None:
+    from botocore.exceptions import ClientError
+
+    cfn = local_aws.clients().client("cloudformation")
+    url = f"{local_aws.endpoint_url}/nowhere/templates/missing.json"
+
+    with pytest.raises(ClientError) as info:
+        cfn.create_change_set(
+            StackName="s", ChangeSetName="c1", ChangeSetType="CREATE", TemplateURL=url
+        )
+    assert info.value.response["Error"]["Code"] == "ValidationError"
+    assert "s3://nowhere/templates/missing.json does not exist" in str(info.value)
+
+
 @pytest.mark.parametrize(
     ("url", "where"),
     [
@@ -44,6 +58,7 @@ def test_a_large_template_is_read_from_the_embedded_s3_by_its_url(
         ("https://s3.eu-west-1.amazonaws.com/artifacts/a.json", None),
         ("https://artifacts.s3.eu-west-1.amazonaws.com/a.json", None),
         ("http://127.0.0.1:4566/artifacts", None),
+        ("http://127.0.0.1:4566/artifacts/a%20b.json", ("artifacts", "a b.json")),
     ],
 )
 def test_only_urls_off_amazonaws_com_are_read_path_style(url: str, where: object) -> None:

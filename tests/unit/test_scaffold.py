@@ -51,10 +51,10 @@ def test_function_folders_are_found_with_their_runtime_and_handler(tmp_path: Pat
         "other/api": ("api", "python3.12", "app.handler"),
         "services/api": ("api-2", "python3.12", "app.handler"),
         "services/billing": ("billing", "ruby3.3", "function.handler"),
-        "services/legacy": ("legacy", "nodejs20.x", "index.handler"),
+        "services/legacy": ("legacy", "nodejs22.x", "index.handler"),
         "services/Order_Events": ("order-events", "python3.12", "lambda_function.lambda_handler"),
         "services/rusty": ("rusty", "provided.al2023", "bootstrap"),
-        "services/web": ("web", "nodejs20.x", "index.handler"),
+        "services/web": ("web", "nodejs22.x", "index.handler"),
     }
 
 
@@ -66,7 +66,7 @@ def test_the_written_config_is_valid_and_keeps_each_functions_runtime(tmp_path: 
     config = load_config(tmp_path / "twophase.yml")
 
     assert config.app == "shop" and config.defaults.runtime == "python3.12"
-    assert config.resolved("web").runtime == "nodejs20.x"
+    assert config.resolved("web").runtime == "nodejs22.x"
     assert config.resolved("api-2").source == tmp_path / "services/api"
     assert config.environments["local"].is_local
     assert list(config.aliases) == ["next", "live"]
@@ -110,3 +110,28 @@ def test_init_writes_exactly_the_plan(tmp_path: Path) -> None:
 
     assert (tmp_path / "twophase.yml").read_text() == plan.text
     assert [f.name for f in plan.functions] == ["svc"] and plan.app == "store"
+
+
+def test_odd_folders_are_skipped_or_shortened_and_the_config_still_validates(
+    tmp_path: Path,
+) -> None:
+    long = "a-really-long-service-name-that-goes-on-and-on-and-on"
+    write(
+        tmp_path,
+        {
+            'svc/we"ird/app.py': "def handler(e, c):\n    pass\n",
+            "svc/spaced/my handler.py": "def handler(e, c):\n    pass\n",
+            f"svc/{long}/app.py": "def handler(e, c):\n    pass\n",
+            f"other/{long}/app.py": "def handler(e, c):\n    pass\n",
+        },
+    )
+
+    plan = plan_init(tmp_path / "twophase.yml", app="shop")
+    write_init(plan)
+    config = load_config(tmp_path / "twophase.yml")
+
+    assert config.resolved("we-ird").source == tmp_path / 'svc/we"ird'
+    assert [s.split(":")[0] for s in plan.skipped] == ["svc/spaced"]
+    long_names = sorted(n for n in config.functions if n.startswith("a-really"))
+    assert len(long_names) == 2 and long_names[0] != long_names[1]
+    assert all(len(f"shop-staging-{n}") <= 64 for n in config.functions)

@@ -72,6 +72,20 @@ def test_a_task_that_stops_part_way_takes_its_bar_with_it() -> None:
     assert out.endswith("[#####---------------]  25% 10.0/40.0 MB\r\x1b[Kerror follows\n")
 
 
+def test_the_status_line_never_wraps(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(terminal, "columns", lambda: 60)
+
+    def show() -> None:
+        term = Terminal()
+        term.progress("orders-api: upload", 30 * MB, 60 * MB, "bytes")
+        term.progress("worker: upload", 10 * MB, 80 * MB, "bytes")
+
+    last_draw = on_tty(show).rsplit("\r\x1b[K", 1)[-1]
+
+    assert len(last_draw) == 59 and last_draw.endswith("…")
+    assert last_draw.startswith("orders-api: upload [##########")
+
+
 def test_redraws_are_rate_limited(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(terminal, "REDRAW_SECONDS", 3600.0)
 

@@ -18,9 +18,12 @@ def init(app: AppContext, app_name: str | None) -> None:
 
     plan = plan_init(app.config_path, app_name)
     write_init(plan)
+    for passed_over in plan.skipped:
+        app.terminal.warn(f"skipped {passed_over}")
     if app.terminal.json:
         found = [vars(f) | {"runtime": f.runtime} for f in plan.functions]
-        app.terminal.envelope("init", {"path": str(plan.path), "app": plan.app, "functions": found})
+        data = {"path": str(plan.path), "app": plan.app, "functions": found}
+        app.terminal.envelope("init", data | {"skipped": list(plan.skipped)})
         return
     app.terminal.line(
         f"wrote {plan.path} for app {plan.app}, with {len(plan.functions)} function(s):"

@@ -85,7 +85,11 @@ class Terminal:
     def _draw_status(self) -> None:
         self._drawn_at = time.monotonic()
         parts = [_bar(task, *state) for task, state in self._bars.items()]
-        sys.stderr.write("\r\x1b[K" + " · ".join(parts))
+        status = " · ".join(parts)
+        width = columns() - 1  # a line that wraps could not be redrawn in place
+        if len(status) > width:
+            status = status[: max(0, width - 1)] + "…"
+        sys.stderr.write("\r\x1b[K" + status)
         sys.stderr.flush()
 
     def _clear_status(self) -> None:
@@ -142,6 +146,12 @@ class Terminal:
         import click
 
         return click.confirm(question, default=False, err=True)
+
+
+def columns() -> int:
+    import shutil
+
+    return shutil.get_terminal_size((80, 24)).columns
 
 
 def _bar(task: str, done: int, total: int | None, unit: str) -> str:

@@ -216,10 +216,12 @@ def _key(path: Path, text: bytes) -> str:
 
 
 def _code_stamp() -> str:
-    """The validating code as installed (each module's name, size and mtime): a changed rule or
-    default validates again even when the version number stays (an editable install)."""
+    """The validating code as installed (each module's name, size and mtime; the config package
+    and the resource names its checks use): a changed rule or default validates again even when
+    the version number stays (an editable install)."""
+    here = Path(__file__).parent
     stamps = []
-    for module in sorted(Path(__file__).parent.glob("*.py")):
+    for module in [*sorted(here.glob("*.py")), here.parent / "render" / "names.py"]:
         st = module.stat()
         stamps.append(f"{module.name}:{st.st_size}:{st.st_mtime_ns}")
     return "|".join(stamps)

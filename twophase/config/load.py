@@ -37,11 +37,11 @@ _TYPE_MESSAGES = {
 }
 
 
-def load_config(path: Path, data: bytes | None = None) -> Config:
-    """Read, validate and check `path` (or its bytes `data`, already read); relative paths in it
+def load_config(path: Path, raw: bytes | None = None) -> Config:
+    """Read, validate and check `path` (or its bytes `raw`, already read); relative paths in it
     resolve against its folder."""
     try:
-        text = path.read_text(encoding="utf-8") if data is None else data.decode("utf-8")
+        text = path.read_text(encoding="utf-8") if raw is None else raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: no such config file",

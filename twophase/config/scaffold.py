@@ -7,14 +7,17 @@ A folder is a function when one of its own files is a handler twophase recognise
 | Python | `*.py` with a top-level `def handler(` or `def lambda_handler(` | `app.handler` |
 | Node.js | `*.js`, `*.mjs`, `*.cjs` exporting `handler` | `index.handler` |
 | Ruby | `*.rb` with `def handler(` or `def self.handler(` | `function.handler` |
-| provided | an executable-looking `bootstrap` file | `bootstrap` |
+| provided | a file named `bootstrap` | `bootstrap` |
 
 The search goes four levels down and never into hidden folders, dependencies, build output or
 tests, nor below a folder already found to be a function (its subfolders are part of its code).
+A folder whose handler Lambda could not take (a file name with a space) is skipped and named;
+a name too long for Lambda's 64 characters is shortened.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import re
 from collections import Counter
@@ -29,10 +32,13 @@ SKIPPED = frozenset(
 )
 RUNTIME = {
     "python": "python3.12",
-    "nodejs": "nodejs20.x",
+    "nodejs": "nodejs22.x",
     "ruby": "ruby3.3",
     "provided": "provided.al2023",
 }
+# Names are shortened so that `<app>-<env>-<function>` fits Lambda's limit for an environment
+# name this long (`staging`); a longer environment name may need a shorter function name.
+ENV_ALLOWANCE = len("staging")
 # Preferred file names first, so a folder with app.py and helpers.py picks app.py.
 PREFERRED = ("app", "handler", "lambda_function", "main", "index", "function")
 _PATTERNS = {
@@ -174,24 +180,26 @@ def render_config(app: str, functions: list[FoundFunction]) -> str:
 
 
 def _yaml_str(text: str) -> str:
-    return text if re.fullmatch(r"[A-Za-z0-9_./-]+", text) and text != "." else f'"{text}"'
+    return text if re.fullmatch(r"[A-Za-z0-9_./-]+", text) and text != "." else json.dumps(text)
 
 
 @dataclass(frozen=True)
 class InitPlan:
-    """What `twophase init` would write: where, for which app, with which functions."""
+    """What `twophase init` would write: where, for which app, with which functions, and which
+    folders it passed over (each with the reason)."""
 
     path: Path
     app: str
     functions: tuple[FoundFunction, ...]
     text: str
+    skipped: tuple[str, ...] = ()
 
 
 def plan_init(path: Path, app: str | None = None) -> InitPlan:
     """Find the functions next to `path` and render a config that validates; raises UsageError
     (nothing written) when `path` exists, the app name is invalid or no function is found."""
     from twophase.config.load import load_config
-    from twophase.errors import UsageError
+    from twophase.errors import TwophaseError, UsageError
 
     if path.exists():
         raise UsageError(
@@ -206,7 +214,7 @@ def plan_init(path: Path, app: str | None = None) -> InitPlan:
         raise UsageError(
             f"app name {name!r}: {exc}", hint="pass --app NAME (lowercase letters, digits, -)"
         ) from None
-    functions = find_functions(root)
+    functions, skipped = _usable(find_functions(root), name)
     if not functions:
         raise UsageError(
             f"no function folders found under {root}",
@@ -215,8 +223,36 @@ def plan_init(path: Path, app: str | None = None) -> InitPlan:
             "from twophase.yml.example",
         )
     text = render_config(name, functions)
-    load_config(path, text.encode())  # validated as twophase will read it, before any write
-    return InitPlan(path, name, tuple(functions), text)
+    try:
+        load_config(path, text.encode())  # validated as twophase will read it, before any write
+    except TwophaseError as exc:
+        raise TwophaseError(f"twophase init made a config that does not validate: {exc}") from None
+    return InitPlan(path, name, tuple(functions), text, tuple(skipped))
+
+
+def _usable(found: list[FoundFunction], app: str) -> tuple[list[FoundFunction], list[str]]:
+    """The functions Lambda can take, names shortened to fit; and the folders passed over."""
+    room = rules.MAX_FUNCTION_NAME - len(rules.function_name(app, "x" * ENV_ALLOWANCE, ""))
+    usable: list[FoundFunction] = []
+    skipped: list[str] = []
+    taken: set[str] = set()
+    for fn in found:
+        try:
+            rules.check_handler(fn.handler, fn.runtime)
+        except ValueError as exc:
+            skipped.append(f"{fn.source}: {exc}")
+            continue
+        name = fn.name[:room].rstrip("-")
+        if not name:
+            skipped.append(f"{fn.source}: the app name {app!r} leaves no room for a function name")
+            continue
+        unique, n = name, 2
+        while unique in taken:
+            suffix = f"-{n}"
+            unique, n = name[: room - len(suffix)].rstrip("-") + suffix, n + 1
+        taken.add(unique)
+        usable.append(FoundFunction(unique, fn.source, fn.family, fn.handler))
+    return usable, skipped
 
 
 def write_init(plan: InitPlan) -> None:

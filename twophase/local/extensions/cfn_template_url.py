@@ -17,7 +17,7 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlparse
+from urllib.parse import unquote, urlparse
 
 _MARK = "_twophase_template_url"
 
@@ -28,7 +28,7 @@ def object_at(template_url: str) -> tuple[str, str] | None:
     host = url.hostname or ""
     if host.endswith("amazonaws.com") or host.endswith("amazonaws.com.cn"):
         return None
-    bucket, _, key = url.path.lstrip("/").partition("/")
+    bucket, _, key = unquote(url.path).lstrip("/").partition("/")
     return (bucket, key) if bucket and key else None
 
 
@@ -38,10 +38,16 @@ def _reading_path_style(original: Callable[..., str]) -> Callable[..., str]:
         where = object_at(template_url)
         if where is None:
             return original(self, template_url)
+        from moto.cloudformation.exceptions import ValidationError
         from moto.s3.models import s3_backends
 
         bucket, key = where
-        found: Any = s3_backends[self.current_account][self.partition].get_object(bucket, key)
+        try:
+            found: Any = s3_backends[self.current_account][self.partition].get_object(bucket, key)
+        except Exception:  # moto raises MissingBucket for a missing bucket
+            found = None
+        if found is None:  # as AWS answers a TemplateURL it cannot read: a 400, not retried
+            raise ValidationError(message=f"S3 error: s3://{bucket}/{key} does not exist")
         return str(found.value.decode("utf-8"))
 
     return get_stack_from_s3_url
