@@ -304,6 +304,7 @@ def test_pushing_onto_an_alias_that_splits_traffic_sends_it_all_to_the_code(
     result = apply_push(ctx, plan)
 
     assert not plan.unchanged and [type(s) for s in plan.steps] == [Publish, MoveAlias]
+    assert "ending its traffic split" in plan.describe()[-1]
     assert result.version == "2"  # PublishVersion gave back v2: nothing changed since
     assert (lam.aliases["next"].function_version, lam.aliases["next"].weights) == ("2", {})
 

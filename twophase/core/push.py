@@ -98,9 +98,10 @@ class MoveAlias:
     splits: bool = False  # the alias also sends traffic to other versions now
 
     def describe(self) -> str:
+        split = ", ending its traffic split" if self.splits else ""
         return (
             f"move alias {self.alias} of {self.function} from v{self.from_version} to the new "
-            f"version (revision {self.revision_id})"
+            f"version{split} (revision {self.revision_id})"
         )
 
 
