@@ -21,6 +21,49 @@ def patch(owner: Any, name: str, build: Callable[[Any], Any]) -> None:
     setattr(owner, name, replacement)
 
 
+def patch_lifecycle(
+    owner: Any,
+    build: Callable[[dict[str, Any], str, str], Any],
+    remove: Callable[[Any, str, str], None],
+    keep: Callable[[Any, Any], bool] = lambda new, old: False,
+) -> None:
+    """Have CloudFormation create `owner` resources with `build(properties, account, region)`,
+    and update one by building its replacement and then `remove`-ing the old one, unless
+    `keep(new, old)` says the two are the same."""
+
+    def create(_original: Any) -> Any:
+        def create_from_cloudformation_json(
+            cls: Any,
+            resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> Any:
+            return build(cloudformation_json["Properties"], account_id, region_name)
+
+        return classmethod(create_from_cloudformation_json)
+
+    def update(_original: Any) -> Any:
+        def update_from_cloudformation_json(
+            cls: Any,
+            original_resource: Any,
+            new_resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+        ) -> Any:
+            replacement = build(cloudformation_json["Properties"], account_id, region_name)
+            if not keep(replacement, original_resource):
+                remove(original_resource, account_id, region_name)
+            return replacement
+
+        return classmethod(update_from_cloudformation_json)
+
+    patch(owner, "create_from_cloudformation_json", create)
+    patch(owner, "update_from_cloudformation_json", update)
+
+
 def set_attr(owner: Any, name: str, value: Any) -> None:
     """Add or replace an attribute on a moto class."""
     setattr(owner, name, value)

@@ -16,7 +16,7 @@ from moto.moto_api._internal import mock_random
 
 from twophase.local.extensions._cfn_common import (
     lambda_backend,
-    patch,
+    patch_lifecycle,
     set_attr,
     split_function,
 )
@@ -57,40 +57,9 @@ def _delete(self: Any, account_id: str, region_name: str) -> None:
         return  # the function, alias or statement is already gone: nothing left to remove
 
 
-def _create(_original: Any) -> Any:
-    def create_from_cloudformation_json(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        return _add(cloudformation_json["Properties"], account_id, region_name)
-
-    return classmethod(create_from_cloudformation_json)
-
-
-def _update(_original: Any) -> Any:
-    def update_from_cloudformation_json(
-        cls: Any,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        replacement = _add(cloudformation_json["Properties"], account_id, region_name)
-        _delete(original_resource, account_id, region_name)
-        return replacement
-
-    return classmethod(update_from_cloudformation_json)
-
-
 def install() -> None:
     from moto.awslambda.models import Permission
 
-    patch(Permission, "create_from_cloudformation_json", _create)
-    patch(Permission, "update_from_cloudformation_json", _update)
+    patch_lifecycle(Permission, _add, _delete)
     set_attr(Permission, "physical_resource_id", property(lambda self: self.sid))
     set_attr(Permission, "delete", _delete)

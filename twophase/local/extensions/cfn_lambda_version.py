@@ -15,7 +15,7 @@ from typing import Any, cast
 from twophase.local.extensions._cfn_common import (
     function_arn,
     lambda_backend,
-    patch,
+    patch_lifecycle,
     set_attr,
     split_function,
 )
@@ -70,42 +70,17 @@ def _delete(self: Any, account_id: str, region_name: str) -> None:
         backend.delete_function(self.function_name, str(self.version))
 
 
-def _create(_original: Any) -> Any:
-    def create_from_cloudformation_json(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        return _publish(cloudformation_json["Properties"], account_id, region_name)
-
-    return classmethod(create_from_cloudformation_json)
-
-
-def _update(_original: Any) -> Any:
-    def update_from_cloudformation_json(
-        cls: Any,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        replacement = _publish(cloudformation_json["Properties"], account_id, region_name)
-        if replacement.version != original_resource.version:
-            _delete(original_resource, account_id, region_name)
-        return replacement
-
-    return classmethod(update_from_cloudformation_json)
+def _same_version(new: Any, old: Any) -> bool:
+    return bool(new.version == old.version)
 
 
 def install() -> None:
     from moto.awslambda.models import LambdaVersion
 
-    patch(LambdaVersion, "create_from_cloudformation_json", _create)
-    patch(LambdaVersion, "update_from_cloudformation_json", _update)
+    # An update publishes again; the old version stays only when publishing gave it back.
+    patch_lifecycle(
+        LambdaVersion, _publish, _delete, keep=lambda new, old: new.version == old.version
+    )
     if not isinstance(LambdaVersion.__dict__.get("physical_resource_id"), property):
         set_attr(LambdaVersion, "physical_resource_id", property(_physical_resource_id))
     set_attr(LambdaVersion, "get_cfn_attribute", _get_cfn_attribute)
