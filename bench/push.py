@@ -23,6 +23,7 @@ import tempfile
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
@@ -81,30 +82,14 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "twophase")], check=True)
     try:
         subprocess.run([*twophase, "local", "start"], env=env, cwd=work, check=True)
-        status = subprocess.run(
-            [*twophase, "--output", "json", "local", "status"],
-            env=env,
-            cwd=work,
-            check=True,
-            capture_output=True,
-            text=True,
-        )
-        url = json.loads(status.stdout)["data"]["endpoint"]
+        url = json_of([*twophase, "local", "status"], env, work)["endpoint"]
         subprocess.run([*twophase, "infra", "up", "--yes"], env=env, cwd=work, check=True)
         push_t, floor_t, frozen_t, same_t, calls = [], [], [], [], []
         for i in range(args.runs):
             make_source(src, 1000 + i)
             push_t.append(timed([*twophase, "push", "api"], env, work))
             same_t.append(timed([*twophase, "push", "api"], env, work))
-            out = subprocess.run(
-                [*twophase, "--output", "json", "push", "api"],
-                env=env,
-                cwd=work,
-                check=True,
-                capture_output=True,
-                text=True,
-            )
-            calls.append(json.loads(out.stdout)["data"][0]["result"]["api_calls"])
+            calls.append(json_of([*twophase, "push", "api"], env, work)[0]["result"]["api_calls"])
             make_source(work / "floor-src", 2000 + i)
             zpath = work / "floor.zip"
             zpath.write_bytes(zip_of(work / "floor-src"))
@@ -141,15 +126,21 @@ def main() -> None:
 
 def _pushed_calls(twophase: list[str], env: dict[str, str], work: Path, src: Path) -> int:
     make_source(src, 99999)
-    out = subprocess.run(
-        [*twophase, "--output", "json", "push", "api"],
+    return int(json_of([*twophase, "push", "api"], env, work)[0]["result"]["api_calls"])
+
+
+def json_of(command: list[str], env: dict[str, str], cwd: Path) -> Any:
+    """The `data` of a twophase command's JSON envelope."""
+    twophase, *rest = command
+    done = subprocess.run(
+        [twophase, "--output", "json", *rest],
         env=env,
-        cwd=work,
+        cwd=cwd,
         check=True,
         capture_output=True,
         text=True,
     )
-    return int(json.loads(out.stdout)["data"][0]["result"]["api_calls"])
+    return json.loads(done.stdout)["data"]
 
 
 if __name__ == "__main__":

@@ -8,7 +8,6 @@ from pathlib import Path
 import click
 
 from twophase.cli.context import AppContext
-from twophase.errors import UsageError
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -24,9 +23,7 @@ def build(app: AppContext, function: str, output_file: Path | None) -> None:
     from twophase.build import build_artifact
 
     config = app.settings
-    if function not in config.functions:
-        known = ", ".join(sorted(config.functions))
-        raise UsageError(f"unknown function {function!r}", hint=f"use one of: {known}")
+    config.check_function(function)
     artifact = build_artifact(
         config.resolved(function),
         cache_dir=config.root / ".twophase" / "cache",

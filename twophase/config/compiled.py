@@ -126,6 +126,17 @@ class CompiledConfig:
     def resolved(self, name: str) -> CodeSpec:
         return self.functions[name]
 
+    def check_function(self, function: str) -> None:
+        """Refuse a function twophase.yml does not declare, naming the ones it does."""
+        from twophase.errors import UsageError
+
+        if function not in self.functions:
+            known = ", ".join(sorted(self.functions)) or "none"
+            raise UsageError(
+                f"unknown function {function!r}",
+                hint=f"use one of: {known} (declared under `functions:`)",
+            )
+
     def to_json(self) -> dict[str, Any]:
         return {
             "app": self.app,

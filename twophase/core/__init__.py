@@ -20,7 +20,6 @@ from twophase.reporter import NullReporter, Reporter
 if TYPE_CHECKING:
     from twophase.aws.cloudwatch import HealthReader
     from twophase.aws.lambda_client import LambdaClient
-    from twophase.aws.logs import LogReader
     from twophase.aws.s3_client import ArtifactStore
     from twophase.aws.session import Clients
     from twophase.aws.sts import CallerIdentity
@@ -104,7 +103,7 @@ class PhaseTwo:
     calls: CallCounter = field(default_factory=CallCounter)
     # Invoke's own client: never retried (a retried Invoke runs the code again); None: lambda_.
     invoker: LambdaClient | None = None
-    logs: LogReader | None = None
+    logs_client: Any = None  # a boto3 `logs` client, for `twophase logs` only
     _bucket: str | None = field(default=None, init=False, repr=False)
     _bucket_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -122,7 +121,6 @@ class PhaseTwo:
         """Wire the real thin clients from the environment's boto3 clients (created lazily)."""
         from twophase.aws.cloudwatch import HealthReader
         from twophase.aws.lambda_client import LambdaClient
-        from twophase.aws.logs import LogReader
         from twophase.aws.s3_client import ArtifactStore, artifact_bucket
         from twophase.aws.sts import CallerIdentity
         from twophase.files import user_cache_dir
@@ -149,7 +147,7 @@ class PhaseTwo:
             now=now,
             calls=calls,
             invoker=LambdaClient(client("lambda", once=True), sleep=sleep),
-            logs=LogReader(client("logs")),
+            logs_client=client("logs"),
         )
 
     def both(self, first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
@@ -187,14 +185,7 @@ class PhaseTwo:
             return self._bucket
 
     def check_function(self, function: str) -> None:
-        from twophase.errors import UsageError
-
-        if function not in self.config.functions:
-            known = ", ".join(sorted(self.config.functions)) or "none"
-            raise UsageError(
-                f"unknown function {function!r}",
-                hint=f"use one of: {known} (declared under `functions:`)",
-            )
+        self.config.check_function(function)
 
     @property
     def aliases(self) -> list[str]:

@@ -75,9 +75,9 @@ def follow(
 
 
 def _reader(ctx: PhaseTwo) -> LogReader:
-    if ctx.logs is None:  # a PhaseTwo built by hand, without one
-        raise RuntimeError("PhaseTwo.logs is not set")
-    return ctx.logs
+    if ctx.logs_client is None:  # a PhaseTwo built by hand, without one
+        raise RuntimeError("PhaseTwo.logs_client is not set")
+    return LogReader(ctx.logs_client)
 
 
 def _start_ms(options: LogsOptions) -> int:
