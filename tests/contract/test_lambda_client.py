@@ -23,7 +23,9 @@ from twophase.errors import (
     AwsError,
     ConflictError,
     CredentialsError,
+    ExitStatus,
     NotFoundError,
+    UsageError,
 )
 
 FN = "shop-dev-api"
@@ -203,9 +205,132 @@ def test_a_resource_conflict_that_is_not_an_update_is_a_conflict(
         service_message="CodeSha256 does not match",
         http_status_code=409,
     )
+    # Before calling it a conflict, the client looks for its own version (none here).
+    stub.add_response("list_versions_by_function", {"Versions": []}, {"FunctionName": FN})
     with pytest.raises(ConflictError, match="lambda:PublishVersion"):
         client.publish_version(FN, code_sha256=SHA, revision_id="r", description="")
     assert sleeps == []
+
+
+STALE_SHA = (
+    "CodeSHA256 (abc) is different from current CodeSHA256 in $LATEST (def). "
+    "Please try again with the CodeSHA256 in $LATEST."
+)
+
+
+def test_a_stale_code_sha_is_a_400_on_aws_and_a_conflict_here(
+    client: LambdaClient, stub: Stubber, sleeps: list[float]
+) -> None:
+    """AWS answers PublishVersion(CodeSha256=stale) with 400 InvalidParameterValueException, not
+    412 (Lambda API reference, PublishVersion, `CodeSha256`): a conflict (exit 4), never a usage
+    error, and never retried."""
+    stub.add_client_error(
+        "publish_version", "InvalidParameterValueException", STALE_SHA, http_status_code=400
+    )
+    stub.add_response("list_versions_by_function", {"Versions": []}, {"FunctionName": FN})
+    with pytest.raises(ConflictError, match=r"\$LATEST changed under you") as caught:
+        client.publish_version(FN, code_sha256=SHA, revision_id="r", description="d")
+    assert caught.value.exit_status == ExitStatus.CONFLICT
+    assert sleeps == []
+
+
+def test_another_invalid_parameter_stays_a_usage_error(client: LambdaClient, stub: Stubber) -> None:
+    stub.add_client_error(
+        "publish_version", "InvalidParameterValueException", "Description too long", 400
+    )
+    with pytest.raises(UsageError):
+        client.publish_version(FN, code_sha256=SHA, revision_id="r", description="d")
+
+
+def test_a_publish_whose_answer_was_lost_is_recognised_by_its_record(
+    client: LambdaClient, stub: Stubber
+) -> None:
+    """botocore retried a PublishVersion whose first answer was lost: the retry's RevisionId is
+    stale (the first attempt published). The version carrying our exact record is ours."""
+    stub.add_client_error("publish_version", "PreconditionFailedException", "stale", 412)
+    mine = config(Version="7", Description='{"tp":1,"a":"x"}')
+    other = config(Version="6", Description='{"tp":1,"a":"y"}')
+    stub.add_response(
+        "list_versions_by_function", {"Versions": [config(), other, mine]}, {"FunctionName": FN}
+    )
+    found = client.publish_version(
+        FN, code_sha256=SHA, revision_id="r", description='{"tp":1,"a":"x"}'
+    )
+    assert found.version == "7"
+
+
+def test_an_alias_found_where_we_asked_after_a_failed_precondition_is_success(
+    client: LambdaClient, stub: Stubber
+) -> None:
+    stub.add_client_error("update_alias", "PreconditionFailedException", "stale", 412)
+    stub.add_response(
+        "get_alias",
+        {"Name": "next", "FunctionVersion": "3", "RevisionId": "a9", "Description": "h"},
+        {"FunctionName": FN, "Name": "next"},
+    )
+    state = client.update_alias(FN, "next", version="3", revision_id="a1", description="h")
+    assert (state.function_version, state.revision_id) == ("3", "a9")
+
+
+def test_an_alias_found_elsewhere_after_a_failed_precondition_is_a_conflict(
+    client: LambdaClient, stub: Stubber
+) -> None:
+    stub.add_client_error("update_alias", "PreconditionFailedException", "stale", 412)
+    stub.add_response(
+        "get_alias",
+        {"Name": "next", "FunctionVersion": "4", "RevisionId": "a9"},
+        {"FunctionName": FN, "Name": "next"},
+    )
+    with pytest.raises(ConflictError):
+        client.update_alias(FN, "next", version="3", revision_id="a1")
+
+
+def test_a_code_update_found_on_latest_after_a_failed_precondition_is_success(
+    client: LambdaClient, stub: Stubber
+) -> None:
+    stub.add_client_error("update_function_code", "PreconditionFailedException", "stale", 412)
+    stub.add_response("get_function_configuration", config(), {"FunctionName": FN})
+    stub.add_response("get_function_configuration", config(revision="r3"), {"FunctionName": FN})
+    state = client.update_code(FN, CodeSource(zip_bytes=b"z"), "r1", code_sha256=SHA)
+    assert state.revision_id == "r3"
+
+
+def test_a_code_update_meeting_other_code_is_a_conflict(
+    client: LambdaClient, stub: Stubber
+) -> None:
+    stub.add_client_error("update_function_code", "PreconditionFailedException", "stale", 412)
+    stub.add_response(
+        "get_function_configuration", config(CodeSha256="other="), {"FunctionName": FN}
+    )
+    with pytest.raises(ConflictError):
+        client.update_code(FN, CodeSource(zip_bytes=b"z"), "r1", code_sha256=SHA)
+
+
+PENDING = (
+    "The operation cannot be performed at this time. The function is currently in the "
+    "following state: Pending"
+)
+
+
+def test_a_pending_function_is_retried_like_an_update_in_progress(
+    client: LambdaClient, stub: Stubber, sleeps: list[float]
+) -> None:
+    stub.add_client_error("update_alias", "ResourceConflictException", PENDING, 409)
+    stub.add_response("update_alias", {"Name": "next", "FunctionVersion": "3", "RevisionId": "a2"})
+    assert client.update_alias(FN, "next", version="3", revision_id="a1").revision_id == "a2"
+    assert len(sleeps) == 1
+
+
+def test_wait_active_polls_until_the_function_is_active_and_says_so_once(
+    boto_lambda: Any, stub: Stubber, sleeps: list[float]
+) -> None:
+    said: list[str] = []
+    client = LambdaClient(boto_lambda, sleep=sleeps.append, wait_polls=5, on_wait=said.append)
+    for state in ("Inactive", "Pending", "Active"):
+        stub.add_response("get_function_configuration", config(State=state), {"FunctionName": FN})
+    assert client.wait_active(FN).state == "Active"
+    assert said == [f"{FN}: waiting for it to become Active (Inactive)"]
+    assert sleeps == [1.0, 1.0]
 
 
 def test_update_in_progress_is_retried_then_succeeds(

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 from twophase.aws.lambda_client import AliasState, CodeSource, FunctionState
-from twophase.build.detzip import Entry, build_zip, code_sha256, hex_sha256
+from twophase.build.detzip import Entry, build_zip, hex_sha256
+from twophase.build.detzip import code_sha256 as sha_of
 from twophase.build.model import Artifact
 from twophase.config.compiled import CompiledConfig
 from twophase.config.model import Config, Environment, Function
@@ -86,13 +87,30 @@ class FakeLambda:
     def list_versions(self, function: str, *, include_latest: bool = False) -> list[FunctionState]:
         return ([self.latest] if include_latest else []) + list(self.versions.values())
 
-    def update_code(self, function: str, source: CodeSource, revision_id: str) -> FunctionState:
+    def update_code(
+        self, function: str, source: CodeSource, revision_id: str, *, code_sha256: str = ""
+    ) -> FunctionState:
         self.writes.append(f"UpdateFunctionCode {revision_id}")
         if revision_id != self.latest.revision_id:
             raise ConflictError(f"{function} changed under you")
         data = source.zip_bytes or b""
-        self.latest = state("$LATEST", code_sha256(data), self._next_revision())
+        self.latest = replace(
+            self.latest, code_sha256=sha_of(data), revision_id=self._next_revision()
+        )
         return self.latest
+
+    def update_configuration(self, **settings: object) -> None:
+        """What phase one does: change `$LATEST`'s configuration (and its revision)."""
+        merged = {**self.latest.settings, **settings}
+        self.latest = replace(self.latest, settings=merged, revision_id=self._next_revision())
+
+    def wait_active(self, function: str, qualifier: str | None = None) -> FunctionState:
+        self.reads.append(f"wait Active {qualifier or '$LATEST'}")
+        if qualifier is None:
+            self.latest = replace(self.latest, state="Active")
+            return self.latest
+        self.versions[qualifier] = replace(self.versions[qualifier], state="Active")
+        return self.versions[qualifier]
 
     def publish_version(
         self, function: str, *, code_sha256: str, revision_id: str, description: str
@@ -103,7 +121,9 @@ class FakeLambda:
         if revision_id in self.published_from:  # like Lambda: nothing new since, same version
             return self.versions[self.published_from[revision_id]]
         number = str(len(self.versions) + 1)
-        self.versions[number] = state(number, code_sha256, description=description)
+        self.versions[number] = replace(
+            self.latest, version=number, description=description, revision_id="v" + number
+        )
         self.published_from[revision_id] = number
         return self.versions[number]
 
@@ -175,9 +195,9 @@ DUMMY = build_zip([Entry("app.py", b"raise RuntimeError\n")])
 
 
 def fresh_lambda() -> FakeLambda:
-    v1 = state("1", code_sha256(DUMMY))
+    v1 = state("1", sha_of(DUMMY))
     return FakeLambda(
-        latest=state("$LATEST", code_sha256(DUMMY)),
+        latest=state("$LATEST", sha_of(DUMMY)),
         versions={"1": v1},
         aliases={"next": AliasState("next", "1", "a1"), "live": AliasState("live", "1", "a1")},
     )
@@ -211,9 +231,8 @@ def artifact(
     data = build_zip([Entry("app.py", body)])
     path = tmp_path / f"{hex_sha256(data)}.zip"
     path.write_bytes(data)
-    made = Artifact(
-        path, len(data), code_sha256(data), hex_sha256(data), "zip", None, len(body), False
-    )
+    made = Artifact(path, len(data), sha_of(data), hex_sha256(data), "zip", None, len(body), False)
+    made = replace(made, entries={"app.py": False})
     return replace(made, **kw)  # type: ignore[arg-type]
 
 
@@ -247,7 +266,7 @@ def test_apply_publishes_only_the_uploaded_code_and_records_the_release(tmp_path
     record = ReleaseRecord.decode(lam.versions["2"].description)
     assert record == ReleaseRecord(art.hexdigest[:16], CALLER, "2026-05-06T07:08:09Z", "1")
     assert decode_history(lam.aliases["next"].description) == ["1"]
-    assert result.summary().startswith(f"api  v2 → next  (sha {art.hexdigest[:4]}…, ")
+    assert result.summary().startswith(f"api  v2 → next  (sha {art.code_sha256[:8]}…, ")
 
 
 def test_pushing_the_same_code_again_reads_two_things_and_writes_nothing(tmp_path: Path) -> None:

@@ -14,9 +14,10 @@ from twophase.core.release_record import (
     GitReader,
     GitState,
     ReleaseRecord,
+    Served,
     decode_history,
     encode_history,
-    served_code,
+    served_release,
 )
 
 HEX = "9f2c" * 16
@@ -57,14 +58,21 @@ def test_alias_history_is_capped_and_fits() -> None:
 def test_an_alias_record_vouches_only_for_the_version_it_names() -> None:
     sha = "ZlUcTKaDpde88RbecsPj0CaYeJFYlnNUodGwbC7zv5Q="
     many = [str(n) for n in range(100, 0, -1)]
-    text = encode_history(many, ("101", sha))
+    text = encode_history(many, Served("101", sha, "0123456789ab"))
 
     assert len(text) <= DESCRIPTION_LIMIT
-    assert served_code(text, "101") == sha
-    assert served_code(text, "100") is None
+    assert served_release(text, "101") == Served("101", sha, "0123456789ab")
+    assert served_release(text, "100") is None
     assert decode_history(text)[:2] == ["100", "99"]
-    assert served_code(encode_history(["1"]), "1") is None
-    assert served_code("live traffic", "1") is None
+    assert served_release(encode_history(["1"]), "1") is None
+    assert served_release("live traffic", "1") is None
+
+
+def test_a_record_from_before_configuration_was_recorded_has_no_digest() -> None:
+    sha = "ZlUcTKaDpde88RbecsPj0CaYeJFYlnNUodGwbC7zv5Q="
+    old = json.dumps({"tp": 1, "v": "4", "s": sha, "h": ["3"]})
+
+    assert served_release(old, "4") == Served("4", sha, None)
 
 
 def test_git_is_read_once_and_tolerated_when_missing(tmp_path: Path) -> None:

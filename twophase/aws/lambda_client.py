@@ -15,7 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from twophase.aws.errors import NOT_FOUND_HINT, aws_call, translate
-from twophase.errors import AwsError, TwophaseError
+from twophase.aws.lambda_settings import release_settings, settings_digest
+from twophase.errors import AwsError, ConflictError, TwophaseError
 
 T = TypeVar("T")
 
@@ -59,6 +60,10 @@ class FunctionState:
     last_update_reason: str
     description: str
     last_modified: str
+    # The configuration a version freezes (see twophase.aws.lambda_settings), and the state.
+    settings: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    state: str = "Active"
+    state_reason: str = ""
 
     @classmethod
     def from_response(cls, r: Mapping[str, Any]) -> FunctionState:
@@ -71,7 +76,22 @@ class FunctionState:
             last_update_reason=str(r.get("LastUpdateStatusReason") or ""),
             description=str(r.get("Description") or ""),
             last_modified=str(r.get("LastModified") or ""),
+            settings=release_settings(r),
+            state=str(r.get("State") or "Active"),
+            state_reason=str(r.get("StateReason") or ""),
         )
+
+    @property
+    def settings_digest(self) -> str:
+        return settings_digest(self.settings)
+
+    @property
+    def handler(self) -> str:
+        return str(self.settings.get("handler") or "")
+
+    @property
+    def runtime(self) -> str:
+        return str(self.settings.get("runtime") or "")
 
 
 @dataclass(frozen=True)
@@ -131,8 +151,10 @@ class LambdaClient:
         wait_polls: int = 60,
         wait_attempts: int = 3,
         poll_seconds: float = 1.0,
+        on_wait: Callable[[str], None] = lambda _: None,
     ) -> None:
         self._client = client
+        self._on_wait = on_wait
         self._sleep = sleep
         self._conflict_attempts = conflict_attempts
         self._wait_polls = wait_polls
@@ -196,9 +218,18 @@ class LambdaClient:
         )
 
     # writes
+    #
+    # Each write is compare-and-set. botocore retries a request whose answer was lost, and the
+    # retry then meets the state its own first attempt made: a failed precondition. Before calling
+    # that a conflict, each write reads back and recognises its own result (the code it sent on
+    # `$LATEST`, the version it published, the alias where it asked): that is success.
 
-    def update_code(self, function: str, source: CodeSource, revision_id: str) -> FunctionState:
-        """UpdateFunctionCode guarded by the function's `RevisionId`; waits until it settles."""
+    def update_code(
+        self, function: str, source: CodeSource, revision_id: str, *, code_sha256: str = ""
+    ) -> FunctionState:
+        """UpdateFunctionCode guarded by the function's `RevisionId`; waits until it settles.
+        `code_sha256` is the code sent: `$LATEST` found holding it after a failed precondition
+        is this write's own result."""
         kwargs: dict[str, Any] = {"FunctionName": function, "RevisionId": revision_id}
         if source.zip_bytes is not None:
             kwargs["ZipFile"] = source.zip_bytes
@@ -207,7 +238,14 @@ class LambdaClient:
         else:
             kwargs["S3Bucket"] = source.s3_bucket
             kwargs["S3Key"] = source.s3_key
-        state = self._write("lambda:UpdateFunctionCode", function, "update_function_code", kwargs)
+        try:
+            state = self._write(
+                "lambda:UpdateFunctionCode", function, "update_function_code", kwargs
+            )
+        except ConflictError:
+            if not code_sha256 or self.get_configuration(function).code_sha256 != code_sha256:
+                raise
+            return self.wait_updated(function)  # our own update, whose answer was lost
         if state.last_update_status == "Successful":
             return state
         return self.wait_updated(function)
@@ -215,14 +253,31 @@ class LambdaClient:
     def publish_version(
         self, function: str, *, code_sha256: str, revision_id: str, description: str
     ) -> FunctionState:
-        """PublishVersion of exactly `code_sha256`, from the `$LATEST` read as `revision_id`."""
+        """PublishVersion of exactly `code_sha256`, from the `$LATEST` read as `revision_id`.
+
+        When neither code nor configuration changed since the latest version, Lambda publishes
+        nothing and returns that version. A `CodeSha256` that is no longer `$LATEST`'s is a 400
+        `InvalidParameterValueException` on AWS (not a 412): a conflict all the same."""
         kwargs = {
             "FunctionName": function,
             "CodeSha256": code_sha256,
             "RevisionId": revision_id,
             "Description": description,
         }
-        return self._write("lambda:PublishVersion", function, "publish_version", kwargs)
+        try:
+            return self._write("lambda:PublishVersion", function, "publish_version", kwargs)
+        except ConflictError:
+            mine = self._published(function, code_sha256, description)
+            if mine is None:
+                raise
+            return mine
+
+    def _published(self, function: str, code_sha256: str, description: str) -> FunctionState | None:
+        """The version this exact release record was published as, if any (newest first)."""
+        for version in reversed(self.list_versions(function)):
+            if version.description == description and version.code_sha256 == code_sha256:
+                return version
+        return None
 
     def update_alias(
         self,
@@ -234,24 +289,41 @@ class LambdaClient:
         weights: Mapping[str, float] | None = None,
         description: str | None = None,
     ) -> AliasState:
-        """UpdateAlias from the state read as `revision_id`; `weights` replaces the routing."""
+        """UpdateAlias from the state read as `revision_id`; `weights` replaces the routing.
+        An alias found exactly where this call asked, after a failed precondition, is success."""
+        wanted = {str(k): float(v) for k, v in (weights or {}).items()}
         kwargs: dict[str, Any] = {
             "FunctionName": function,
             "Name": alias,
             "FunctionVersion": version,
             "RevisionId": revision_id,
-            "RoutingConfig": {"AdditionalVersionWeights": dict(weights or {})},
+            "RoutingConfig": {"AdditionalVersionWeights": wanted},
         }
         if description is not None:
             kwargs["Description"] = description
-        with aws_errors("lambda:UpdateAlias", f"alias {alias} of {function}"):
-            response = self._retry_in_progress(lambda: self._client.update_alias(**kwargs))
+        try:
+            with aws_errors("lambda:UpdateAlias", f"alias {alias} of {function}"):
+                response = self._retry_in_progress(lambda: self._client.update_alias(**kwargs))
+        except ConflictError:
+            now = self.get_alias(function, alias)
+            same = now.function_version == version and dict(now.weights) == wanted
+            if not same or (description is not None and now.description != description):
+                raise
+            return now
         return AliasState.from_response(response)
 
     # waiting
 
     def wait_updated(self, function: str) -> FunctionState:
         """Poll `$LATEST` until LastUpdateStatus leaves InProgress; Failed raises its reason."""
+        return self._waiting(self._poll_until_settled, function)
+
+    def wait_active(self, function: str, qualifier: str | None = None) -> FunctionState:
+        """Poll until the function (or a version) is `Active`: a function idle for weeks is
+        `Inactive`, a new one or a new version may start `Pending`. `Failed` raises its reason."""
+        return self._waiting(lambda f: self._poll_until_active(f, qualifier), function)
+
+    def _waiting(self, poll: Callable[[str], FunctionState], function: str) -> FunctionState:
         from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
 
         retrying = Retrying(
@@ -260,7 +332,7 @@ class LambdaClient:
             sleep=self._sleep,
             reraise=True,
         )
-        return retrying(self._poll_until_settled, function)
+        return retrying(poll, function)
 
     def _poll_until_settled(self, function: str) -> FunctionState:
         for poll in range(self._wait_polls):
@@ -273,12 +345,32 @@ class LambdaClient:
                     f"the code update of {function} failed: {' '.join(reason.split())}",
                     hint="fix the artifact and push again; the previous release keeps serving",
                 )
-            if poll + 1 < self._wait_polls:
-                self._sleep(self._poll_seconds)
+            self._pause(poll, f"{function}: waiting for its update to finish (InProgress)")
         raise WaitTimeout(
             f"{function} is still updating after {self._wait_polls} checks",
             hint="run the command again in a minute",
         )
+
+    def _poll_until_active(self, function: str, qualifier: str | None) -> FunctionState:
+        target = f"{function}:{qualifier}" if qualifier else function
+        for poll in range(self._wait_polls):
+            state = self.get_configuration(function, qualifier)
+            if state.state == "Active":
+                return state
+            if state.state == "Failed":
+                reason = " ".join((state.state_reason or "no reason given").split())
+                raise AwsError(f"{target} failed to become active: {reason}")
+            self._pause(poll, f"{target}: waiting for it to become Active ({state.state})")
+        raise WaitTimeout(
+            f"{target} is still not Active after {self._wait_polls} checks",
+            hint="run the command again in a minute",
+        )
+
+    def _pause(self, poll: int, what: str) -> None:
+        if poll == 0:
+            self._on_wait(what)
+        if poll + 1 < self._wait_polls:
+            self._sleep(self._poll_seconds)
 
     def _write(
         self, action: str, function: str, method: str, kwargs: Mapping[str, Any]
@@ -289,17 +381,22 @@ class LambdaClient:
         return FunctionState.from_response(response)
 
     def _retry_in_progress(self, call: Callable[[], T]) -> T:
-        """Retry `call` while Lambda answers "an update is in progress"; the rest propagates."""
+        """Retry `call` while Lambda answers "an update is in progress" or "the function is
+        Pending"; a stale `CodeSha256` becomes a conflict; the rest propagates."""
         from botocore.exceptions import ClientError
 
         def attempt() -> T:
             try:
                 return call()
             except ClientError as exc:
-                err = exc.response.get("Error", {})
-                message = str(err.get("Message", "")).lower()
-                if err.get("Code") == "ResourceConflictException" and "in progress" in message:
+                if _busy(exc):
                     raise _InProgress(exc) from exc
+                if _stale_code_sha(exc):
+                    message = exc.response.get("Error", {}).get("Message", "")
+                    raise ConflictError(
+                        f"$LATEST changed under you: {' '.join(str(message).split())}",
+                        hint="read the new state with `twophase releases FUNCTION` and push again",
+                    ) from exc
                 raise
 
         try:
@@ -324,6 +421,26 @@ class LambdaClient:
             return retrying(replayed_then_retried)
         except _InProgress as exc:
             raise exc.cause from exc
+
+
+def _error(exc: Any) -> tuple[str, str]:
+    err = exc.response.get("Error", {})
+    return str(err.get("Code", "")), " ".join(str(err.get("Message", "")).split()).lower()
+
+
+def _busy(exc: Any) -> bool:
+    """Lambda's "try again later": an update in progress, or a function still Pending."""
+    code, message = _error(exc)
+    if code != "ResourceConflictException":
+        return False
+    return "in progress" in message or "following state: pending" in message
+
+
+def _stale_code_sha(exc: Any) -> bool:
+    """PublishVersion's answer to a `CodeSha256` that is not `$LATEST`'s (AWS says it only in the
+    message: "CodeSHA256 (…) is different from current CodeSHA256 in $LATEST (…)")."""
+    code, message = _error(exc)
+    return code == "InvalidParameterValueException" and "codesha256" in message
 
 
 class _InProgress(Exception):

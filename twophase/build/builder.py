@@ -15,6 +15,7 @@ import os
 import tempfile
 import time
 import zipfile
+from collections.abc import Mapping
 from pathlib import Path
 
 from twophase.build import checks, node_deps, python_deps, sources
@@ -131,7 +132,8 @@ def _zip_folder(
     fn: BuildTarget, files: list[SourceFile], *, cache_dir: Path, options: BuildOptions
 ) -> Artifact:
     unzipped = checks.check_unzipped(fn, {f.name: f.size for f in files}, options.limits)
-    checks.check_handler(fn, {f.name: f.executable for f in files})
+    entries = {f.name: f.executable for f in files}
+    checks.check_handler(fn, entries)
     manifest = _manifest_path(cache_dir, files)
     cached = _from_manifest(manifest, cache_dir)
     if cached is None:
@@ -139,7 +141,7 @@ def _zip_folder(
         if _settled(files):
             _record(manifest, cached)
     path = _artifact_path(cache_dir, cached.hexdigest)
-    return _artifact(path, "zip", cached.size, cached.hexdigest, unzipped, options)
+    return _artifact(path, "zip", cached.size, cached.hexdigest, unzipped, options, entries)
 
 
 def read_artifact(path: Path, fn: BuildTarget, *, options: BuildOptions | None = None) -> Artifact:
@@ -162,11 +164,17 @@ def read_artifact(path: Path, fn: BuildTarget, *, options: BuildOptions | None =
     checks.check_handler(fn, executable, archive=data)
     kind = "jar" if path.suffix.lower() == ".jar" else "zip"
     hexdigest = hashlib.sha256(data).hexdigest()
-    return _artifact(path, kind, len(data), hexdigest, unzipped, options)
+    return _artifact(path, kind, len(data), hexdigest, unzipped, options, executable)
 
 
 def _artifact(
-    path: Path, kind: str, size: int, hexdigest: str, unzipped: int, options: BuildOptions
+    path: Path,
+    kind: str,
+    size: int,
+    hexdigest: str,
+    unzipped: int,
+    options: BuildOptions,
+    entries: Mapping[str, bool],
 ) -> Artifact:
     return Artifact(
         path=path,
@@ -177,6 +185,7 @@ def _artifact(
         image_uri=None,
         unzipped_size=unzipped,
         needs_s3=size > options.limits.direct_upload,
+        entries=dict(entries),
     )
 
 

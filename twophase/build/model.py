@@ -46,6 +46,8 @@ class Artifact:
     image_uri: str | None
     unzipped_size: int
     needs_s3: bool  # over the direct-upload limit: goes through the artifact bucket
+    # Every file in the archive → whether it is executable: to check it against a handler.
+    entries: Mapping[str, bool] = field(default_factory=dict, compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -94,17 +94,8 @@ def _render(app: AppContext, report: PushReport, dry_run: bool) -> None:
 
 
 def _summary(outcome: PushOutcome) -> str:
-    from twophase.core.push import human_size
-
-    r = outcome.result
-    assert r is not None
-    sha = r.code_sha256[:8] + "…"
-    if r.unchanged:
-        return f"{r.function}  unchanged  (v{r.version} = {r.alias}, sha {sha})"
-    return (
-        f"{r.function}  v{r.version} → {r.alias}  "
-        f"(sha {sha}, {human_size(r.size)}, {r.seconds:.1f} s)"
-    )
+    assert outcome.result is not None
+    return outcome.result.summary()
 
 
 def _outcome_data(o: PushOutcome) -> dict[str, Any]:

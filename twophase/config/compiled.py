@@ -60,6 +60,8 @@ class CodeSpec:
     architecture: str
     trigger: str | None = None  # http, queue, schedule
     routes: tuple[str, ...] = ()  # an http trigger's routes
+    memory: int | None = None  # MB; phase one's settings, compared with the deployed function
+    timeout: int | None = None  # seconds
 
 
 @dataclass(frozen=True)
@@ -92,6 +94,8 @@ class CompiledConfig:
                 architecture=fn.architecture,
                 trigger=fn.trigger.kind if fn.trigger is not None else None,
                 routes=tuple(http.routes) if http is not None else (),
+                memory=fn.memory,
+                timeout=fn.timeout,
             )
 
         compiled = cls(
@@ -160,6 +164,8 @@ class CompiledConfig:
                     "architecture": fn.architecture,
                     "trigger": fn.trigger,
                     "routes": list(fn.routes),
+                    "memory": fn.memory,
+                    "timeout": fn.timeout,
                 }
                 for name, fn in self.functions.items()
             },
@@ -187,6 +193,8 @@ class CompiledConfig:
                     architecture=fn["architecture"],
                     trigger=fn["trigger"],
                     routes=tuple(fn["routes"]),
+                    memory=fn.get("memory"),
+                    timeout=fn.get("timeout"),
                 )
                 for name, fn in data["functions"].items()
             },

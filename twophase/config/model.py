@@ -9,7 +9,6 @@ shared template live in `twophase.config.checks`.
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -286,9 +285,4 @@ class ResolvedFunction:
     @property
     def runtime_family(self) -> str:
         """python, nodejs, java, provided, ruby (from the runtime id)."""
-        return rules.RUNTIMES.get(self.runtime, _family_prefix(self.runtime))
-
-
-def _family_prefix(runtime: str) -> str:
-    match = re.match(r"[a-z]+", runtime)
-    return match.group(0) if match else "unknown"
+        return rules.runtime_family(self.runtime)

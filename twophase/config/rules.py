@@ -213,3 +213,11 @@ def check_unique(values: Iterable[str], what: str) -> None:
         if value in seen:
             raise ValueError(f"{what} {value!r} appears twice; list each once")
         seen.add(value)
+
+
+def runtime_family(runtime: str) -> str:
+    """python, nodejs, java, provided, ruby… (from a Lambda runtime id, known or not)."""
+    import re
+
+    match = re.match(r"[a-z]+", runtime)
+    return RUNTIMES.get(runtime, match.group(0) if match else "unknown")

@@ -126,6 +126,7 @@ class PhaseTwo:
         from twophase.files import user_cache_dir
 
         calls = CallCounter()
+        said = reporter or NullReporter()
         creating = threading.Lock()  # boto3 sessions are not safe to create clients concurrently
 
         def client(service: str, once: bool = False) -> Any:
@@ -134,7 +135,7 @@ class PhaseTwo:
         return cls(
             config=config,
             env=env,
-            lambda_=LambdaClient(client("lambda"), sleep=sleep),
+            lambda_=LambdaClient(client("lambda"), sleep=sleep, on_wait=said.info),
             artifacts=ArtifactStore(client("s3")),
             identity=CallerIdentity(client("sts"), clients.credential_key, user_cache_dir()),
             health=HealthReader(client("cloudwatch")),
@@ -142,7 +143,7 @@ class PhaseTwo:
             bucket_lookup=lambda: artifact_bucket(
                 client("cloudformation"), artifact_stacks(config.stack_name(env))
             ),
-            reporter=reporter or NullReporter(),
+            reporter=said,
             sleep=sleep,
             now=now,
             calls=calls,

@@ -1,26 +1,31 @@
-"""`twophase push`: ship one artifact to a function as a new version behind the first alias.
+"""`twophase push`: ship one release to a function as a new version behind the first alias.
 
-`plan_push` reads the function (2 calls; a 3rd, the alias, only when something changes) and returns
-a `PushPlan`: `Unchanged`, or Upload → UpdateCode → Publish → MoveAlias, each guarded by what was
-read. `apply_push` runs a plan; `push` runs many functions in parallel, each on its own.
+A release is code *and* configuration: a published version freezes both, so phase one's
+configuration changes (on `$LATEST`) reach an alias only through a push. `plan_push` reads
+`$LATEST` and the first alias (2 calls; a 3rd, the alias's version, only when the alias's record
+cannot answer) and returns a `PushPlan`: `Unchanged` when the alias serves this code with
+`$LATEST`'s configuration, or [WaitActive →] Upload → UpdateCode → Publish → MoveAlias, each
+guarded by what was read. `apply_push` runs a plan; `push` runs many functions in parallel.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
 from twophase.aws.lambda_client import LATEST, AliasState, CodeSource, FunctionState
+from twophase.aws.lambda_settings import changed_settings
 from twophase.core import PhaseTwo
 from twophase.core.release_record import (
     ReleaseRecord,
+    Served,
     decode_history,
     encode_history,
-    served_code,
+    served_release,
     utc_stamp,
 )
 from twophase.errors import (
@@ -52,9 +57,20 @@ class ArtifactLike(Protocol):
     def image_uri(self) -> str | None: ...
     @property
     def needs_s3(self) -> bool: ...
+    @property
+    def entries(self) -> Mapping[str, bool]: ...
 
 
 # --- the plan -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WaitActive:
+    function: str
+    state: str  # Inactive (idle for weeks) or Pending
+
+    def describe(self) -> str:
+        return f"wait for {self.function} to become Active (it is {self.state})"
 
 
 @dataclass(frozen=True)
@@ -83,9 +99,11 @@ class UpdateCode:
 class Publish:
     function: str
     code_sha256: str
+    settings: tuple[str, ...] = ()  # the configuration settings the new version changes
 
     def describe(self) -> str:
-        return f"publish a version of {self.function} with code sha {self.code_sha256}"
+        text = f"publish a version of {self.function} with code sha {self.code_sha256}"
+        return text + (f" and new {', '.join(self.settings)}" if self.settings else "")
 
 
 @dataclass(frozen=True)
@@ -113,11 +131,12 @@ class Unchanged:
 
     def describe(self) -> str:
         return (
-            f"{self.function}: unchanged, {self.alias} already serves this code as v{self.version}"
+            f"{self.function}: unchanged, {self.alias} already serves this code and "
+            f"configuration as v{self.version}"
         )
 
 
-PushStep = Upload | UpdateCode | Publish | MoveAlias | Unchanged
+PushStep = WaitActive | Upload | UpdateCode | Publish | MoveAlias | Unchanged
 
 
 @dataclass(frozen=True)
@@ -129,6 +148,9 @@ class PushPlan:
     steps: tuple[PushStep, ...]
     latest_revision: str
     reads: int  # API calls made to build the plan
+    code_changed: bool = True
+    settings_changed: tuple[str, ...] = ()  # configuration settings the alias will now serve
+    notes: tuple[str, ...] = ()  # twophase.yml settings the deployed function does not have yet
 
     @property
     def unchanged(self) -> bool:
@@ -151,14 +173,22 @@ class PushResult:
     api_calls: int
     previous_version: str | None = None
     hexdigest: str = ""
+    code_changed: bool = True
+    settings_changed: tuple[str, ...] = ()
 
     def summary(self) -> str:
-        """`api  v7 → next  (sha 9f2c…, 1.2 MB, 0.4 s)`, or the unchanged form."""
-        sha = f"sha {self.hexdigest[:4]}…"
+        """`api  v7 → next  (sha 9f2c…, 1.2 MB, 0.4 s)`, the configuration-only form
+        `api  v8 → next  (configuration: memory, environment; code unchanged)`, or unchanged."""
+        sha = f"sha {self.code_sha256[:8]}…"
         if self.unchanged:
-            return f"{self.function}  v{self.version} on {self.alias}, unchanged  ({sha})"
-        took = f"{human_size(self.size)}, {self.seconds:.1f} s"
-        return f"{self.function}  v{self.version} → {self.alias}  ({sha}, {took})"
+            return f"{self.function}  unchanged  (v{self.version} = {self.alias}, {sha})"
+        config = f"configuration: {', '.join(self.settings_changed)}"
+        if not self.code_changed:
+            what = f"{config}; code unchanged" if self.settings_changed else "code unchanged"
+        else:
+            what = f"{sha}, {human_size(self.size)}, {self.seconds:.1f} s"
+            what += f"; {config}" if self.settings_changed else ""
+        return f"{self.function}  v{self.version} → {self.alias}  ({what})"
 
 
 def artifact_key(app: str, env: str, function: str, hexdigest: str) -> str:
@@ -167,7 +197,7 @@ def artifact_key(app: str, env: str, function: str, hexdigest: str) -> str:
 
 def plan_push(ctx: PhaseTwo, function: str, artifact: ArtifactLike) -> PushPlan:
     """Read `$LATEST` and the first alias (together: one round trip, two calls); return the steps
-    that would ship `artifact`."""
+    that would ship `artifact` with `$LATEST`'s configuration."""
     ctx.check_function(function)
     start_calls = ctx.calls.in_this_thread()
     physical = ctx.physical_name(function)
@@ -176,8 +206,10 @@ def plan_push(ctx: PhaseTwo, function: str, artifact: ArtifactLike) -> PushPlan:
         lambda: ctx.lambda_.get_configuration(physical),
         lambda: ctx.lambda_.get_alias(physical, alias),
     )
+    notes = check_deployed(ctx, function, artifact, latest)
     sha = artifact.code_sha256
-    if _already_served(ctx, physical, alias_state, latest, sha):
+    served = _compare_served(ctx, physical, alias_state, latest, sha)
+    if served.code_same and not served.settings:
         steps: tuple[PushStep, ...] = (Unchanged(physical, alias, alias_state.function_version),)
     else:
         history = (alias_state.function_version, *decode_history(alias_state.description))
@@ -189,9 +221,11 @@ def plan_push(ctx: PhaseTwo, function: str, artifact: ArtifactLike) -> PushPlan:
             history,
             splits=bool(alias_state.weights),
         )
+        wait = (WaitActive(physical, latest.state),) if latest.state != "Active" else ()
         steps = (
+            *wait,
             *_code_steps(ctx, function, physical, artifact, latest),
-            Publish(physical, sha),
+            Publish(physical, sha, served.settings),
             move,
         )
     return PushPlan(
@@ -202,26 +236,100 @@ def plan_push(ctx: PhaseTwo, function: str, artifact: ArtifactLike) -> PushPlan:
         steps=steps,
         latest_revision=latest.revision_id,
         reads=ctx.calls.in_this_thread() - start_calls,
+        code_changed=not served.code_same,
+        settings_changed=served.settings,
+        notes=notes,
     )
 
 
-def _already_served(
+@dataclass(frozen=True)
+class _Comparison:
+    code_same: bool  # the alias serves the artifact's code, alone
+    settings: tuple[str, ...]  # settings where `$LATEST` differs from what the alias serves
+
+
+def _compare_served(
     ctx: PhaseTwo, physical: str, alias: AliasState, latest: FunctionState, sha: str
-) -> bool:
-    """Whether the alias serves exactly `sha`, alone (not while it splits traffic). The record a
-    push leaves in the alias's Description answers without a call; without one, the alias's
-    version is read, and only when `$LATEST` already holds `sha`: otherwise a push is needed
-    whatever the alias serves."""
+) -> _Comparison:
+    """What the alias serves, against the artifact's code and `$LATEST`'s configuration.
+
+    The record a push leaves in the alias's Description (version, code sha, configuration digest)
+    answers without a call when the configuration is the same. Otherwise the alias's version is
+    read (a 3rd call) to name the settings that differ, except when no record exists and
+    `$LATEST` lacks the code: a push is needed whatever the alias serves."""
     if alias.weights:
-        return False
-    recorded = served_code(alias.description, alias.function_version)
-    if recorded is not None:
-        return recorded == sha
-    if latest.code_sha256 != sha:
-        return False
-    if alias.function_version == LATEST:
-        return True
-    return ctx.lambda_.get_configuration(physical, alias.function_version).code_sha256 == sha
+        return _Comparison(False, ())  # a split is ended by any push
+    recorded = served_release(alias.description, alias.function_version)
+    if recorded is not None and recorded.settings_digest == latest.settings_digest:
+        return _Comparison(recorded.code_sha256 == sha, ())
+    if (recorded is None and latest.code_sha256 != sha) or alias.function_version == LATEST:
+        return _Comparison(alias.function_version == LATEST and latest.code_sha256 == sha, ())
+    served = ctx.lambda_.get_configuration(physical, alias.function_version)
+    return _Comparison(
+        served.code_sha256 == sha, changed_settings(served.settings, latest.settings)
+    )
+
+
+def check_deployed(
+    ctx: PhaseTwo, function: str, artifact: ArtifactLike, latest: FunctionState
+) -> tuple[str, ...]:
+    """The deployed function is phase two's truth. Refuse (exit 2) an artifact that cannot run
+    under the handler and runtime the function is deployed with; return one line naming the
+    twophase.yml settings that `infra up` has not deployed yet."""
+    spec = ctx.config.resolved(function)
+    deployed = {
+        "handler": latest.handler,
+        "runtime": latest.runtime,
+        "architecture": ",".join(latest.settings.get("architecture") or []),
+        "memory": latest.settings.get("memory"),
+        "timeout": latest.settings.get("timeout"),
+    }
+    wanted = {
+        "handler": spec.handler,
+        "runtime": spec.runtime,
+        "architecture": spec.architecture,
+        "memory": spec.memory,
+        "timeout": spec.timeout,
+    }
+    differ = [k for k, v in wanted.items() if v is not None and deployed[k] and deployed[k] != v]
+    if artifact.kind != "image" and ("handler" in differ or "runtime" in differ):
+        _check_runs_as_deployed(ctx, function, artifact, latest)
+    if not differ:
+        return ()
+    return (
+        f"{function}: twophase.yml changes {', '.join(differ)}, which the deployed function "
+        f"does not have yet: run `twophase infra up -e {ctx.env}` for that to take effect",
+    )
+
+
+def _check_runs_as_deployed(
+    ctx: PhaseTwo, function: str, artifact: ArtifactLike, latest: FunctionState
+) -> None:
+    import dataclasses
+
+    from twophase.build.checks import check_handler
+    from twophase.config.rules import runtime_family
+
+    spec = ctx.config.resolved(function)
+    runtime = latest.runtime or spec.runtime
+    target = dataclasses.replace(
+        spec,
+        handler=latest.handler or spec.handler,
+        runtime=runtime,
+        runtime_family=runtime_family(runtime),
+    )
+    archive = (
+        artifact.path.read_bytes() if artifact.path and target.runtime_family == "java" else None
+    )
+    try:
+        check_handler(target, artifact.entries, archive=archive)
+    except BuildError as exc:
+        raise UsageError(
+            f"{function}: this artifact cannot run as the function is deployed "
+            f"(handler {target.handler}, {runtime}): {exc.message}",
+            hint=f"deploy twophase.yml's handler first (`twophase infra up -e {ctx.env}`), "
+            "then push",
+        ) from exc
 
 
 def _code_steps(
@@ -252,6 +360,7 @@ class _Progress:
     revision_id: str
     version: str = ""
     previous: str | None = None
+    settings_digest: str | None = None  # of the version published
 
 
 def apply_push(ctx: PhaseTwo, plan: PushPlan) -> PushResult:
@@ -259,6 +368,8 @@ def apply_push(ctx: PhaseTwo, plan: PushPlan) -> PushResult:
     started = time.monotonic()
     start_calls = ctx.calls.in_this_thread()
     progress = _Progress(revision_id=plan.latest_revision)
+    for note in plan.notes:
+        ctx.reporter.warn(note)
     for step in plan.steps:
         ctx.reporter.info(f"{plan.function}: {step.describe()}")
         _run_step(ctx, plan, step, progress)
@@ -274,6 +385,8 @@ def apply_push(ctx: PhaseTwo, plan: PushPlan) -> PushResult:
         api_calls=plan.reads + ctx.calls.in_this_thread() - start_calls,
         previous_version=progress.previous,
         hexdigest=plan.artifact.hexdigest,
+        code_changed=plan.code_changed,
+        settings_changed=plan.settings_changed,
     )
 
 
@@ -282,6 +395,8 @@ def _run_step(ctx: PhaseTwo, plan: PushPlan, step: PushStep, progress: _Progress
     match step:
         case Unchanged(version=version):
             progress.version = version
+        case WaitActive():
+            progress.revision_id = ctx.lambda_.wait_active(plan.physical).revision_id
         case Upload(bucket=bucket, key=key, size=size):
             task = f"{plan.function}: upload"
             ctx.reporter.progress(task, 0, size, "bytes")
@@ -299,8 +414,13 @@ def _run_step(ctx: PhaseTwo, plan: PushPlan, step: PushStep, progress: _Progress
                 ctx.reporter.end(task)  # no bar left behind the error line
                 raise
             ctx.reporter.progress(task, size, size, "bytes")
-        case UpdateCode(revision_id=revision_id):
-            state = ctx.lambda_.update_code(plan.physical, _code_source(plan, step), revision_id)
+        case UpdateCode():
+            state = ctx.lambda_.update_code(
+                plan.physical,
+                _code_source(plan, step),
+                progress.revision_id,
+                code_sha256=artifact.code_sha256,
+            )
             progress.revision_id = state.revision_id
         case Publish(code_sha256=code_sha256):
             record = _release_record(ctx, plan, _first_move(plan))
@@ -310,12 +430,16 @@ def _run_step(ctx: PhaseTwo, plan: PushPlan, step: PushStep, progress: _Progress
                 revision_id=progress.revision_id,
                 description=record.encode(),
             )
+            if published.state != "Active":  # a new version may start Pending
+                published = ctx.lambda_.wait_active(plan.physical, published.version)
             progress.version = published.version
+            progress.settings_digest = published.settings_digest
         case MoveAlias():
             _move_alias(ctx, step, progress, artifact.code_sha256)
 
 
 def _move_alias(ctx: PhaseTwo, step: MoveAlias, progress: _Progress, code_sha256: str) -> None:
+    served = Served(progress.version, code_sha256, progress.settings_digest)
     progress.previous = step.from_version
     if progress.version == step.from_version and not step.splits:
         return  # PublishVersion gave back the version the alias already sends everything to
@@ -325,7 +449,7 @@ def _move_alias(ctx: PhaseTwo, step: MoveAlias, progress: _Progress, code_sha256
             step.alias,
             version=progress.version,
             revision_id=step.revision_id,
-            description=encode_history(list(step.history), (progress.version, code_sha256)),
+            description=encode_history(list(step.history), served),
         )
     except ConflictError as exc:
         raise ConflictError(

@@ -65,13 +65,25 @@ class ReleaseRecord:
         )
 
 
-def encode_history(versions: list[str], serves: tuple[str, str] | None = None) -> str:
+@dataclass(frozen=True)
+class Served:
+    """What an alias Description records about the version it was moved to: a release is code
+    and configuration (see twophase.aws.lambda_settings)."""
+
+    version: str
+    code_sha256: str
+    settings_digest: str | None = None  # None: recorded before configuration was recorded
+
+
+def encode_history(versions: list[str], serves: Served | None = None) -> str:
     """An alias Description holding the versions it served before, newest first, and, when
-    `serves` is given, the version it is being moved to with that version's CodeSha256."""
+    `serves` is given, the release it is being moved to."""
     kept = [v for v in versions if v][:HISTORY_DEPTH]
     head: dict[str, object] = {RECORD_MARK: 1}
     if serves is not None:
-        head |= {"v": serves[0], "s": serves[1]}
+        head |= {"v": serves.version, "s": serves.code_sha256}
+        if serves.settings_digest:
+            head["c"] = serves.settings_digest
     text = _compact({**head, "h": kept})
     while len(text) > DESCRIPTION_LIMIT and kept:
         kept = kept[:-1]
@@ -79,14 +91,16 @@ def encode_history(versions: list[str], serves: tuple[str, str] | None = None) -
     return text
 
 
-def served_code(description: str, version: str) -> str | None:
-    """The CodeSha256 an alias Description records for `version`, if it records that version.
+def served_release(description: str, version: str) -> Served | None:
+    """The release an alias Description records for `version`, if it records that version.
     Versions are immutable, so a record naming the alias's current version stays true."""
     data = _load(description)
     if data is None or str(data.get("v", "")) != version:
         return None
-    sha = data.get("s")
-    return sha if isinstance(sha, str) and sha else None
+    sha, digest = data.get("s"), data.get("c")
+    if not isinstance(sha, str) or not sha:
+        return None
+    return Served(version, sha, digest if isinstance(digest, str) and digest else None)
 
 
 def decode_history(description: str) -> list[str]:

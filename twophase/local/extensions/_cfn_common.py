@@ -9,15 +9,18 @@ _MARK = "__twophase_patched__"
 
 
 def patch(owner: Any, name: str, build: Callable[[Any], Any]) -> None:
-    """Replace `owner.name` with `build(original)`, once: calling it again is a no-op."""
+    """Replace `owner.name` with `build(original)`, once per `build`: patching again with the same
+    `build` is a no-op, while another extension's `build` wraps the patched method in turn."""
     current = owner.__dict__.get(name) if isinstance(owner, type) else getattr(owner, name)
     inner = current.__func__ if isinstance(current, classmethod | staticmethod) else current
-    if getattr(inner, _MARK, False):
+    applied: frozenset[str] = getattr(inner, _MARK, frozenset())
+    key = f"{build.__module__}.{build.__qualname__}"
+    if key in applied:
         return
     original = getattr(owner, name)
     replacement = build(original)
     target = replacement.__func__ if isinstance(replacement, classmethod) else replacement
-    setattr(target, _MARK, True)
+    setattr(target, _MARK, applied | {key})
     setattr(owner, name, replacement)
 
 

@@ -2,11 +2,16 @@
 
 AWS behaviour (Lambda API reference, UpdateFunctionCode / UpdateFunctionConfiguration /
 PublishVersion / UpdateAlias, parameter `RevisionId`: "Update the function [alias] only if the
-revision ID matches the ID that's specified"; PublishVersion parameter `CodeSha256`: "Only publish a
-version if the hash value matches the value that's specified"): a stale RevisionId, or a CodeSha256
-that is not `$LATEST`'s, fails with `PreconditionFailedException` (HTTP 412) and changes nothing.
-The check and the mutation are atomic: of concurrent writers holding the same RevisionId, exactly
-one wins.
+revision ID matches the ID that's specified"; errors, `PreconditionFailedException`: "The RevisionId
+provided does not match the latest RevisionId for the Lambda function or alias"): a stale RevisionId
+fails with `PreconditionFailedException` (HTTP 412) and changes nothing.
+
+PublishVersion parameter `CodeSha256` ("Only publish a version if the hash value matches the value
+that's specified") is not a RevisionId precondition: a CodeSha256 that is not `$LATEST`'s fails with
+`InvalidParameterValueException` (HTTP 400), "CodeSHA256 (given) is different from current
+CodeSHA256 in $LATEST (current). Please try again with the CodeSHA256 in $LATEST.", and publishes
+nothing. The check and the mutation are atomic: of concurrent writers holding the same RevisionId,
+exactly one wins.
 
 moto 5.2.5 ignores both parameters. Its server is threaded, so the check and the mutation run under
 one lock per Lambda backend (account and region).
@@ -55,6 +60,12 @@ def _precondition_failed(message: str) -> Exception:
     return PreconditionFailedException(message)
 
 
+def _invalid_parameter(message: str) -> Exception:
+    from moto.awslambda.exceptions import InvalidParameterValueException
+
+    return InvalidParameterValueException(message)
+
+
 def _body(response: Any) -> dict[str, Any]:
     try:
         parsed = json.loads(response.body or "{}")
@@ -78,7 +89,7 @@ def _check_publish(response: Any, name: str) -> None:
     _require_revision(latest, body.get("RevisionId"))
     given = body.get("CodeSha256")
     if given and given != latest.code_sha_256:
-        raise _precondition_failed(code_sha_message(given, latest.code_sha_256))
+        raise _invalid_parameter(code_sha_message(given, latest.code_sha_256))
 
 
 def _check_alias(response: Any, name: str) -> None:

@@ -9,10 +9,15 @@ PublishVersion is the version's description (GetFunction(Qualifier=N), ListVersi
 UpdateFunctionCode(Publish=True) updates `$LATEST` and returns the configuration of the version it
 published.
 
+A version's configuration is frozen with it: a later UpdateFunctionConfiguration (memory, timeout,
+environment, handler, runtime, layers, ephemeral storage, logging, tracing) or an architecture change
+leaves it as published, whether it is read by number or through an alias.
+
 moto 5.2.5 numbers a new version `len(versions) + 1` (so numbers repeat after a version is
-deleted), shares the code dictionary between `$LATEST` and its versions (so a later update rewrites
-a published version's code location), and on UpdateFunctionCode(Publish=True) rewrites the code of
-the version it has just published.
+deleted), shares the code dictionary and every other mutable setting (environment, layers, tracing,
+VPC, architectures) between `$LATEST` and its versions (so a later update can rewrite a published
+version), and on UpdateFunctionCode(Publish=True) rewrites the code of the version it has just
+published.
 """
 
 from __future__ import annotations
@@ -32,7 +37,11 @@ _IDENTITY_FIELDS = frozenset(
         "RevisionId",
         "Description",
         "State",
+        "StateReason",
+        "StateReasonCode",
         "LastUpdateStatus",
+        "LastUpdateStatusReason",
+        "LastUpdateStatusReasonCode",
     }
 )
 
@@ -43,11 +52,11 @@ def _release(fn: Any) -> dict[str, Any]:
 
 
 def _snapshot(latest: Any, number: int, description: str) -> Any:
+    """A copy of `$LATEST` that shares no mutable setting with it (code, environment, layers…)."""
     version = copy.copy(latest)
-    version.code = dict(latest.code)
-    version.environment_vars = dict(latest.environment_vars or {})
-    version.tags = dict(latest.tags or {})
-    version.layers = list(latest.layers)
+    for name, value in vars(latest).items():
+        if isinstance(value, dict | list):
+            setattr(version, name, copy.deepcopy(value))
     version.set_version(number)
     if description:
         version.description = description
