@@ -94,6 +94,14 @@ def up(app: AppContext, allow_replace: tuple[str, ...], yes: bool) -> None:
         "status": result.status,
         "changed": result.changed,
         "outputs": dict(result.outputs),
+        "behind": [
+            {
+                "function": b.function,
+                "aliases": {alias: list(names) for alias, names in b.aliases},
+                "latest_dummy": b.latest_dummy,
+            }
+            for b in result.behind
+        ],
     }
     if app.terminal.json:
         app.terminal.envelope("infra up", data)
@@ -104,6 +112,25 @@ def up(app: AppContext, allow_replace: tuple[str, ...], yes: bool) -> None:
     app.terminal.line(f"{result.stack}: {result.status} ({result.changes} change(s))")
     for key, value in sorted(result.outputs.items()):
         app.terminal.line(f"  {key:<32} {value}")
+    _show_behind(app, result.behind)
+
+
+def _show_behind(app: AppContext, behind: Any) -> None:
+    """Functions whose aliases serve older configuration, and the commands that ship it."""
+    if not behind:
+        return
+    env = app.env_name
+    app.terminal.line("not serving this configuration yet (a release is code and configuration):")
+    for b in behind:
+        ship = f"`twophase -e {env} push {b.function}`, then `twophase -e {env} alias promote "
+        ship += f"{b.function}`"
+        for alias, names in b.aliases:
+            app.terminal.line(f"  {b.function}  {alias} serves older {', '.join(names)}: {ship}")
+        if b.latest_dummy:
+            app.terminal.line(
+                f"  {b.function}  $LATEST holds the dummy again (its architecture changed): "
+                f"push it to rebuild for the new architecture; aliases keep their versions"
+            )
 
 
 @infra.command()

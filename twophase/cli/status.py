@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
+from typing import TYPE_CHECKING
 
 import click
 
 from twophase.cli.context import AppContext
+
+if TYPE_CHECKING:
+    from twophase.core.status import FunctionStatus
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -40,5 +44,23 @@ def status(app: AppContext, functions: tuple[str, ...]) -> None:
         )
         last = f"v{f.last_release.version} {f.last_release.at}" if f.last_release else ""
         code = str(f.code) + (" +unpublished" if f.unpublished else "")
-        rows.append((f.function, f.error or code, aliases, last))
-    app.terminal.table(["function", "code", "aliases", "last release"], rows)
+        code += " ($LATEST is the dummy)" if f.latest_dummy else ""
+        rows.append((f.function, f.error or code, aliases, _configuration(f), last))
+    app.terminal.table(["function", "code", "aliases", "configuration", "last release"], rows)
+    behind = [f.function for f in result.functions if f.serves_older_configuration]
+    if behind:
+        app.terminal.info(
+            "ship the configuration phase one deployed: "
+            + "; ".join(f"`twophase -e {env} push {name}`" for name in behind)
+            + ", then `alias promote`"
+        )
+
+
+def _configuration(f: FunctionStatus) -> str:
+    """`current`, or which aliases serve older configuration and in which settings (names)."""
+    if f.code in ("missing", "unknown"):
+        return ""
+    older = [
+        f"{a.alias}: older {', '.join(a.older_settings)}" for a in f.aliases if a.older_settings
+    ]
+    return "; ".join(older) or "current"

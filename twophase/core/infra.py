@@ -15,8 +15,9 @@ from typing import Any
 
 from twophase.aws.cloudformation import CloudFormation, Stack, StackEvent, TemplateSource
 from twophase.aws.identity import Sts
-from twophase.aws.lambda_client import LambdaClient
+from twophase.aws.lambda_client import LATEST, LambdaClient
 from twophase.aws.s3_client import ArtifactStore
+from twophase.config import rules
 from twophase.config.model import Config
 from twophase.core.artifact_store import (
     artifact_bucket_name,
@@ -62,12 +63,24 @@ class InfraServices:
 
 
 @dataclass(frozen=True)
+class ServedConfiguration:
+    """A function whose aliases serve older configuration than phase one just deployed."""
+
+    function: str  # the name in twophase.yml
+    aliases: tuple[tuple[str, tuple[str, ...]], ...]  # (alias, the settings it serves older)
+    latest_dummy: bool = False  # the update put the dummy back on `$LATEST` (architecture)
+
+
+@dataclass(frozen=True)
 class UpResult:
     stack: str
     status: str
     changed: bool
     outputs: Mapping[str, str] = field(default_factory=dict)
     changes: int = 0
+    # A release is code and configuration: what phase one changed reaches an alias only through
+    # a push (and a promote). Phase one never publishes nor moves an alias itself.
+    behind: tuple[ServedConfiguration, ...] = ()
 
 
 def bucket_for(config: Config, env: str, svc: InfraServices) -> str:
@@ -246,7 +259,40 @@ def apply_up(plan: InfraPlan, svc: InfraServices) -> UpResult:
     final, events = svc.cfn.wait_stack(plan.stack, lambda e: _report_event(svc.reporter, e))
     _raise_if_failed(plan.stack, final, events)
     assert final is not None
-    return UpResult(plan.stack, final.status, True, final.outputs, len(plan.changes))
+    behind = served_configuration(plan, svc)
+    return UpResult(plan.stack, final.status, True, final.outputs, len(plan.changes), behind)
+
+
+def served_configuration(plan: InfraPlan, svc: InfraServices) -> tuple[ServedConfiguration, ...]:
+    """For each function whose configuration this update changed: the aliases that now serve
+    older configuration, and whether `$LATEST` got the dummy back (two reads per function)."""
+    from twophase.core.status import settings_behind
+
+    changed = sorted(
+        {
+            c.function
+            for c in plan.changes
+            if c.resource_type == "AWS::Lambda::Function" and c.action == "Modify" and c.function
+        }
+    )
+    out = []
+    for name in changed:
+        physical = rules.function_name(plan.app, plan.env, name)
+        try:
+            versions = svc.lambdas.list_versions(physical, include_latest=True)
+            aliases = svc.lambdas.list_aliases(physical)
+        except NotFoundError:
+            continue
+        dummy = plan.dummies.get(name)
+        shas = {v.version: v.code_sha256 for v in versions}
+        latest_dummy = dummy is not None and shas.get(LATEST) == dummy.code_sha256
+        pushed = any(shas.get(a.function_version) not in (None, shas.get(LATEST)) for a in aliases)
+        behind = settings_behind(versions, aliases)
+        if behind or (latest_dummy and pushed):
+            out.append(
+                ServedConfiguration(name, tuple(sorted(behind.items())), latest_dummy and pushed)
+            )
+    return tuple(out)
 
 
 def _create_stack_change_set(plan: InfraPlan, svc: InfraServices) -> str:
