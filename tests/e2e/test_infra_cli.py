@@ -93,7 +93,7 @@ def test_renaming_a_function_with_pushed_code_is_refused_unless_allowed(
     refused = run_cli(capsys, "infra", "up", "--yes")
     assert refused.exit_code == 4
     assert "holds pushed code" in refused.stderr
-    assert "--allow-replace nightly" in refused.stderr
+    assert "--allow-delete nightly" in refused.stderr
     assert lam.get_function(FunctionName=fn_name("nightly"))  # nothing changed remotely
     stack = local_aws.clients().client("cloudformation").describe_stacks(StackName="shop-local")
     assert stack["Stacks"][0]["StackStatus"] == "CREATE_COMPLETE"

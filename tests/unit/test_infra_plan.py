@@ -43,7 +43,7 @@ def test_removing_a_function_with_pushed_code_is_refused_unless_allowed() -> Non
     assert {r.function for r in rows} == {"api"}
     refused = refusals(rows, frozenset())
     assert len(refused) == 2
-    assert "--allow-replace api" in refused[0]
+    assert "--allow-delete api" in refused[0]
     assert refusals(rows, frozenset({"api"})) == ()
 
 

@@ -43,31 +43,36 @@ def render(app: AppContext, offline: bool) -> None:
     app.terminal.raw(body)
 
 
+allow_delete_option = click.option(
+    "--allow-delete",
+    "--allow-replace",
+    "allow_delete",
+    multiple=True,
+    metavar="FUNCTION",
+    help="Allow deleting this function even though it holds pushed code (its versions are lost).",
+)
+
+
 @infra.command()
 @click.option("--exit-code", is_flag=True, help="Exit 3 when changes are pending.")
-@click.option("--allow-replace", multiple=True, metavar="FUNCTION")
+@allow_delete_option
 @pass_app
-def plan(app: AppContext, exit_code: bool, allow_replace: tuple[str, ...]) -> None:
+def plan(app: AppContext, exit_code: bool, allow_delete: tuple[str, ...]) -> None:
     """Preview what `infra up` would change (dangerous rows marked)."""
     from twophase.core.infra import plan_up
 
     svc = _services(app)
-    result = plan_up(app.config, app.env_name, svc, allow_replace=_allowed(app, allow_replace))
+    result = plan_up(app.config, app.env_name, svc, allow_delete=frozenset(allow_delete))
     _show_plan(app, result)
     if exit_code and result.has_changes:
         raise PendingChanges(f"{len(result.changes)} change(s) pending for {result.stack}")
 
 
 @infra.command()
-@click.option(
-    "--allow-replace",
-    multiple=True,
-    metavar="FUNCTION",
-    help="Allow replacing or deleting this function even though it holds pushed code.",
-)
+@allow_delete_option
 @yes_option
 @pass_app
-def up(app: AppContext, allow_replace: tuple[str, ...], yes: bool) -> None:
+def up(app: AppContext, allow_delete: tuple[str, ...], yes: bool) -> None:
     """Create or update the stack through a change set; a no-op when nothing changed."""
     app.options.yes = app.options.yes or yes
     from twophase.core.infra import apply_up, ensure_artifact_bucket, plan_up
@@ -75,7 +80,7 @@ def up(app: AppContext, allow_replace: tuple[str, ...], yes: bool) -> None:
     config, env = app.config, app.env_name
     svc = _services(app)
     result_plan = plan_up(
-        config, env, svc, allow_replace=_allowed(app, allow_replace), keep_change_set=True
+        config, env, svc, allow_delete=frozenset(allow_delete), keep_change_set=True
     )
     if result_plan.has_changes:
         _show_plan(app, result_plan, to_stderr=True)
@@ -167,10 +172,6 @@ def _services(app: AppContext) -> Any:
 
 def _deployed(status: str) -> bool:
     return status not in ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE")
-
-
-def _allowed(app: AppContext, names: tuple[str, ...]) -> frozenset[str]:
-    return frozenset(names)
 
 
 def _confirm(app: AppContext, plan: Any) -> None:

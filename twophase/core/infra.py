@@ -31,7 +31,9 @@ from twophase.core.infra_plan import (
     classify,
     owning_function,
     refusals,
+    with_traffic_risks,
 )
+from twophase.core.traffic import AliasReader, new_alias_targets, traffic_risks
 from twophase.errors import AwsError, NotFoundError, PreconditionError
 from twophase.reporter import Reporter
 
@@ -101,13 +103,25 @@ def build_dummies(config: Config) -> dict[str, Any]:
 
 
 def render(
-    config: Config, env: str, bucket: str, dummies: Mapping[str, Any], deployed: Any
+    config: Config,
+    env: str,
+    bucket: str,
+    dummies: Mapping[str, Any],
+    deployed: Any,
+    live: LiveState | None = None,
 ) -> tuple[str, dict[str, str]]:
     from twophase.render import DummyCode, dump_template, parameter_values, render_template
 
     codes = {n: DummyCode(bucket, d.key, d.code_sha256) for n, d in dummies.items()}
+    live = live or LiveState()
     template = render_template(
-        config, env, dummies=codes, artifact_bucket=bucket, deployed=deployed
+        config,
+        env,
+        dummies=codes,
+        artifact_bucket=bucket,
+        deployed=deployed,
+        new_aliases=live.new_aliases,
+        serving_code=live.serving_code,
     )
     retain_data(template)
     add_deployer_policies(template, config, env, bucket)
@@ -138,12 +152,53 @@ def retain_data(template: dict[str, Any]) -> None:
             body.setdefault("UpdateReplacePolicy", "Retain")
 
 
+@dataclass(frozen=True)
+class LiveState:
+    """What phase one reads of phase two's state before rendering (see twophase.core.traffic)."""
+
+    new_aliases: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
+    serving_code: frozenset[str] = frozenset()  # functions whose serving alias serves pushed code
+
+
+def read_live_state(
+    config: Config, env: str, deployed: Mapping[str, Any], reader: AliasReader, svc: InfraServices
+) -> LiveState:
+    """Where new aliases start (the deployed serving alias's target, so no trigger moves), and
+    which shared-queue functions serve pushed code (their mapping may be enabled)."""
+    meta = ((deployed.get("Metadata") or {}).get("Twophase") or {}).get("Functions") or {}
+    dummies = dummy_shas(deployed)
+    chains = {
+        name: (list(meta[name].get("Aliases") or []), list(config.aliases), physical)
+        for name in config.functions
+        if name in meta and (physical := rules.function_name(config.app, env, name))
+    }
+    new_aliases = {
+        name: {
+            alias: {"FunctionVersion": t.version, "RoutingConfig": t.routing_config()}
+            for alias, t in targets.items()
+        }
+        for name, targets in new_alias_targets(chains, reader).items()
+    }
+    serving: set[str] = set()
+    for name, (before, _, physical) in chains.items():
+        trigger = config.resolved(name).trigger
+        if not before or trigger is None or trigger.queue is None or trigger.queue.queue is None:
+            continue
+        try:
+            served = svc.lambdas.get_configuration(physical, before[-1])
+        except NotFoundError:
+            continue
+        if served.code_sha256 != dummies.get(name):
+            serving.add(name)
+    return LiveState(new_aliases, frozenset(serving))
+
+
 def plan_up(
     config: Config,
     env: str,
     svc: InfraServices,
     *,
-    allow_replace: frozenset[str] = frozenset(),
+    allow_delete: frozenset[str] = frozenset(),
     keep_change_set: bool = False,
 ) -> InfraPlan:
     """Read remote state and return what `infra up` would do. Changes nothing remotely unless
@@ -157,7 +212,9 @@ def plan_up(
     bucket = bucket_for(config, env, svc)
     dummies = build_dummies(config)
     deployed = svc.cfn.get_template(stack_name) if exists else None
-    body, params = render(config, env, bucket, dummies, deployed)
+    reader = AliasReader(svc.lambdas)
+    live = read_live_state(config, env, deployed, reader, svc) if deployed else None
+    body, params = render(config, env, bucket, dummies, deployed, live)
     plan_args: dict[str, Any] = dict(
         app=config.app,
         env=env,
@@ -191,13 +248,15 @@ def plan_up(
     pushed = _pushed_functions(cs.changes, deployed, svc)
     prefix = f"{config.app}-{env}-"
     rows = classify(cs.changes, deployed, pushed, prefix)
+    risks = traffic_risks(cs.changes, deployed, json.loads(body), reader)
+    rows = with_traffic_risks(rows, risks, prefix)
     if not keep_change_set:
         svc.cfn.delete_change_set(change_set_id, stack_name)
         change_set_id = ""
     return InfraPlan(
         changes=rows,
         change_set_id=change_set_id or None,
-        refusals=refusals(rows, allow_replace),
+        refusals=refusals(rows, allow_delete),
         **plan_args,
     )
 
@@ -331,7 +390,7 @@ def _pushed_functions(
     known_dummies = set(dummy_shas(deployed).values())
     out: dict[str, bool] = {}
     for c in changes:
-        destroys = c.action == "Remove" or c.replacement == "True"
+        destroys = c.action == "Remove" or c.replacement in ("True", "Conditional")
         function = owning_function(deployed, c.logical_id)
         if not destroys or not function or function in out:
             continue

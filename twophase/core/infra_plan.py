@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Any
 
 from twophase.aws.cloudformation import ResourceChange, Stack
@@ -28,15 +29,30 @@ DATA_TYPES = {
 }
 
 
+class Risk(Enum):
+    """Why a planned change is dangerous. Decisions are made on this, never on message text."""
+
+    LOSES_CODE = "loses-code"  # deletes a function holding pushed code (--allow-delete FN)
+    REPLACES_FUNCTION = "replaces-function"  # CloudFormation cannot replace a named function
+    MOVES_TRAFFIC = "moves-traffic"  # a trigger would reach other code, or an alias be reset
+    DATA = "data"  # deletes or replaces a data resource (asks for confirmation)
+
+    @property
+    def refused(self) -> bool:
+        return self is not Risk.DATA
+
+
 @dataclass(frozen=True)
 class PlannedChange:
     action: str  # Add | Modify | Remove
     logical_id: str
     resource_type: str
-    replacement: bool
+    replacement: bool  # "True" or "Conditional": CloudFormation may replace it
     details: tuple[str, ...] = ()
     danger: str = ""  # why this row is dangerous ("" when it is not)
     function: str = ""  # the function it belongs to, when it is a Lambda resource
+    risk: Risk | None = None
+    fix: str = ""  # what to do instead, for a refused change
 
     def describe(self) -> str:
         verb = "Replace" if self.replacement else self.action
@@ -99,21 +115,15 @@ def classify(
 ) -> tuple[PlannedChange, ...]:
     """Turn change-set rows into planned changes, marking the dangerous ones.
 
-    `pushed` maps a physical function name to whether it holds pushed code.
+    `pushed` maps a physical function name to whether it holds pushed code. A `Conditional`
+    replacement counts as a replacement: CloudFormation decides only while it updates.
     """
     out = []
     for c in changes:
-        replacement = c.replacement == "True"
+        replacement = c.replacement in ("True", "Conditional")
         function = owning_function(deployed, c.logical_id) if c.action != "Add" else ""
-        danger = ""
-        destroys = c.action == "Remove" or (c.action == "Modify" and replacement)
-        if destroys and c.resource_type in LAMBDA_TYPES and pushed.get(function, False):
-            what = "deletes" if c.action == "Remove" else "replaces"
-            danger = f"{what} {function}, which holds pushed code: its code and versions are lost"
-        elif destroys and c.resource_type in DATA_TYPES:
-            what = "deletes" if c.action == "Remove" else "replaces"
-            danger = f"{what} a data resource"
         short = function[len(prefix) :] if function.startswith(prefix) else function
+        risk, danger, fix = _risk(c, replacement, short, pushed.get(function, False))
         out.append(
             PlannedChange(
                 action=c.action,
@@ -123,20 +133,69 @@ def classify(
                 details=c.details,
                 danger=danger,
                 function=short,
+                risk=risk,
+                fix=fix,
             )
         )
     return tuple(sorted(out, key=lambda p: (p.action, p.logical_id)))
 
 
-def refusals(changes: tuple[PlannedChange, ...], allow_replace: frozenset[str]) -> tuple[str, ...]:
-    """Preflight (invariant 2): changes that would lose pushed code and were not allowed."""
+def _risk(
+    c: ResourceChange, replacement: bool, function: str, pushed: bool
+) -> tuple[Risk | None, str, str]:
+    if c.action == "Modify" and replacement and c.resource_type == "AWS::Lambda::Function":
+        return (
+            Risk.REPLACES_FUNCTION,
+            f"replaces {function}: CloudFormation cannot replace a function with a custom name "
+            "(the update would fail and roll back)",
+            f"to recreate it: remove `{function}` from twophase.yml and run `infra up "
+            f"--allow-delete {function}` (its versions and triggers go with it), add it back, "
+            f"run `infra up`, then push it",
+        )
+    destroys = c.action == "Remove" or (c.action == "Modify" and replacement)
+    if destroys and c.resource_type in LAMBDA_TYPES and pushed:
+        what = "deletes" if c.action == "Remove" else "replaces"
+        return (
+            Risk.LOSES_CODE,
+            f"{what} {function}, which holds pushed code: its code and versions are lost",
+            f"pass --allow-delete {function} if that is what you want",
+        )
+    if destroys and c.resource_type in DATA_TYPES:
+        what = "deletes" if c.action == "Remove" else "replaces"
+        return Risk.DATA, f"{what} a data resource", ""
+    return None, "", ""
+
+
+def refusals(changes: tuple[PlannedChange, ...], allow_delete: frozenset[str]) -> tuple[str, ...]:
+    """Preflight (invariants 2 and 8): changes that would lose pushed code (unless allowed for
+    that function) or move traffic (never allowed)."""
     reasons = []
     for c in changes:
-        if "holds pushed code" in c.danger and c.function not in allow_replace:
-            reasons.append(
-                f"{c.describe()} (pass --allow-replace {c.function} if that is what you want)"
-            )
+        if c.risk is None or not c.risk.refused:
+            continue
+        if c.risk is Risk.LOSES_CODE and c.function in allow_delete:
+            continue
+        reasons.append(f"{c.describe()} ({c.fix})" if c.fix else c.describe())
     return tuple(reasons)
+
+
+def with_traffic_risks(
+    rows: tuple[PlannedChange, ...], risks: tuple[Any, ...], prefix: str
+) -> tuple[PlannedChange, ...]:
+    """Mark the rows whose change would move traffic (see twophase.core.traffic)."""
+    from dataclasses import replace
+
+    by_id = {r.logical_id: r for r in risks}
+    out = []
+    for row in rows:
+        risk = by_id.get(row.logical_id)
+        if risk is not None and row.risk is None:
+            short = risk.function.removeprefix(prefix)
+            row = replace(
+                row, risk=Risk.MOVES_TRAFFIC, danger=risk.reason, fix=risk.fix, function=short
+            )
+        out.append(row)
+    return tuple(out)
 
 
 def owning_function(template: Mapping[str, Any], logical_id: str) -> str:

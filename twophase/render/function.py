@@ -60,8 +60,12 @@ def function_resources(
         },
         ids.role: _role(fn, ids, trigger_statements),
         ids.function: _function(physical, fn, ids, dummy),
+        # Kept when removed or replaced: an alias may still serve it, and Lambda refuses to
+        # delete a version an alias references.
         ids.version: {
             "Type": "AWS::Lambda::Version",
+            "DeletionPolicy": "Retain",
+            "UpdateReplacePolicy": "Retain",
             "Properties": {
                 "FunctionName": ref(ids.function),
                 "Description": DUMMY_VERSION_DESCRIPTION,

@@ -40,11 +40,16 @@ def render_template(
     dummies: Mapping[str, DummyCode],
     artifact_bucket: str,
     deployed: Mapping[str, Any] | None = None,
+    new_aliases: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
+    serving_code: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """The CloudFormation template phase one deploys for `env`, as a dict.
 
     `dummies` maps each function's short name to its staged dummy artifact (image functions need
     none); `deployed` is the stack's current template (GetTemplate, parsed), if the stack exists.
+    `new_aliases` gives, per function, the properties (`FunctionVersion`, `RoutingConfig`) of
+    aliases the deployed chain lacks: where the traffic they take over is served today.
+    `serving_code` names the functions whose serving alias serves pushed code today.
     """
     if env not in config.environments:
         known = ", ".join(config.environments)
@@ -65,7 +70,9 @@ def render_template(
     for name in sorted(config.functions):
         fn = config.resolved(name)
         ids = ids_for(name)
-        generated, generated_outputs = _render_function(config, env, fn, ids, dummies.get(name))
+        generated, generated_outputs = _render_function(
+            config, env, fn, ids, dummies.get(name), name in serving_code
+        )
         _refuse_collisions(config, name, resources, generated, outputs, generated_outputs)
         resources.update(generated)
         outputs.update(generated_outputs)
@@ -75,7 +82,7 @@ def render_template(
         "Value": artifact_bucket,
     }
     if deployed:
-        _keep_deployed(config, resources, functions_meta, deployed)
+        _keep_deployed(config, resources, functions_meta, deployed, new_aliases or {})
     template["Metadata"] = {
         **copy.deepcopy(shared.get("Metadata", {})),
         "Twophase": {
@@ -107,10 +114,12 @@ def _render_function(
     fn: ResolvedFunction,
     ids: FunctionIds,
     dummy: DummyCode | None,
+    serves_code: bool,
 ) -> tuple[Resources, dict[str, Any]]:
     physical = config.function_name(env, fn.name)
     # Triggers call the last alias of the chain: the one serving production traffic.
-    trigger = trigger_parts(fn, ids, physical, ids.alias(serving_alias(config)))
+    serving = ids.alias(serving_alias(config))
+    trigger = trigger_parts(fn, ids, physical, serving, serves_code=serves_code)
     resources = function_resources(config, env, fn, ids, dummy, trigger.statements)
     resources.update(trigger.resources)
     outputs: dict[str, Any] = {
@@ -170,8 +179,10 @@ def _keep_deployed(
     resources: Resources,
     functions_meta: dict[str, Any],
     deployed: Mapping[str, Any],
+    new_aliases: Mapping[str, Mapping[str, Mapping[str, Any]]],
 ) -> None:
-    """Copy phase two's properties from the deployed template (see the module docstring)."""
+    """Copy phase two's properties from the deployed template (see the module docstring); a
+    new alias of a deployed function starts where `new_aliases` says."""
     live = deployed.get("Resources") or {}
     live_meta = ((deployed.get("Metadata") or {}).get("Twophase") or {}).get("Functions") or {}
     for name, meta in functions_meta.items():
@@ -188,7 +199,17 @@ def _keep_deployed(
             meta["DummyCodeSha256"] = sha
         _keep_properties(resources, live, ids.version, None)
         for alias in config.aliases:
-            _keep_properties(resources, live, ids.alias(alias), OWNED_ALIAS_PROPERTIES)
+            logical_id = ids.alias(alias)
+            if logical_id in live:
+                _keep_properties(resources, live, logical_id, OWNED_ALIAS_PROPERTIES)
+            elif alias in new_aliases.get(name, {}):
+                start = new_aliases[name][alias]
+                props = resources[logical_id]["Properties"]
+                for key in OWNED_ALIAS_PROPERTIES:
+                    if start.get(key) is None:
+                        props.pop(key, None)
+                    else:
+                        props[key] = copy.deepcopy(start[key])
 
 
 def _keep_properties(

@@ -31,16 +31,17 @@ class TriggerParts:
 
 
 def trigger_parts(
-    fn: ResolvedFunction, ids: FunctionIds, physical: str, alias: str
+    fn: ResolvedFunction, ids: FunctionIds, physical: str, alias: str, *, serves_code: bool = True
 ) -> TriggerParts:
-    """The trigger of `fn`, calling `alias` (the logical id of the serving alias)."""
+    """The trigger of `fn`, calling `alias` (the logical id of the serving alias).
+    `serves_code`: whether that alias serves pushed code (not the dummy) today."""
     trigger = fn.trigger
     if trigger is None:
         return TriggerParts()
     if trigger.http is not None:
         return _http(trigger.http, ids, physical, alias)
     if trigger.queue is not None:
-        return _queue(trigger.queue, fn, ids, alias)
+        return _queue(trigger.queue, fn, ids, alias, serves_code)
     if trigger.schedule is not None:
         return _schedule(trigger.schedule, ids, physical, alias)
     return TriggerParts()
@@ -98,7 +99,13 @@ def _http(http: HttpTrigger, ids: FunctionIds, physical: str, alias: str) -> Tri
     return TriggerParts(resources=resources, outputs=outputs)
 
 
-def _queue(queue: QueueTrigger, fn: ResolvedFunction, ids: FunctionIds, alias: str) -> TriggerParts:
+def _queue(
+    queue: QueueTrigger, fn: ResolvedFunction, ids: FunctionIds, alias: str, serves_code: bool
+) -> TriggerParts:
+    """A queue of its own (with a dead-letter queue), or one of the shared template. A dummy
+    consumer raises, so its own queue's messages retry and reach the dead-letter queue; on a
+    shared queue, which other producers may fill already, the mapping is kept disabled until the
+    alias it calls serves pushed code, so the dummy never eats real messages."""
     parts = TriggerParts()
     queue_id = queue.queue or ids.queue
     if queue.queue is None:
@@ -128,7 +135,7 @@ def _queue(queue: QueueTrigger, fn: ResolvedFunction, ids: FunctionIds, alias: s
         "EventSourceArn": get_att(queue_id, "Arn"),
         "FunctionName": ref(alias),
         "BatchSize": queue.batch_size,
-        "Enabled": True,
+        "Enabled": queue.queue is None or serves_code,
     }
     if queue.batching_window:
         mapping["MaximumBatchingWindowInSeconds"] = queue.batching_window
