@@ -206,7 +206,9 @@ def test_second_push_of_the_same_code_is_unchanged_in_two_calls(world: World) ->
     result = apply_push(world.ctx, plan)
 
     assert result.unchanged and result.version == "2"
-    assert plan.describe() == ["shop-local-api: unchanged, next already serves this code and configuration as v2"]
+    assert plan.describe() == [
+        "shop-local-api: unchanged, next already serves this code and configuration as v2"
+    ]
     assert len(world.log.calls) <= 2 and result.api_calls == len(world.log.calls)
     assert all(op.startswith("Get") for _, op, _ in world.log.calls)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from twophase.aws.cloudformation import ResourceChange
 from twophase.core.artifact_store import artifact_bucket_name
-from twophase.core.infra_plan import classify, owning_function, refusals
+from twophase.core.infra_plan import Risk, classify, owning_function, refusals
 
 DEPLOYED = {
     "Resources": {
@@ -39,10 +39,13 @@ def test_removing_a_function_with_pushed_code_is_refused_unless_allowed() -> Non
         ResourceChange("Remove", "ApiAliasLive", "AWS::Lambda::Alias", "arn", ""),
     )
     rows = classify(changes, DEPLOYED, {"shop-dev-api": True}, "shop-dev-")
-    assert all("holds pushed code" in r.danger for r in rows)
+    by_id = {r.logical_id: r for r in rows}
+    assert by_id["ApiFunction"].risk is Risk.LOSES_CODE
+    assert "holds pushed code" in by_id["ApiFunction"].danger
+    assert by_id["ApiAliasLive"].risk is None  # an alias loses no code (traffic is judged apart)
     assert {r.function for r in rows} == {"api"}
     refused = refusals(rows, frozenset())
-    assert len(refused) == 2
+    assert len(refused) == 1
     assert "--allow-delete api" in refused[0]
     assert refusals(rows, frozenset({"api"})) == ()
 

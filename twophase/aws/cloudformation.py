@@ -156,6 +156,29 @@ class CloudFormation:
         with aws_call("cloudformation:ExecuteChangeSet", stack):
             self.client.execute_change_set(ChangeSetName=change_set_id, StackName=stack)
 
+    def list_change_sets(self, stack: str) -> list[tuple[str, str, str]]:
+        """(id, name, execution status) of the stack's change sets; [] when it has none."""
+        out: list[tuple[str, str, str]] = []
+        try:
+            with aws_call("cloudformation:ListChangeSets", stack):
+                token: str | None = None
+                while True:
+                    kwargs: dict[str, Any] = {"StackName": stack}
+                    if token:
+                        kwargs["NextToken"] = token
+                    page = self.client.list_change_sets(**kwargs)
+                    out.extend(
+                        (s["ChangeSetId"], s["ChangeSetName"], s.get("ExecutionStatus", ""))
+                        for s in page.get("Summaries", [])
+                    )
+                    token = page.get("NextToken")
+                    if not token:
+                        return out
+        except AwsError as exc:
+            if error_code(exc) == "ValidationError":
+                return []  # no such stack
+            raise
+
     def delete_stack(self, stack: str) -> None:
         with aws_call("cloudformation:DeleteStack", stack):
             self.client.delete_stack(StackName=stack)
@@ -192,13 +215,22 @@ class CloudFormation:
             self._seen.update(e.id for e in self.events(stack))
 
     def wait_stack(
-        self, stack: str, on_event: Callable[[StackEvent], None], *, deleting: bool = False
+        self,
+        stack: str,
+        on_event: Callable[[StackEvent], None],
+        *,
+        deleting: bool = False,
+        on_poll: Callable[[str, float, float], None] | None = None,
     ) -> tuple[Stack | None, list[StackEvent]]:
-        """Poll until the stack is no longer in progress; report new events as they come."""
-        deadline = time.monotonic() + self.timeout_seconds
+        """Poll until the stack is no longer in progress; report new events as they come, and
+        (`on_poll`) its status, the seconds waited and the deadline's seconds at every poll."""
+        started = time.monotonic()
+        deadline = started + self.timeout_seconds
         new_events: list[StackEvent] = []
         while True:
             current = self.get_stack(stack)
+            if on_poll is not None and current is not None:
+                on_poll(current.status, time.monotonic() - started, self.timeout_seconds)
             if current is not None:
                 for event in self._new_events(stack):
                     new_events.append(event)

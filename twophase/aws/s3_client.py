@@ -36,6 +36,24 @@ class ArtifactStore:
             raise
         return True
 
+    def bucket_exists(self, bucket: str) -> bool:
+        """Whether the bucket exists and this account may use it. A bucket of that name owned
+        by another account (403) is an error: its name is taken."""
+        try:
+            with aws_call("s3:HeadBucket", f"s3://{bucket}"):
+                self._client.head_bucket(Bucket=bucket)
+        except AwsError as exc:
+            code = error_code(exc)
+            if code in ("404", "NoSuchBucket", "NotFound"):
+                return False
+            if code in ("403", "AccessDenied", "Forbidden"):
+                raise AwsError(
+                    f"the artifact bucket name {bucket} is taken by another account",
+                    hint="use another app name or environment",
+                ) from exc
+            raise
+        return True
+
     def put(
         self,
         bucket: str,

@@ -75,25 +75,21 @@ def plan(app: AppContext, exit_code: bool, allow_delete: tuple[str, ...]) -> Non
 def up(app: AppContext, allow_delete: tuple[str, ...], yes: bool) -> None:
     """Create or update the stack through a change set; a no-op when nothing changed."""
     app.options.yes = app.options.yes or yes
-    from twophase.core.infra import apply_up, ensure_artifact_bucket, plan_up
+    from twophase.core.infra_up import UpOptions
+    from twophase.core.infra_up import up as run_up
 
-    config, env = app.config, app.env_name
-    svc = _services(app)
-    result_plan = plan_up(
-        config, env, svc, allow_delete=frozenset(allow_delete), keep_change_set=True
+    def show(plan: Any) -> None:
+        if plan.has_changes:
+            _show_plan(app, plan, to_stderr=True)
+
+    result = run_up(
+        app.config,
+        app.env_name,
+        _services(app),
+        UpOptions(allow_delete=frozenset(allow_delete)),
+        show=show,
+        confirm=lambda plan: _confirm(app, plan),
     )
-    if result_plan.has_changes:
-        _show_plan(app, result_plan, to_stderr=True)
-    try:
-        if result_plan.has_changes and not result_plan.refusals:
-            _confirm(app, result_plan)  # before anything changes remotely
-        if not result_plan.refusals:
-            ensure_artifact_bucket(config, env, svc)
-        result = apply_up(result_plan, svc)
-    except BaseException:
-        if result_plan.change_set_id:
-            _discard(svc, result_plan)
-        raise
     data = {
         "stack": result.stack,
         "status": result.status,
@@ -158,10 +154,10 @@ def down(app: AppContext, force: bool, purge: bool, yes: bool) -> None:
     result = run_down(config, env, _services(app), force=force, purge=purge)
     if app.terminal.json:
         app.terminal.envelope("infra down", result.__dict__)
-    elif result.deleted:
-        app.terminal.line(f"{result.stack}: deleted")
     else:
-        app.terminal.line(f"{result.stack}: nothing to delete")
+        app.terminal.line(f"{result.stack}: {'deleted' if result.deleted else 'nothing to delete'}")
+    if result.purged_bucket and not app.terminal.json:
+        app.terminal.line(f"{result.purged_bucket}: artifact bucket deleted")
 
 
 def _services(app: AppContext) -> Any:
@@ -183,13 +179,6 @@ def _confirm(app: AppContext, plan: Any) -> None:
     question = f"Deploy {len(plan.changes)} change(s) to {plan.stack} ({why})?"
     if not app.terminal.confirm(question, assume_yes=app.options.yes):
         raise UsageError(f"not confirmed: {why}", hint="review `infra plan`, then pass --yes")
-
-
-def _discard(svc: Any, plan: Any) -> None:
-    import contextlib
-
-    with contextlib.suppress(Exception):
-        svc.cfn.delete_change_set(plan.change_set_id, plan.stack)
 
 
 def _show_plan(app: AppContext, plan: Any, *, to_stderr: bool = False) -> None:

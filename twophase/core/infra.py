@@ -34,7 +34,7 @@ from twophase.core.infra_plan import (
     with_traffic_risks,
 )
 from twophase.core.traffic import AliasReader, new_alias_targets, traffic_risks
-from twophase.errors import AwsError, NotFoundError, PreconditionError
+from twophase.errors import AwsError, ExitStatus, NotFoundError, PreconditionError, TwophaseError
 from twophase.reporter import Reporter
 
 MAX_INLINE_TEMPLATE = 51_200
@@ -62,6 +62,12 @@ class InfraServices:
             sts=Sts(clients.client("sts")),
             reporter=reporter,
         )
+
+
+class DeployRunning(TwophaseError):
+    """Interrupted after the change set executed: CloudFormation goes on without us."""
+
+    exit_status = ExitStatus.INTERRUPTED
 
 
 @dataclass(frozen=True)
@@ -262,15 +268,24 @@ def plan_up(
 
 
 def ensure_artifact_bucket(config: Config, env: str, svc: InfraServices) -> str:
-    """Create the artifact bucket's stack when missing; returns the bucket name."""
+    """The artifact bucket, in its own stack: created when missing, and recovered from what an
+    interrupted or failed run left (a stack in REVIEW_IN_PROGRESS or ROLLBACK_COMPLETE is
+    deleted and made again; one still in progress is waited for). Returns the bucket's name."""
     bucket = bucket_for(config, env, svc)
     name = artifact_stack_name(config.stack_name(env))
     stack = svc.cfn.get_stack(name)
+    if stack is not None and stack.in_progress and stack.status != "REVIEW_IN_PROGRESS":
+        stack, _ = svc.cfn.wait_stack(name, _ignore)
     if stack is not None and stack.status in OK_STATUSES:
         return bucket
-    if stack is not None and stack.status == "ROLLBACK_COMPLETE":
+    if stack is not None:  # REVIEW_IN_PROGRESS, ROLLBACK_COMPLETE, a failed delete...
+        svc.reporter.info(f"{name} is {stack.status} from an earlier run: making it again")
         svc.cfn.delete_stack(name)
         svc.cfn.wait_stack(name, _ignore, deleting=True)
+    if svc.s3.bucket_exists(bucket):
+        # Its stack is gone (deleted by hand, or the bucket was kept): use the bucket as it is.
+        svc.reporter.info(f"using the existing artifact bucket {bucket}")
+        return bucket
     svc.reporter.info(f"creating the artifact bucket {bucket}")
     cs = svc.cfn.create_change_set(
         name,
@@ -315,7 +330,7 @@ def apply_up(plan: InfraPlan, svc: InfraServices) -> UpResult:
         change_set_id = _create_stack_change_set(plan, svc)
     svc.cfn.mark_events_seen(plan.stack)
     svc.cfn.execute_change_set(change_set_id, plan.stack)
-    final, events = svc.cfn.wait_stack(plan.stack, lambda e: _report_event(svc.reporter, e))
+    final, events = _wait_reported(svc, plan.stack)
     _raise_if_failed(plan.stack, final, events)
     assert final is not None
     behind = served_configuration(plan, svc)
@@ -352,6 +367,25 @@ def served_configuration(plan: InfraPlan, svc: InfraServices) -> tuple[ServedCon
                 ServedConfiguration(name, tuple(sorted(behind.items())), latest_dummy and pushed)
             )
     return tuple(out)
+
+
+def _wait_reported(svc: InfraServices, stack: str) -> tuple[Stack | None, list[StackEvent]]:
+    """Wait for the executed change set, events as lines, the time waited on a status line.
+    Ctrl-C here cannot stop CloudFormation: say so, and how to pick it up again."""
+    task = f"{stack}: deploying"
+
+    def polled(status: str, waited: float, limit: float) -> None:
+        svc.reporter.progress(task, int(waited), int(limit), "s")
+
+    try:
+        return svc.cfn.wait_stack(stack, lambda e: _report_event(svc.reporter, e), on_poll=polled)
+    except KeyboardInterrupt:
+        raise DeployRunning(
+            f"interrupted while {stack} updates: CloudFormation finishes (or rolls back) by itself",
+            hint="run `twophase infra up` again: it waits for this update, then converges",
+        ) from None
+    finally:
+        svc.reporter.end(task)
 
 
 def _create_stack_change_set(plan: InfraPlan, svc: InfraServices) -> str:

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from twophase.config.model import Config
 from twophase.core.artifact_store import artifact_stack_name
-from twophase.core.infra import InfraServices, _ignore, _raise_if_failed
+from twophase.core.infra import InfraServices, _ignore, _raise_if_failed, bucket_for
 from twophase.errors import AwsError, PreconditionError
 
 
@@ -46,15 +46,17 @@ def check_protected(config: Config, env: str, *, force: bool) -> None:
 
 
 def _purge_bucket(config: Config, env: str, svc: InfraServices) -> str:
+    """Delete the artifact bucket (by its name: it may have outlived its stack) and its stack,
+    whatever state an interrupted run left that stack in."""
     name = artifact_stack_name(config.stack_name(env))
-    stack = svc.cfn.get_stack(name)
-    if stack is None:
-        return ""
-    bucket = stack.outputs.get("ArtifactBucket", "")
-    if bucket:
+    bucket = bucket_for(config, env, svc)
+    purged = ""
+    if svc.s3.bucket_exists(bucket):
         svc.s3.empty_and_delete(bucket)
-    svc.cfn.delete_stack(name)
-    final, _ = svc.cfn.wait_stack(name, _ignore, deleting=True)
-    if final is not None and final.status != "DELETE_COMPLETE":
-        raise AwsError(f"could not delete {name}: {final.status} {final.reason}")
-    return bucket
+        purged = bucket
+    if svc.cfn.get_stack(name) is not None:
+        svc.cfn.delete_stack(name)
+        final, _ = svc.cfn.wait_stack(name, _ignore, deleting=True)
+        if final is not None and final.status != "DELETE_COMPLETE":
+            raise AwsError(f"could not delete {name}: {final.status} {final.reason}")
+    return purged

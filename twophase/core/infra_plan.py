@@ -153,7 +153,8 @@ def _risk(
             f"run `infra up`, then push it",
         )
     destroys = c.action == "Remove" or (c.action == "Modify" and replacement)
-    if destroys and c.resource_type in LAMBDA_TYPES and pushed:
+    # A function's code and versions go with it; a removed alias or (retained) version loses none.
+    if destroys and c.resource_type == "AWS::Lambda::Function" and pushed:
         what = "deletes" if c.action == "Remove" else "replaces"
         return (
             Risk.LOSES_CODE,

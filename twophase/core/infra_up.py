@@ -1,0 +1,112 @@
+"""`infra up` as one use case that converges, whatever an earlier run left behind.
+
+Before planning: a stack update still running (an earlier run interrupted after it executed its
+change set) is waited for, within a deadline and reported; change sets an earlier run left are
+deleted; a stack left `REVIEW_IN_PROGRESS` by an interrupted first deploy is adopted (a new
+CREATE change set goes on it). While planning and confirming, any failure or Ctrl-C removes the
+change set this run made, and the stack shell too if this run created it, so nothing remotely
+changed. Once the change set executes, CloudFormation finishes (or rolls back) by itself: Ctrl-C
+then says so, and the next `infra up` waits for it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from twophase.config.model import Config
+from twophase.core.infra import (
+    DeployRunning,
+    InfraServices,
+    UpResult,
+    apply_up,
+    ensure_artifact_bucket,
+    plan_up,
+)
+from twophase.core.infra_plan import InfraPlan
+from twophase.errors import AwsError
+
+CHANGE_SET_PREFIX = "twophase-"
+LEFTOVER_STATES = {"AVAILABLE", "UNAVAILABLE", "OBSOLETE", "EXECUTE_FAILED", ""}
+
+
+@dataclass(frozen=True)
+class UpOptions:
+    allow_delete: frozenset[str] = frozenset()
+
+
+def up(
+    config: Config,
+    env: str,
+    svc: InfraServices,
+    options: UpOptions,
+    *,
+    show: Callable[[InfraPlan], None],
+    confirm: Callable[[InfraPlan], None],
+) -> UpResult:
+    """Settle → clean up → plan → show → confirm → artifact bucket → execute and wait."""
+    stack = config.stack_name(env)
+    settle(svc, stack)
+    discard_leftovers(svc, stack)
+    had_stack = svc.cfn.get_stack(stack) is not None
+    plan = plan_up(config, env, svc, allow_delete=options.allow_delete, keep_change_set=True)
+    try:
+        show(plan)
+        if plan.has_changes and not plan.refusals:
+            confirm(plan)  # before anything changes remotely
+        if not plan.refusals:
+            ensure_artifact_bucket(config, env, svc)
+        return apply_up(plan, svc)
+    except DeployRunning:
+        raise  # executed: CloudFormation carries on, nothing of ours to remove
+    except BaseException:
+        _undo(svc, plan, remove_stack=not had_stack)
+        raise
+
+
+def settle(svc: InfraServices, stack: str) -> None:
+    """Wait (bounded, reported) for an update an earlier run started to finish or roll back."""
+    current = svc.cfn.get_stack(stack)
+    if current is None or not current.in_progress or current.status == "REVIEW_IN_PROGRESS":
+        return
+    svc.reporter.info(f"{stack} is {current.status} (an earlier run): waiting for it to finish")
+    task = f"{stack}: waiting"
+
+    def polled(status: str, waited: float, limit: float) -> None:
+        svc.reporter.progress(task, int(waited), int(limit), "s")
+
+    try:
+        final, _ = svc.cfn.wait_stack(stack, _ignore, on_poll=polled)
+    finally:
+        svc.reporter.end(task)
+    if final is not None and final.in_progress:
+        raise AwsError(f"stack {stack} is still {final.status}", hint="run `infra up` again later")
+
+
+def discard_leftovers(svc: InfraServices, stack: str) -> int:
+    """Delete the change sets earlier runs of twophase made and never executed."""
+    removed = 0
+    for change_set_id, name, state in svc.cfn.list_change_sets(stack):
+        if name.startswith(CHANGE_SET_PREFIX) and state in LEFTOVER_STATES:
+            with contextlib.suppress(AwsError):
+                svc.cfn.delete_change_set(change_set_id, stack)
+                removed += 1
+    if removed:
+        svc.reporter.info(f"removed {removed} change set(s) an earlier run left on {stack}")
+    return removed
+
+
+def _undo(svc: InfraServices, plan: InfraPlan, *, remove_stack: bool) -> None:
+    """Remove what this run made before executing: its change set and, when this run created
+    the stack shell (REVIEW_IN_PROGRESS), the shell. Best effort: the error at hand wins."""
+    with contextlib.suppress(Exception):
+        if plan.change_set_id:
+            svc.cfn.delete_change_set(plan.change_set_id, plan.stack)
+        current = svc.cfn.get_stack(plan.stack)
+        if remove_stack and current is not None and current.status == "REVIEW_IN_PROGRESS":
+            svc.cfn.delete_stack(plan.stack)
+
+
+def _ignore(_: object) -> None:
+    pass
