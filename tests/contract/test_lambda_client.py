@@ -413,3 +413,31 @@ def test_invoking_a_missing_alias_is_not_found(client: LambdaClient, stub: Stubb
     stub.add_client_error("invoke", "ResourceNotFoundException", "Function not found", 404)
     with pytest.raises(NotFoundError, match="lambda:InvokeFunction"):
         client.invoke(FN, "beta", b"{}")
+
+
+def test_a_pending_version_in_lambdas_quoted_form_is_retried_too(
+    client: LambdaClient, stub: Stubber, sleeps: list[float]
+) -> None:
+    quoted = (
+        "The operation cannot be performed at this time. The function version 3 is currently "
+        "in the following state: 'Pending'"
+    )
+    stub.add_client_error("update_alias", "ResourceConflictException", quoted, 409)
+    stub.add_response("update_alias", {"Name": "next", "FunctionVersion": "3", "RevisionId": "a2"})
+    assert client.update_alias(FN, "next", version="3", revision_id="a1").revision_id == "a2"
+
+
+@pytest.mark.parametrize(
+    ("code", "message"),
+    [
+        ("CodeArtifactUserPendingException", "Lambda is initializing your function"),
+        ("ResourceConflictException", PENDING),
+    ],
+)
+def test_invoking_a_function_that_is_not_ready_says_so_and_is_no_conflict(
+    client: LambdaClient, stub: Stubber, code: str, message: str
+) -> None:
+    stub.add_client_error("invoke", code, message, 409)
+    with pytest.raises(AwsError, match="is not ready yet") as caught:
+        client.invoke(FN, "live", b"{}")
+    assert not isinstance(caught.value, ConflictError)

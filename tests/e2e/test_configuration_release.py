@@ -106,3 +106,30 @@ def test_an_architecture_change_puts_the_dummy_on_latest_and_says_so(
     assert lam.get_function_configuration(FunctionName=FN, Qualifier="next")["Architectures"] == [
         "x86_64"
     ]
+
+
+@pytest.mark.parametrize("mark", ["inactive", "pending", "new version pending"])
+def test_push_waits_out_function_states_and_says_what_it_waits_for(
+    app: Path, local_aws: LocalAwsHandle, capsys: pytest.CaptureFixture[str], mark: str
+) -> None:
+    """A function idle for weeks is Inactive and takes updates; a Pending function or version
+    refuses them until it is Active (Lambda developer guide, "Lambda function states")."""
+    from twophase.local.extensions.lambda_function_states import make_inactive, pending_for
+
+    lam = local_aws.clients().client("lambda")
+    assert run_cli(capsys, "infra", "up", "--yes").exit_code == 0
+    arn = lam.get_function_configuration(FunctionName=FN)["FunctionArn"]
+    published = [v["Version"] for v in lam.list_versions_by_function(FunctionName=FN)["Versions"]]
+    if mark == "inactive":
+        make_inactive(arn)
+    elif mark == "pending":
+        pending_for(arn, reads=3)
+    else:
+        pending_for(f"{arn}:{int(published[-1]) + 1}", reads=3)
+
+    pushed = run_cli(capsys, "push", "api")
+    assert pushed.exit_code == 0, pushed.stderr
+    version = lam.get_alias(FunctionName=FN, Name="next")["FunctionVersion"]
+    assert version == str(int(published[-1]) + 1)
+    if mark != "inactive":
+        assert "waiting for it to become Active (Pending)" in pushed.stderr

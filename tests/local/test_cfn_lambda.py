@@ -192,3 +192,57 @@ def test_permission_on_an_alias_lands_in_the_alias_policy(aws: dict[str, Any]) -
     assert statement["Principal"] == {"Service": "events.amazonaws.com"}
     assert statement["Resource"].endswith(":function:api:live")
     assert final_status(cfn, "s") == "CREATE_COMPLETE"
+
+
+def _arm(template: dict[str, Any], architectures: list[str] | None) -> dict[str, Any]:
+    changed = copy.deepcopy(template)
+    props = changed["Resources"]["Fn"]["Properties"]
+    if architectures is None:
+        props.pop("Architectures", None)
+    else:
+        props["Architectures"] = architectures
+    return changed
+
+
+def test_update_changing_architectures_reapplies_the_templates_code(aws: dict[str, Any]) -> None:
+    """AWS: Lambda changes a function's architecture only through UpdateFunctionCode (which takes
+    `Architectures`; UpdateFunctionConfiguration does not), so CloudFormation calls it with the
+    template's `Code` and the new architecture: code pushed out of band is replaced."""
+    cfn, lam = aws["cloudformation"], aws["lambda"]
+    cfn.create_stack(StackName="s", TemplateBody=body(_arm(_template(S3_CODE), ["x86_64"])))
+    template_sha = lam.get_function_configuration(FunctionName="api")["CodeSha256"]
+    lam.update_function_code(FunctionName="api", ZipFile=zip_bytes("pushed = 1\n"))
+
+    cfn.update_stack(StackName="s", TemplateBody=body(_arm(_template(S3_CODE), ["arm64"])))
+
+    config = lam.get_function_configuration(FunctionName="api")
+    assert final_status(cfn, "s") == "UPDATE_COMPLETE"
+    assert (config["Architectures"], config["CodeSha256"]) == (["arm64"], template_sha)
+
+
+def test_removing_architectures_moves_back_to_x86_64_with_the_templates_code(
+    aws: dict[str, Any],
+) -> None:
+    cfn, lam = aws["cloudformation"], aws["lambda"]
+    inline = {"ZipFile": "def handler(event, context):\n    return 1\n"}
+    cfn.create_stack(StackName="s", TemplateBody=body(_arm(_template(inline), ["arm64"])))
+    pushed = lam.update_function_code(FunctionName="api", ZipFile=zip_bytes("pushed = 1\n"))
+
+    cfn.update_stack(StackName="s", TemplateBody=body(_arm(_template(inline), None)))
+
+    config = lam.get_function_configuration(FunctionName="api")
+    assert final_status(cfn, "s") == "UPDATE_COMPLETE"
+    assert config["Architectures"] == ["x86_64"]
+    assert config["CodeSha256"] != pushed["CodeSha256"]  # the template's inline code again
+
+
+def test_update_keeping_architectures_keeps_code_pushed_out_of_band(aws: dict[str, Any]) -> None:
+    cfn, lam = aws["cloudformation"], aws["lambda"]
+    cfn.create_stack(StackName="s", TemplateBody=body(_arm(_template(S3_CODE), ["arm64"])))
+    pushed = lam.update_function_code(FunctionName="api", ZipFile=zip_bytes("pushed = 1\n"))
+
+    cfn.update_stack(StackName="s", TemplateBody=body(_arm(_template(S3_CODE, 512), ["arm64"])))
+
+    config = lam.get_function_configuration(FunctionName="api")
+    assert (config["Architectures"], config["CodeSha256"]) == (["arm64"], pushed["CodeSha256"])
+    assert config["MemorySize"] == 512

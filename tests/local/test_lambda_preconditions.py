@@ -1,4 +1,10 @@
-"""A stale RevisionId or a wrong CodeSha256 fails with 412 and changes nothing (as on AWS)."""
+"""A stale RevisionId fails with 412, a stale CodeSha256 with 400, and neither changes anything.
+
+AWS Lambda API reference, PublishVersion: `RevisionId` "Only update the function if the revision ID
+matches the ID that's specified" (else `PreconditionFailedException`, HTTP 412); `CodeSha256` "Only
+publish a version if the hash value matches the value that's specified" (else
+`InvalidParameterValueException`, HTTP 400, naming both hashes).
+"""
 
 from __future__ import annotations
 
@@ -73,12 +79,14 @@ def test_publish_with_stale_revision_fails(lam: Any) -> None:
     assert len(lam.list_versions_by_function(FunctionName="fn")["Versions"]) == 1
 
 
-def test_publish_with_other_code_sha_fails_with_aws_message(lam: Any) -> None:
+def test_publish_with_other_code_sha_is_an_invalid_parameter_with_aws_message(lam: Any) -> None:
     current = lam.get_function(FunctionName="fn")["Configuration"]["CodeSha256"]
-    message = precondition_failure(
-        lambda: lam.publish_version(FunctionName="fn", CodeSha256="not-this-one")
-    )
-    assert message == (
+    with pytest.raises(ClientError) as info:
+        lam.publish_version(FunctionName="fn", CodeSha256="not-this-one")
+    error = info.value.response
+    assert error["ResponseMetadata"]["HTTPStatusCode"] == 400
+    assert error["Error"]["Code"] == "InvalidParameterValueException"
+    assert error["Error"]["Message"] == (
         f"CodeSHA256 (not-this-one) is different from current CodeSHA256 in $LATEST ({current}). "
         "Please try again with the CodeSHA256 in $LATEST."
     )

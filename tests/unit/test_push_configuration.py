@@ -139,13 +139,24 @@ def test_an_alias_moved_by_hand_to_older_configuration_is_noticed(tmp_path: Path
     assert result.version == "3"  # Lambda publishes nothing new and returns v3
 
 
-def test_an_inactive_function_is_waited_for_before_the_update(tmp_path: Path) -> None:
+def test_an_inactive_function_is_updated_without_waiting(tmp_path: Path) -> None:
+    """Lambda takes updates on an Inactive function (idle for weeks); only Pending refuses them
+    (Lambda developer guide, "Lambda function states")."""
     lam, _ = pushed(tmp_path)
     lam.latest = replace(lam.latest, state="Inactive")
     ctx = make_ctx(tmp_path, lam)
+    new = artifact(tmp_path, body=b"def handler(e, c):\n    return 4\n")
+    plan = plan_push(ctx, "api", new)
+    assert not any(isinstance(s, WaitActive) for s in plan.steps)
+
+
+def test_a_pending_function_is_waited_for_before_the_update(tmp_path: Path) -> None:
+    lam, _ = pushed(tmp_path)
+    lam.latest = replace(lam.latest, state="Pending")
+    ctx = make_ctx(tmp_path, lam)
     new = artifact(tmp_path, body=b"def handler(e, c):\n    return 3\n")
     plan = plan_push(ctx, "api", new)
-    assert plan.steps[0] == WaitActive(FN, "Inactive")
+    assert plan.steps[0] == WaitActive(FN, "Pending")
     apply_push(ctx, plan)
     assert "wait Active $LATEST" in lam.reads
     assert lam.writes[0].startswith("UpdateFunctionCode")

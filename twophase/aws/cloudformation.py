@@ -134,19 +134,31 @@ class CloudFormation:
             raise
 
     def wait_change_set(self, change_set_id: str, stack: str) -> ChangeSet:
+        """Poll until the change set is created (or failed), then read every page of its changes
+        (DescribeChangeSet returns at most 100 per page, with a NextToken for the rest)."""
         deadline = time.monotonic() + 300
         while True:
             with aws_call("cloudformation:DescribeChangeSet", stack):
                 resp = self.client.describe_change_set(ChangeSetName=change_set_id, StackName=stack)
             status = resp.get("Status", "")
             if status in ("CREATE_COMPLETE", "FAILED") or time.monotonic() > deadline:
-                return ChangeSet(
-                    id=change_set_id,
-                    status=status,
-                    reason=resp.get("StatusReason", ""),
-                    changes=tuple(_changes(resp)),
-                )
+                break
             self.sleep(self.poll_seconds)
+        changes = _changes(resp)
+        token = resp.get("NextToken")
+        while token:
+            with aws_call("cloudformation:DescribeChangeSet", stack):
+                page = self.client.describe_change_set(
+                    ChangeSetName=change_set_id, StackName=stack, NextToken=token
+                )
+            changes += _changes(page)
+            token = page.get("NextToken")
+        return ChangeSet(
+            id=change_set_id,
+            status=status,
+            reason=resp.get("StatusReason", ""),
+            changes=tuple(changes),
+        )
 
     def delete_change_set(self, change_set_id: str, stack: str) -> None:
         with aws_call("cloudformation:DeleteChangeSet", stack):

@@ -24,6 +24,8 @@ ACCESS_DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation
 NOT_FOUND = {"ResourceNotFoundException", "NoSuchKey", "NoSuchBucket", "NotFound", "404"}
 CONFLICT = {"PreconditionFailedException", "ResourceConflictException"}
 REJECTED_INPUT = {"InvalidParameterValueException", "RequestTooLargeException"}
+# An idle (Inactive) function being restored, or a Pending one: not a conflict, just not yet.
+NOT_READY = {"CodeArtifactUserPendingException", "ResourceNotReadyException"}
 BAD_CREDENTIALS = {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId"}
 DENIED_HINT = "ask your platform team for a policy that grants it"
 NOT_FOUND_HINT = "run `twophase infra up -e ENV` first"
@@ -62,6 +64,11 @@ def _from_code(
         return NotFoundError(f"{target} not found ({action})", hint=not_found_hint)
     if code == "ResourceConflictException" and "in progress" in message.lower():
         return UpdateInProgress(f"{target} is being updated ({action}): {message}")
+    if code in NOT_READY or (code == "ResourceConflictException" and "state:" in message):
+        return AwsError(
+            f"{target} is not ready yet ({action}): {message or code}",
+            hint="Lambda is restoring or creating it; run the command again in a few seconds",
+        )
     if code in CONFLICT:
         return ConflictError(
             f"{target} changed under you ({action}): {message or code}",

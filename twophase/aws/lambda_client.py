@@ -8,6 +8,7 @@ Errors go through the shared `twophase.aws.errors` mapping, with phase two's hin
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -428,12 +429,16 @@ def _error(exc: Any) -> tuple[str, str]:
     return str(err.get("Code", "")), " ".join(str(err.get("Message", "")).split()).lower()
 
 
+# "… currently in the following state: Pending" (a function), "… state: 'Pending'" (a version).
+_PENDING = re.compile(r"following state: '?pending")
+
+
 def _busy(exc: Any) -> bool:
     """Lambda's "try again later": an update in progress, or a function still Pending."""
     code, message = _error(exc)
     if code != "ResourceConflictException":
         return False
-    return "in progress" in message or "following state: pending" in message
+    return "in progress" in message or _PENDING.search(message) is not None
 
 
 def _stale_code_sha(exc: Any) -> bool:

@@ -67,7 +67,7 @@ class ArtifactLike(Protocol):
 @dataclass(frozen=True)
 class WaitActive:
     function: str
-    state: str  # Inactive (idle for weeks) or Pending
+    state: str  # Pending (being created or restored)
 
     def describe(self) -> str:
         return f"wait for {self.function} to become Active (it is {self.state})"
@@ -221,7 +221,8 @@ def plan_push(ctx: PhaseTwo, function: str, artifact: ArtifactLike) -> PushPlan:
             history,
             splits=bool(alias_state.weights),
         )
-        wait = (WaitActive(physical, latest.state),) if latest.state != "Active" else ()
+        # A Pending function refuses updates; an Inactive one (idle for weeks) takes them.
+        wait = (WaitActive(physical, latest.state),) if latest.state == "Pending" else ()
         steps = (
             *wait,
             *_code_steps(ctx, function, physical, artifact, latest),

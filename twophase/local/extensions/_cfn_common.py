@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import re
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 _MARK = "__twophase_patched__"
@@ -31,8 +34,8 @@ def patch_lifecycle(
     keep: Callable[[Any, Any], bool] = lambda new, old: False,
 ) -> None:
     """Have CloudFormation create `owner` resources with `build(properties, account, region)`,
-    and update one by building its replacement and then `remove`-ing the old one, unless
-    `keep(new, old)` says the two are the same."""
+    and update one by building its replacement and then `remove`-ing the old one (in the update's
+    cleanup phase, see `defer_cleanup`), unless `keep(new, old)` says the two are the same."""
 
     def create(_original: Any) -> Any:
         def create_from_cloudformation_json(
@@ -58,7 +61,9 @@ def patch_lifecycle(
         ) -> Any:
             replacement = build(cloudformation_json["Properties"], account_id, region_name)
             if not keep(replacement, original_resource):
-                remove(original_resource, account_id, region_name)
+                defer_cleanup(
+                    original_resource, lambda: remove(original_resource, account_id, region_name)
+                )
             return replacement
 
         return classmethod(update_from_cloudformation_json)
@@ -104,3 +109,88 @@ def function_arn(account_id: str, region_name: str, name: str, qualifier: str | 
 
     arn = f"arn:{get_partition(region_name)}:lambda:{region_name}:{account_id}:function:{name}"
     return f"{arn}:{qualifier}" if qualifier else arn
+
+
+_SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
+
+
+def references(value: Any) -> set[str]:
+    """The logical ids `value` (a resource's JSON) points at: Ref, Fn::GetAtt, Fn::Sub, DependsOn."""
+    found: set[str] = set()
+    if isinstance(value, dict):
+        for key, inner in value.items():
+            if key == "Ref" and isinstance(inner, str):
+                found.add(inner)
+            elif key == "Fn::GetAtt":
+                target = inner.split(".", 1)[0] if isinstance(inner, str) else inner[0]
+                found.add(str(target))
+            elif key == "Fn::Sub":
+                text = inner if isinstance(inner, str) else inner[0]
+                found.update(v.split(".", 1)[0] for v in _SUB_VARIABLE.findall(str(text)))
+                found |= references(inner if isinstance(inner, str) else inner[1:])
+            elif key == "DependsOn":
+                found.update([inner] if isinstance(inner, str) else inner)
+            else:
+                found |= references(inner)
+    elif isinstance(value, list):
+        for inner in value:
+            found |= references(inner)
+    return found
+
+
+def dependents_first(resources: dict[str, Any]) -> list[str]:
+    """The logical ids of `resources` in the order CloudFormation deletes them: every resource
+    before the resources it refers to (the reverse of creation order)."""
+    deps = {name: references(body) & set(resources) - {name} for name, body in resources.items()}
+    created: list[str] = []
+    seen: set[str] = set()
+
+    def visit(name: str, path: frozenset[str]) -> None:
+        if name in seen or name in path:
+            return
+        for dep in sorted(deps[name]):
+            visit(dep, path | {name})
+        seen.add(name)
+        created.append(name)
+
+    for name in resources:
+        visit(name, frozenset())
+    return list(reversed(created))
+
+
+_PREVIOUS = "_twophase_previous_resources"
+
+
+def remember_previous(resources_map: Any, previous: dict[str, Any]) -> None:
+    """Record, during a stack update, the Resources section the update started from."""
+    resources_map.__dict__[_PREVIOUS] = previous
+
+
+def previous_resource(resources_map: Any, logical_id: str) -> dict[str, Any] | None:
+    """The JSON `logical_id` had before the update in progress (None outside an update)."""
+    found = resources_map.__dict__.get(_PREVIOUS, {}).get(logical_id)
+    return found if isinstance(found, dict) else None
+
+
+Cleanup = list[tuple[Any, Callable[[], None]]]
+_CLEANUP: ContextVar[Cleanup | None] = ContextVar("twophase_cfn_cleanup", default=None)
+
+
+@contextmanager
+def collecting_cleanup() -> Iterator[Cleanup]:
+    """Within this block, `defer_cleanup` collects removals instead of running them."""
+    pending: Cleanup = []
+    token = _CLEANUP.set(pending)
+    try:
+        yield pending
+    finally:
+        _CLEANUP.reset(token)
+
+
+def defer_cleanup(old_resource: Any, remove: Callable[[], None]) -> None:
+    """Remove a replaced resource in the stack update's cleanup phase (now, outside an update)."""
+    pending = _CLEANUP.get()
+    if pending is None:
+        remove()
+    else:
+        pending.append((old_resource, remove))

@@ -29,7 +29,8 @@ REPLACING: dict[str, frozenset[str]] = {
     "AWS::DynamoDB::Table": frozenset({"TableName", "KeySchema"}),
     "AWS::S3::Bucket": frozenset({"BucketName"}),
     "AWS::IAM::Role": frozenset({"RoleName", "Path"}),
-    "AWS::IAM::ManagedPolicy": frozenset({"ManagedPolicyName", "Path"}),
+    "AWS::IAM::ManagedPolicy": frozenset({"ManagedPolicyName", "Path", "Description"}),
+    "AWS::SNS::Topic": frozenset({"TopicName", "FifoTopic"}),
     "AWS::Logs::LogGroup": frozenset({"LogGroupName"}),
     "AWS::Events::Rule": frozenset({"Name"}),
     "AWS::ApiGatewayV2::Api": frozenset({"ProtocolType"}),
@@ -96,11 +97,84 @@ def resource_changes(
     changes += [
         modification(n, old[n], r, physical(n)) for n, r in new.items() if n in old and old[n] != r
     ]
+    changes += dependent_changes(old, new, changes, physical)
     changes += [
         ResourceChange("Remove", n, r["Type"], physical(n)) for n, r in old.items() if n not in new
     ]
     return changes
 
+
+def dependent_changes(
+    old: dict[str, Any], new: dict[str, Any], direct: list[ResourceChange], physical: Any
+) -> list[ResourceChange]:
+    """Modify rows for unchanged resources whose properties refer to a replaced resource: their
+    `Ref`/`Fn::GetAtt` values change (`Evaluation` Dynamic, the cause in `CausingEntity`)."""
+    from twophase.local.extensions._cfn_common import references
+
+    replaced = {c.logical_resource_id for c in direct if c.replacement == "True"}
+    rows: list[ResourceChange] = []
+    listed = {c.logical_resource_id for c in direct}
+    while True:
+        found = [
+            (n, r)
+            for n, r in new.items()
+            if n in old and n not in listed and old[n] == r
+            and any(references(v) & replaced for v in (r.get("Properties") or {}).values())
+        ]
+        if not found:
+            return rows
+        for name, body in found:
+            row = _dependent_row(name, body, replaced, physical(name))
+            rows.append(row)
+            listed.add(name)
+            if row.replacement == "True":
+                replaced.add(name)
+
+
+def _cause(value: Any, replaced: set[str]) -> tuple[str, str]:
+    """(ChangeSource, CausingEntity) of the first reference in `value` to a replaced resource."""
+    if isinstance(value, dict):
+        att = value.get("Fn::GetAtt")
+        if isinstance(att, list) and att and att[0] in replaced:
+            return "ResourceAttribute", ".".join(str(a) for a in att)
+        if value.get("Ref") in replaced:
+            return "ResourceReference", str(value["Ref"])
+        value = list(value.values())
+    for inner in value if isinstance(value, list) else []:
+        found = _cause(inner, replaced)
+        if found[1]:
+            return found
+    return "ResourceReference", ""
+
+
+def _dependent_row(
+    name: str, body: dict[str, Any], replaced: set[str], physical: Any
+) -> ResourceChange:
+    from twophase.local.extensions._cfn_common import references
+
+    kind = body["Type"]
+    props = {
+        p: _cause(v, replaced)
+        for p, v in sorted((body.get("Properties") or {}).items())
+        if references(v) & replaced
+    }
+    change = ResourceChange("Modify", name, kind, physical)
+    change.replacement = str(any(requires_replacement(kind, p) for p in props))
+    change.scope = ["Properties"]
+    change.details = [
+        {
+            "Target": {
+                "Attribute": "Properties",
+                "Name": p,
+                "RequiresRecreation": "Always" if requires_replacement(kind, p) else "Never",
+            },
+            "Evaluation": "Dynamic",
+            "ChangeSource": source,
+            "CausingEntity": cause,
+        }
+        for p, (source, cause) in props.items()
+    ]
+    return change
 
 def _diff(_original: Any) -> Any:
     def diff(self: Any) -> list[ResourceChange]:

@@ -1,11 +1,12 @@
 """CloudFormation publishes `AWS::Lambda::Version`: `Ref` is its ARN, `GetAtt Version` its number.
 
-AWS behaviour (CloudFormation user guide, aws-resource-lambda-version):
-the resource publishes a version of `$LATEST`; `Ref` returns the qualified version ARN and
-`Fn::GetAtt <Version>.Version` the version number; `CodeSha256`, when given, must match `$LATEST`'s
-code or the resource fails; every property requires replacement, so a version is re-published only
-when its properties change, and left alone otherwise. moto 5.2.5 gives the logical id for `Ref`,
-has no `Version` attribute and ignores `CodeSha256` and `Description`.
+AWS behaviour (CloudFormation user guide, aws-resource-lambda-version): the resource publishes a
+version of `$LATEST`; `Ref` returns the qualified version ARN and `Fn::GetAtt <Version>.Version`
+the version number; `CodeSha256`, when given, must match `$LATEST`'s code or the resource fails
+with Lambda's PublishVersion message ("CodeSHA256 (…) is different from current CodeSHA256 in
+$LATEST (…)"); every property requires replacement, so a version is re-published only when its
+properties change, and left alone otherwise. moto 5.2.5 gives the logical id for `Ref`, has no
+`Version` attribute and ignores `CodeSha256` and `Description`.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from twophase.local.extensions._cfn_common import (
     set_attr,
     split_function,
 )
+from twophase.local.extensions.lambda_preconditions import code_sha_message
 
 
 class VersionMismatch(Exception):
@@ -33,9 +35,7 @@ def _publish(props: dict[str, Any], account_id: str, region_name: str) -> Any:
     latest = backend.get_function(name)
     wanted = props.get("CodeSha256")
     if wanted and wanted != latest.code_sha_256:
-        raise VersionMismatch(
-            f"CodeSha256 {wanted} does not match the code of {name}:$LATEST ({latest.code_sha_256})"
-        )
+        raise VersionMismatch(code_sha_message(wanted, latest.code_sha_256))
     published = backend.publish_version(name, props.get("Description", ""))
     version: Any = cast(Any, LambdaVersion)({"Version": published.version})
     version.function_name = name
@@ -57,17 +57,16 @@ def _get_cfn_attribute(self: Any, attribute_name: str) -> str:
 
 
 def _delete(self: Any, account_id: str, region_name: str) -> None:
-    """Delete the version unless an alias routes to it (AWS refuses that; the stack goes on)."""
-    backend = lambda_backend(account_id, region_name)
+    """Delete the version. Lambda refuses while an alias routes to it (ResourceConflictException,
+    see lambda_version_in_use): the resource's delete fails. A version already gone is deleted."""
+    from moto.awslambda.exceptions import UnknownFunctionException
+
     try:
-        aliases = backend.list_aliases(self.function_name)
-    except Exception:
-        return  # the function is gone, and its versions with it
-    routed = {a.function_version for a in aliases}
-    for alias in aliases:
-        routed.update((alias.routing_config or {}).get("AdditionalVersionWeights", {}))
-    if str(self.version) not in routed:
-        backend.delete_function(self.function_name, str(self.version))
+        lambda_backend(account_id, region_name).delete_function(
+            self.function_name, str(self.version)
+        )
+    except UnknownFunctionException:
+        return  # deleted out of band, or the function went first with its versions
 
 
 def _same_version(new: Any, old: Any) -> bool:

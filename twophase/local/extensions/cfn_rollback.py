@@ -29,9 +29,20 @@ def reason(exc: BaseException) -> str:
     return " ".join(str(message).split())
 
 
-def _stack_of(resources_map: Any) -> Any:
+_STACK = "_twophase_stack"
+
+
+def pin_stack(stack: Any) -> None:
+    """Let `stack_of` find `stack` while moto has taken it out of the backend (DeleteStack)."""
+    stack.resource_map.__dict__[_STACK] = stack
+
+
+def stack_of(resources_map: Any) -> Any:
+    """The stack that owns `resources_map` (None when it cannot be found)."""
     from moto.cloudformation.models import cloudformation_backends
 
+    if _STACK in resources_map.__dict__:
+        return resources_map.__dict__[_STACK]
     try:
         backend = cloudformation_backends[resources_map._account_id][resources_map._region_name]
     except (KeyError, AttributeError):
@@ -60,7 +71,7 @@ def add_event(
     )
 
 
-def _stack_event(stack: Any, status: str, why: str = "") -> None:
+def stack_event(stack: Any, status: str, why: str = "") -> None:
     stack.status = status
     stack.stack_status_reason = why or None
     stack._add_stack_event(status, resource_status_reason=why or None)
@@ -68,7 +79,7 @@ def _stack_event(stack: Any, status: str, why: str = "") -> None:
 
 def _tracked(action: str, original: Any) -> Any:
     def run(logical_id: str, resource_json: dict[str, Any], resources_map: Any, **kw: Any) -> Any:
-        stack, kind = _stack_of(resources_map), resource_json.get("Type", "")
+        stack, kind = stack_of(resources_map), resource_json.get("Type", "")
         add_event(stack, logical_id, None, kind, f"{action}_IN_PROGRESS")
         try:
             resource = original(logical_id, resource_json, resources_map, **kw)
@@ -88,7 +99,7 @@ def _tracked(action: str, original: Any) -> Any:
 
 def _delete_tracked(original: Any) -> Any:
     def _delete_resource(self: Any, parsed_resource: Any, resource_json: dict[str, Any]) -> None:
-        stack, kind = _stack_of(self), resource_json.get("Type", "")
+        stack, kind = stack_of(self), resource_json.get("Type", "")
         logical = getattr(parsed_resource, "logical_resource_id", "")
         physical = str(getattr(parsed_resource, "physical_resource_id", "") or "")
         add_event(stack, logical, physical, kind, "DELETE_IN_PROGRESS")
@@ -111,15 +122,15 @@ def rollback_create(stack: Any, exc: BaseException) -> None:
     """Delete what a failed create made; end in ROLLBACK_COMPLETE (CREATE_FAILED if disabled)."""
     why = f"The following resource(s) failed to create: [{_failed_names(stack)}]. "
     if getattr(stack, "disable_rollback", False):
-        _stack_event(stack, "CREATE_FAILED", why + reason(exc))
+        stack_event(stack, "CREATE_FAILED", why + reason(exc))
         return
-    _stack_event(stack, "ROLLBACK_IN_PROGRESS", why + "Rollback requested by user.")
+    stack_event(stack, "ROLLBACK_IN_PROGRESS", why + "Rollback requested by user.")
     try:
         stack.resource_map.delete()
     except Exception as cleanup:
-        _stack_event(stack, "ROLLBACK_FAILED", reason(cleanup))
+        stack_event(stack, "ROLLBACK_FAILED", reason(cleanup))
         return
-    _stack_event(stack, "ROLLBACK_COMPLETE")
+    stack_event(stack, "ROLLBACK_COMPLETE")
 
 
 @dataclass
@@ -147,7 +158,7 @@ def snapshot(stack: Any) -> Snapshot:
 def rollback_update(stack: Any, before: Snapshot, exc: BaseException) -> None:
     """Bring the previous template's resources back and delete what the failed update created."""
     why = f"The following resource(s) failed to update: [{_failed_names(stack)}]. "
-    _stack_event(stack, "UPDATE_ROLLBACK_IN_PROGRESS", why + reason(exc))
+    stack_event(stack, "UPDATE_ROLLBACK_IN_PROGRESS", why + reason(exc))
     rm = stack.resource_map
     for logical in rm.__dict__.get(_DELETED, set()):
         rm._parsed_resources.pop(logical, None)
@@ -156,14 +167,14 @@ def rollback_update(stack: Any, before: Snapshot, exc: BaseException) -> None:
         for logical in list(before.template_dict.get("Resources", {})):
             _ = rm[logical]  # recreate what the failed update had already removed
     except Exception as again:
-        _stack_event(stack, "UPDATE_ROLLBACK_FAILED", reason(again))
+        stack_event(stack, "UPDATE_ROLLBACK_FAILED", reason(again))
         return
     stack.template = before.template
     stack._parse_template()
     stack.parameters = before.parameters
     stack.output_map = stack._create_output_map()
-    _stack_event(stack, "UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS")
-    _stack_event(stack, "UPDATE_ROLLBACK_COMPLETE")
+    # UPDATE_ROLLBACK_COMPLETE_CLEANUP_IN_PROGRESS came with the cleanup (cfn_update_cleanup)
+    stack_event(stack, "UPDATE_ROLLBACK_COMPLETE")
 
 
 def _create_resources(original: Any) -> Any:

@@ -2,11 +2,11 @@
 
 AWS behaviour (Lambda API reference, CreateFunction and UpdateFunctionCode, request parameter
 `Architectures`: "The instruction set architecture that the function supports. Enter a string array
-with one of the valid values (arm64 or x86_64). The default value is x86_64."; UpdateFunctionConfiguration
-has no such parameter): a function created with `["arm64"]` reports `["arm64"]` (GetFunction,
-GetFunctionConfiguration, ListVersionsByFunction) and so do the versions published from it;
-UpdateFunctionCode with `Architectures` changes `$LATEST`'s architecture together with its code
-(not on a DryRun), and versions published before keep theirs.
+with one of the valid values (arm64 or x86_64). The default value is x86_64.";
+UpdateFunctionConfiguration has no such parameter): a function created with `["arm64"]` reports
+`["arm64"]` (GetFunction, GetFunctionConfiguration, ListVersionsByFunction) and so do the versions
+published from it; UpdateFunctionCode with `Architectures` changes `$LATEST`'s architecture
+together with its code (not on a DryRun), and versions published before keep theirs.
 
 moto 5.2.5 reports the architecture given to CreateFunction but ignores `Architectures` in
 UpdateFunctionCode.

@@ -1,16 +1,16 @@
 """UpdateFunctionConfiguration applies every setting a version snapshots, and Lambda reports them.
 
 AWS behaviour (Lambda API reference, UpdateFunctionConfiguration, request parameters
-`EphemeralStorage`, `TracingConfig`, `LoggingConfig`, `KMSKeyArn`, `Environment`; FunctionConfiguration
-`LoggingConfig`; LoggingConfig `LogGroup`: "By default, Lambda functions send logs to a default log
-group named /aws/lambda/<function name>"): each of these settings is changed by
-UpdateFunctionConfiguration (a setting left out of the request keeps its value), and every
+`EphemeralStorage`, `TracingConfig`, `LoggingConfig`, `KMSKeyArn`, `Environment`;
+FunctionConfiguration `LoggingConfig`; LoggingConfig `LogGroup`: "By default, Lambda functions send
+logs to a default log group named /aws/lambda/<function name>"): each of these settings is changed
+by UpdateFunctionConfiguration (a setting left out of the request keeps its value), and every
 configuration Lambda returns carries `LoggingConfig`, `{"LogFormat": "Text", "LogGroup":
 "/aws/lambda/<name>"}` unless set otherwise. The function's logs go to that log group.
 
 moto 5.2.5 ignores `EphemeralStorage`, `TracingConfig`, `LoggingConfig` and `KMSKeyArn` in
-UpdateFunctionConfiguration, never reports `LoggingConfig`, and answers HTTP 500 to an `Environment`
-without `Variables` (here: no variables).
+UpdateFunctionConfiguration, never reports `LoggingConfig`, and answers HTTP 500 to an
+`Environment` without `Variables` (here: no variables).
 """
 
 from __future__ import annotations

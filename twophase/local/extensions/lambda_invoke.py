@@ -8,7 +8,8 @@ answers 200 with the handler's JSON result; an unhandled exception answers 200 w
 `X-Amz-Function-Error: Unhandled` and `{errorMessage, errorType, stackTrace}` (Node.js: `trace`);
 `X-Amz-Executed-Version` names the version that ran; `LogType: Tail` adds the last 4 KB of the log,
 base64, in `X-Amz-Log-Result`. InvocationType `Event` answers 202 and runs in the background,
-`DryRun` answers 204 and runs nothing.
+`DryRun` answers 204 and runs nothing. A Pending or Inactive version is not run (see
+`lambda_function_states`).
 
 moto 5.2.5 runs code only in Docker (and answers a canned string without it). Here the handler
 runs with the interpreter on this machine (`twophase.local.invoke`); other runtimes answer
@@ -27,6 +28,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from twophase.aws.session import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
+from twophase.local.extensions.lambda_function_states import require_invocable
 from twophase.local.invoke import (
     CannotRunLocally,
     Invocation,
@@ -142,6 +144,7 @@ def invoke(
     invocation_type = headers.get("X-Amz-Invocation-Type", "RequestResponse")
     if invocation_type == "DryRun":
         return b""
+    require_invocable(fn)
     try:
         if fn.package_type == "Image":
             raise CannotRunLocally("container image functions cannot run locally")

@@ -9,9 +9,9 @@ PublishVersion is the version's description (GetFunction(Qualifier=N), ListVersi
 UpdateFunctionCode(Publish=True) updates `$LATEST` and returns the configuration of the version it
 published.
 
-A version's configuration is frozen with it: a later UpdateFunctionConfiguration (memory, timeout,
-environment, handler, runtime, layers, ephemeral storage, logging, tracing) or an architecture change
-leaves it as published, whether it is read by number or through an alias.
+A version's configuration is frozen with it: a later UpdateFunctionConfiguration (memory,
+timeout, environment, handler, runtime, layers, ephemeral storage, logging, tracing) or an
+architecture change leaves it as published, whether it is read by number or through an alias.
 
 moto 5.2.5 numbers a new version `len(versions) + 1` (so numbers repeat after a version is
 deleted), shares the code dictionary and every other mutable setting (environment, layers, tracing,
