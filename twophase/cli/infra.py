@@ -198,12 +198,14 @@ def _show_plan(app: AppContext, plan: Any, *, to_stderr: bool = False) -> None:
             "exists": plan.stack_exists,
             "changes": [c.__dict__ for c in plan.changes],
             "refusals": list(plan.refusals),
+            "held_mappings": list(plan.held_mappings),
         }
         app.terminal.envelope("infra plan", data, exit_code=0)
         return
     say = app.terminal.info if to_stderr else app.terminal.line
     if not rows:
         say(f"{plan.stack}: no changes")
+        _show_held(app, plan)
         return
     verb = "update" if plan.stack_exists else "create"
     say(f"{plan.stack}: {len(rows)} change(s) to {verb}")
@@ -214,3 +216,14 @@ def _show_plan(app: AppContext, plan: Any, *, to_stderr: bool = False) -> None:
         app.terminal.table(["", "action", "resource", "type", "note"], rows)
     for reason in plan.refusals:
         app.terminal.warn(f"refused: {reason}")
+    _show_held(app, plan)
+
+
+def _show_held(app: AppContext, plan: Any) -> None:
+    last = app.config.aliases[-1]
+    for name in plan.held_mappings:
+        app.terminal.info(
+            f"{name}: its queue mapping stays disabled until {last} serves pushed code (the "
+            f"dummy would fail the shared queue's messages); run `infra up` after its first "
+            "push and promote to enable it"
+        )

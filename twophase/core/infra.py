@@ -199,6 +199,19 @@ def read_live_state(
     return LiveState(new_aliases, frozenset(serving))
 
 
+def held_mappings(config: Config, live: LiveState | None) -> tuple[str, ...]:
+    """Functions whose shared-queue mapping the rendered template keeps disabled."""
+    serving = live.serving_code if live else frozenset()
+    return tuple(
+        name
+        for name in sorted(config.functions)
+        if (t := config.resolved(name).trigger) is not None
+        and t.queue is not None
+        and t.queue.queue is not None
+        and name not in serving
+    )
+
+
 def plan_up(
     config: Config,
     env: str,
@@ -222,6 +235,7 @@ def plan_up(
     live = read_live_state(config, env, deployed, reader, svc) if deployed else None
     body, params = render(config, env, bucket, dummies, deployed, live)
     plan_args: dict[str, Any] = dict(
+        held_mappings=held_mappings(config, live),
         app=config.app,
         env=env,
         stack=stack_name,

@@ -73,6 +73,9 @@ class InfraPlan:
     change_set_id: str | None = None
     refusals: tuple[str, ...] = ()  # preflight: changes that would lose pushed code
     dummies: Mapping[str, Any] = field(default_factory=dict)  # function -> DummyArtifact
+    # Functions on a shared-template queue whose mapping stays disabled: their serving alias
+    # serves the dummy, which would fail (and so eat) messages other producers already send.
+    held_mappings: tuple[str, ...] = ()
 
     @property
     def has_changes(self) -> bool:
