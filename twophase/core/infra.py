@@ -7,9 +7,10 @@ a change set → preflight (no silent loss of pushed code) → execute → wait,
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +25,7 @@ from twophase.core.artifact_store import (
     artifact_stack_name,
     artifact_stack_template,
 )
+from twophase.core.dummy_versions import dummy_shas
 from twophase.core.infra_plan import (
     InfraPlan,
     added_rows,
@@ -248,12 +250,48 @@ def plan_up(
     if not exists:
         rows = classify(added_rows(json.loads(body)), {}, {}, "")
         return InfraPlan(changes=rows, **plan_args)
+    name = _change_set_name(body)
+    with removed_on_failure(svc, stack_name, name):
+        return _plan_change_set(
+            svc, name, plan_args, deployed, json.loads(body), reader, allow_delete, keep_change_set
+        )
+
+
+@contextlib.contextmanager
+def removed_on_failure(
+    svc: InfraServices, stack: str, change_set: str, *, shell: bool = False
+) -> Iterator[None]:
+    """Delete the change set (by name: an interrupted CreateChangeSet never gave its id) if the
+    block fails or is interrupted, and with `shell` the stack too if it is only a shell
+    (REVIEW_IN_PROGRESS). Best effort: the error at hand wins."""
+    try:
+        yield
+    except BaseException:
+        with contextlib.suppress(Exception):
+            svc.cfn.delete_change_set(change_set, stack)
+            current = svc.cfn.get_stack(stack)
+            if shell and current is not None and current.status == "REVIEW_IN_PROGRESS":
+                svc.cfn.delete_stack(stack)
+        raise
+
+
+def _plan_change_set(
+    svc: InfraServices,
+    name: str,
+    plan_args: dict[str, Any],
+    deployed: Mapping[str, Any] | None,
+    template: Mapping[str, Any],
+    reader: AliasReader,
+    allow_delete: frozenset[str],
+    keep_change_set: bool,
+) -> InfraPlan:
+    stack_name, bucket = plan_args["stack"], plan_args["bucket"]
     change_set_id = svc.cfn.create_change_set(
         stack_name,
-        _change_set_name(body),
-        parameters=params,
+        name,
+        parameters=plan_args["parameters"],
         create=False,
-        template=_template_arg(svc, bucket, body),
+        template=_template_arg(svc, bucket, plan_args["template_body"]),
     )
     if not change_set_id:
         return InfraPlan(changes=(), **plan_args)
@@ -266,9 +304,9 @@ def plan_up(
         raise AwsError(f"CloudFormation rejected the template: {cs.reason}")
     assert deployed is not None
     pushed = _pushed_functions(cs.changes, deployed, svc)
-    prefix = f"{config.app}-{env}-"
+    prefix = f"{plan_args['app']}-{plan_args['env']}-"
     rows = classify(cs.changes, deployed, pushed, prefix)
-    risks = traffic_risks(cs.changes, deployed, json.loads(body), reader)
+    risks = traffic_risks(cs.changes, deployed, template, reader)
     rows = with_traffic_risks(rows, risks, prefix)
     if not keep_change_set:
         svc.cfn.delete_change_set(change_set_id, stack_name)
@@ -301,16 +339,17 @@ def ensure_artifact_bucket(config: Config, env: str, svc: InfraServices) -> str:
         svc.reporter.info(f"using the existing artifact bucket {bucket}")
         return bucket
     svc.reporter.info(f"creating the artifact bucket {bucket}")
-    cs = svc.cfn.create_change_set(
-        name,
-        _change_set_name(bucket),
-        template=TemplateSource(body=artifact_stack_template(bucket)),
-        parameters={},
-        create=True,
-    )
-    svc.cfn.wait_change_set(cs, name)
-    svc.cfn.execute_change_set(cs, name)
-    final, events = svc.cfn.wait_stack(name, _ignore)
+    change_set = _change_set_name(bucket)
+    with removed_on_failure(svc, name, change_set, shell=True):
+        cs = svc.cfn.create_change_set(
+            name,
+            change_set,
+            template=TemplateSource(body=artifact_stack_template(bucket)),
+            parameters={},
+            create=True,
+        )
+        svc.cfn.wait_change_set(cs, name)
+    final, events = _execute(svc, name, cs, report=False)
     _raise_if_failed(name, final, events)
     return bucket
 
@@ -343,8 +382,7 @@ def apply_up(plan: InfraPlan, svc: InfraServices) -> UpResult:
     if change_set_id is None:
         change_set_id = _create_stack_change_set(plan, svc)
     svc.cfn.mark_events_seen(plan.stack)
-    svc.cfn.execute_change_set(change_set_id, plan.stack)
-    final, events = _wait_reported(svc, plan.stack)
+    final, events = _execute(svc, plan.stack, change_set_id)
     _raise_if_failed(plan.stack, final, events)
     assert final is not None
     behind = served_configuration(plan, svc)
@@ -383,20 +421,29 @@ def served_configuration(plan: InfraPlan, svc: InfraServices) -> tuple[ServedCon
     return tuple(out)
 
 
-def _wait_reported(svc: InfraServices, stack: str) -> tuple[Stack | None, list[StackEvent]]:
-    """Wait for the executed change set, events as lines, the time waited on a status line.
-    Ctrl-C here cannot stop CloudFormation: say so, and how to pick it up again."""
+def _execute(
+    svc: InfraServices, stack: str, change_set_id: str, *, report: bool = True
+) -> tuple[Stack | None, list[StackEvent]]:
+    """Execute the change set and wait: events as lines, the time waited on a status line.
+    Ctrl-C from the moment ExecuteChangeSet is sent cannot stop CloudFormation: say so, and how
+    to pick it up again."""
     task = f"{stack}: deploying"
 
     def polled(status: str, waited: float, limit: float) -> None:
         svc.reporter.progress(task, int(waited), int(limit), "s")
 
+    def event(e: StackEvent) -> None:
+        if report:
+            _report_event(svc.reporter, e)
+
     try:
-        return svc.cfn.wait_stack(stack, lambda e: _report_event(svc.reporter, e), on_poll=polled)
+        svc.cfn.execute_change_set(change_set_id, stack)
+        return svc.cfn.wait_stack(stack, event, on_poll=polled)
     except KeyboardInterrupt:
         raise DeployRunning(
-            f"interrupted while {stack} updates: CloudFormation finishes (or rolls back) by itself",
-            hint="run `twophase infra up` again: it waits for this update, then converges",
+            f"interrupted while {stack} deploys: once its change set runs, CloudFormation "
+            "finishes (or rolls back) by itself",
+            hint="run `twophase infra up` again: it waits for this deploy, then converges",
         ) from None
     finally:
         svc.reporter.end(task)
@@ -408,16 +455,18 @@ def _create_stack_change_set(plan: InfraPlan, svc: InfraServices) -> str:
         svc.reporter.info(f"{plan.stack} is ROLLBACK_COMPLETE from a failed create: recreating it")
         svc.cfn.delete_stack(plan.stack)
         svc.cfn.wait_stack(plan.stack, _ignore, deleting=True)
-    cs = svc.cfn.create_change_set(
-        plan.stack,
-        _change_set_name(plan.template_body),
-        parameters=plan.parameters,
-        create=True,
-        template=_template_arg(svc, plan.bucket, plan.template_body),
-    )
-    result = svc.cfn.wait_change_set(cs, plan.stack)
-    if result.status == "FAILED":
-        raise AwsError(f"CloudFormation rejected the template: {result.reason}")
+    name = _change_set_name(plan.template_body)
+    with removed_on_failure(svc, plan.stack, name, shell=True):
+        cs = svc.cfn.create_change_set(
+            plan.stack,
+            name,
+            parameters=plan.parameters,
+            create=True,
+            template=_template_arg(svc, plan.bucket, plan.template_body),
+        )
+        result = svc.cfn.wait_change_set(cs, plan.stack)
+        if result.status == "FAILED":
+            raise AwsError(f"CloudFormation rejected the template: {result.reason}")
     return cs
 
 
@@ -453,16 +502,6 @@ def _holds_pushed_code(lambdas: LambdaClient, function: str, dummies: set[str]) 
     except NotFoundError:
         return False
     return any(v.code_sha256 not in dummies for v in versions)
-
-
-def dummy_shas(deployed: Mapping[str, Any]) -> dict[str, str]:
-    """Function name → its dummy's CodeSha256, as phase one recorded it in the template."""
-    functions = ((deployed.get("Metadata") or {}).get("Twophase") or {}).get("Functions") or {}
-    return {
-        str(name): str(meta["DummyCodeSha256"])
-        for name, meta in functions.items()
-        if isinstance(meta, Mapping) and meta.get("DummyCodeSha256")
-    }
 
 
 def _raise_if_failed(stack: str, final: Stack | None, events: list[StackEvent]) -> None:
