@@ -23,6 +23,7 @@ from twophase.errors import BuildError, ConfigError
 _FAMILIES = ("java", "nodejs", "provided", "python", "ruby")
 _JS_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
 _RUBY_METHOD = re.compile(r"[a-z_][A-Za-z0-9_]*")
+_RUBY_CONSTANT = re.compile(r"[A-Z][A-Za-z0-9_]*")
 _PATH_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
 _PYTHON_MODULE_PART = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*")  # imported by path: - is fine
 
@@ -115,17 +116,47 @@ def _nodejs_entries(handler: str) -> list[Entry]:
 
 
 def _ruby_entries(handler: str) -> list[Entry]:
+    """`file.method` (a method at the top of file.rb) or `file.Module::Class.method` (a class
+    method; the Ruby runtime calls `Kernel.const_get("Module::Class").method`)."""
     directory, _, base = handler.rpartition("/")
-    file, _, method = base.rpartition(".")
-    if not _path_ok(directory, file) or not _RUBY_METHOD.fullmatch(method):
+    parts = base.split(".")
+    file, method = parts[0], parts[-1]
+    constant = parts[1] if len(parts) == 3 else None
+    names = constant.split("::") if constant else []
+    if (
+        len(parts) not in (2, 3)
+        or "." in directory  # the runtime splits the whole handler on dots
+        or not _path_ok(directory, file)
+        or not _RUBY_METHOD.fullmatch(method)
+        or not all(_RUBY_CONSTANT.fullmatch(n) for n in names)
+    ):
         raise ConfigError(
-            f"handler {handler!r} is not a Ruby handler: it looks like `file.method` or "
-            "`path/to/file.method` (function.handler runs handler(event:, context:) in function.rb)"
+            f"handler {handler!r} is not a Ruby handler: it looks like `file.method`, "
+            "`path/to/file.method` or `file.Module::Class.method` (function.handler runs "
+            "handler(event:, context:) in function.rb; source.LambdaFunctions::Handler.process "
+            "runs the class method process of LambdaFunctions::Handler in source.rb)"
         )
     source = _source("ruby/handler.rb")
-    if method != "handler":
+    if names:
+        source += _ruby_namespace(names, method)
+    elif method != "handler":
         source += f"\nalias {method} handler\n".encode()
     return [Entry(_join(directory, file) + ".rb", source)]
+
+
+def _ruby_namespace(names: list[str], method: str) -> bytes:
+    """Modules nesting a class method that runs the dummy: `A::B.process` calls handler()."""
+    lines = ["", "TWOPHASE_DUMMY = method(:handler)"]
+    for depth, name in enumerate(names):
+        lines.append(f"{'  ' * depth}module {name}")
+    inner = "  " * len(names)
+    lines += [
+        f"{inner}def self.{method}(event:, context:)",
+        f"{inner}  ::TWOPHASE_DUMMY.call(event: event, context: context)",
+        f"{inner}end",
+    ]
+    lines += [f"{'  ' * depth}end" for depth in reversed(range(len(names)))]
+    return ("\n".join(lines) + "\n").encode()
 
 
 def _provided_entries(handler: str) -> list[Entry]:

@@ -32,6 +32,10 @@ class TwophaseError(Exception):
     def __str__(self) -> str:
         return f"{self.message} ({self.hint})" if self.hint else self.message
 
+    def lines(self) -> tuple[str, ...]:
+        """What the CLI prints, one `error:` line each (and lists in a JSON envelope)."""
+        return (str(self),)
+
 
 class UsageError(TwophaseError):
     """A bad argument or option."""
@@ -40,7 +44,19 @@ class UsageError(TwophaseError):
 
 
 class ConfigError(UsageError):
-    """A malformed or invalid twophase.yml (the message names the YAML path and line)."""
+    """A malformed or invalid twophase.yml (the message names the YAML path and line).
+
+    With several problems, the message is the first (and how many more) and `problems` lists
+    each one on its own line, as the CLI prints them."""
+
+    def __init__(
+        self, message: str, *, hint: str | None = None, problems: tuple[str, ...] = ()
+    ) -> None:
+        super().__init__(message, hint=hint)
+        self.problems = problems
+
+    def lines(self) -> tuple[str, ...]:
+        return self.problems or super().lines()
 
 
 class BuildError(UsageError):

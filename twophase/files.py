@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import stat
 import threading
 from pathlib import Path
 
@@ -25,3 +26,15 @@ def write_atomically(path: Path, text: str) -> None:
         os.replace(partial, path)
     finally:
         partial.unlink(missing_ok=True)
+
+
+def read_at_most(path: Path, limit: int) -> bytes:
+    """The bytes of `path`, or its first `limit + 1` bytes when it is longer: a caller that gets
+    more than `limit` bytes knows the file is too large without reading all of it (a link to
+    `/dev/zero` ends too). Anything but a regular file (a device, a pipe) is an OSError, as is any
+    failed read: opening does not wait for a pipe's writer."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0))
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(f"{path} is not a regular file")
+        return f.read(limit + 1)

@@ -6,9 +6,13 @@
 merges both into its template. Everything here is pure: no AWS calls, same input, same dict.
 
 What a deployer may do (DESIGN.md §2): read its function, `UpdateFunctionCode`, `PublishVersion`,
-`UpdateAlias` on the function and its qualified ARNs; get and put objects under its own artifact
-prefix; read its own log group, metrics and alarms; read the stack's outputs. Nothing else: no
-configuration change, no delete, no permission, no trigger, no CloudFormation write, no IAM.
+`UpdateAlias` on the function and its qualified ARNs; delete its old versions (`DeleteFunction` on
+the qualified ARNs `function:NAME:*` only: IAM authorises a DeleteFunction with a Qualifier against
+the qualified ARN, and one without against the function's own ARN, which no statement grants;
+`function:NAME:$LATEST` is denied outright, as deleting `$LATEST` would take the function); get
+and put objects under its own artifact prefix; read its own log group, metrics and alarms; read the
+stack's outputs. Nothing else: no configuration change, no deleting the function, no permission,
+no trigger, no CloudFormation write, no IAM.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ LAMBDA_READ_ACTIONS = (
     "lambda:ListVersionsByFunction",
 )
 PUSH_ACTIONS = ("lambda:PublishVersion", "lambda:UpdateAlias", "lambda:UpdateFunctionCode")
+PRUNE_ACTIONS = ("lambda:DeleteFunction",)  # on qualified (version) ARNs only
 ARTIFACT_ACTIONS = ("s3:GetObject", "s3:PutObject")  # HeadObject is authorised as GetObject
 LIST_ACTIONS = ("s3:ListBucket",)
 LOG_ACTIONS = ("logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEvents")
@@ -46,6 +51,7 @@ STACK_ACTIONS = ("cloudformation:DescribeStacks",)
 DEPLOYER_ACTIONS = frozenset(
     LAMBDA_READ_ACTIONS
     + PUSH_ACTIONS
+    + PRUNE_ACTIONS
     + ARTIFACT_ACTIONS
     + LIST_ACTIONS
     + LOG_ACTIONS
@@ -144,6 +150,8 @@ def deployer_policy(
     statements = [
         _allow("ReadThisFunction", LAMBDA_READ_ACTIONS, fn_arns),
         _allow("PushThisFunctionCodeVersionsAndAliases", PUSH_ACTIONS, fn_arns),
+        _allow("PruneOldVersionsOfThisFunctionNeverTheFunction", PRUNE_ACTIONS, [fn_arns[1]]),
+        _deny("NeverDeleteLatestWhichTakesTheFunction", PRUNE_ACTIONS, [f"{fn_arns[0]}:$LATEST"]),
         _allow(
             "ArtifactsUnderThisFunctionPrefixOnly",
             ARTIFACT_ACTIONS,
@@ -187,6 +195,10 @@ def _allow(
     if condition:
         statement["Condition"] = condition
     return statement
+
+
+def _deny(sid: str, actions: Iterable[str], resources: list[str]) -> dict[str, Any]:
+    return {**_allow(sid, actions, resources), "Effect": "Deny"}
 
 
 def _check(config: Config, env: str, function: str) -> None:

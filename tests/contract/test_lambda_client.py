@@ -15,6 +15,7 @@ from twophase.aws.lambda_client import (
     AliasState,
     CodeSource,
     LambdaClient,
+    VersionInUse,
     WaitTimeout,
     translate_error,
 )
@@ -441,3 +442,41 @@ def test_invoking_a_function_that_is_not_ready_says_so_and_is_no_conflict(
     with pytest.raises(AwsError, match="is not ready yet") as caught:
         client.invoke(FN, "live", b"{}")
     assert not isinstance(caught.value, ConflictError)
+
+
+# --- deleting a version (prune) -------------------------------------------------------------------
+
+
+def test_delete_version_always_sends_the_qualifier(client: LambdaClient, stub: Stubber) -> None:
+    stub.add_response("delete_function", {}, {"FunctionName": FN, "Qualifier": "3"})
+    client.delete_version(FN, "3")
+
+
+@pytest.mark.parametrize("version", ["$LATEST", "live", ""])
+def test_delete_version_never_deletes_the_function_or_latest(
+    client: LambdaClient, stub: Stubber, version: str
+) -> None:
+    with pytest.raises(ValueError, match="not a published version"):
+        client.delete_version(FN, version)  # no call: the stubber has nothing queued
+
+
+def test_a_version_an_alias_references_is_version_in_use(
+    client: LambdaClient, stub: Stubber, sleeps: list[float]
+) -> None:
+    stub.add_client_error(
+        "delete_function",
+        service_error_code="ResourceConflictException",
+        service_message="Unable to delete version because the following aliases reference it: "
+        "[live]",
+        http_status_code=409,
+    )
+    with pytest.raises(VersionInUse) as refused:
+        client.delete_version(FN, "3")
+    assert "shop-dev-api:3" in str(refused.value) and refused.value.hint == "an alias points to it"
+    assert sleeps == []
+
+
+def test_a_version_already_gone_is_not_found(client: LambdaClient, stub: Stubber) -> None:
+    stub.add_client_error("delete_function", "ResourceNotFoundException", "Function not found", 404)
+    with pytest.raises(NotFoundError, match=r"shop-dev-api:3 not found \(lambda:DeleteFunction\)"):
+        client.delete_version(FN, "3")

@@ -36,7 +36,7 @@ def test_a_configuration_change_reaches_live_through_push_and_promote(
     assert up.exit_code == 0, up.stderr
     assert "api  next serves older environment, memory" in up.stdout
     assert "api  live serves older environment, memory" in up.stdout
-    assert "`twophase -e local push api`" in up.stdout
+    assert "`twophase push api -e local`, then `twophase alias promote api -e local`" in up.stdout
     # Phase one never publishes nor moves an alias.
     assert lam.get_alias(FunctionName=FN, Name="live")["FunctionVersion"] == live_before
     assert lam.get_function_configuration(FunctionName=FN, Qualifier="live")["MemorySize"] == 512

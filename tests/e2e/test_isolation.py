@@ -1,5 +1,6 @@
 """Isolation under enforced IAM (DESIGN.md §6.4): a function's deployer policy pushes that function
-and nothing else — not another function, not its configuration, not the stack.
+and nothing else — not another function, not its configuration, not the stack. It prunes that
+function's old versions (DeleteFunction on qualified ARNs) and cannot delete the function itself.
 
 The example app is deployed with enforcement off; alice (owner of api) and bob (owner of worker)
 get access keys and only their function's generated deployer policy; then, with enforcement on,
@@ -58,11 +59,18 @@ def deployed(
     assert "ApiDeployerPolicy" in rendered.stdout
     admin = local_aws.clients()
     iam = admin.client("iam")
+    lam = admin.client("lambda")
     for role in TEAM_ROLES:  # the platform team's roles the example names as owners
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=_trust())
     up = run_cli(capsys, "infra", "up", "--yes")
     assert up.exit_code == 0, up.stderr
     outputs = _outputs(admin, "shop-local")
+    for function in OWNERS.values():  # v2: a version no alias needs, for the prune cases
+        name = f"shop-local-{function}"
+        timeout = lam.get_function_configuration(FunctionName=name)["Timeout"]
+        lam.update_function_configuration(FunctionName=name, Timeout=timeout + 1)
+        lam.get_waiter("function_updated_v2").wait(FunctionName=name)
+        assert lam.publish_version(FunctionName=name)["Version"] == "2"
     people = {}
     for name, function in OWNERS.items():
         iam.create_user(UserName=name)
@@ -132,10 +140,15 @@ def _matrix(
 ) -> list[Outcome]:
     lam = _as(person, monkeypatch, local_aws).client("lambda")
     own = f"shop-local-{person.function}"
+    other = f"shop-local-{person.other}"
     who = person.name
     return [
         _cli_case(capsys, f"{who} push {person.function}", "push", person.function),
         _cli_case(capsys, f"{who} push {person.other}", "push", person.other),
+        _cli_case(
+            capsys, f"{who} prune {person.function}", "prune", person.function, "--keep", "0"
+        ),
+        _cli_case(capsys, f"{who} prune {person.other}", "prune", person.other, "--keep", "0"),
         _cli_case(capsys, f"{who} alias promote {person.other}", "alias", "promote", person.other),
         _cli_case(capsys, f"{who} infra up", "infra", "up", "--yes"),
         _cli_case(capsys, f"{who} infra down", "infra", "down", "--yes"),
@@ -144,6 +157,10 @@ def _matrix(
             lambda: lam.update_function_configuration(FunctionName=own, MemorySize=2048),
         ),
         _direct_case(f"{who} DeleteFunction {own}", lambda: lam.delete_function(FunctionName=own)),
+        _direct_case(
+            f"{who} DeleteFunction {other}:1",
+            lambda: lam.delete_function(FunctionName=other, Qualifier="1"),
+        ),
         _direct_case(
             f"{who} AddPermission {own}",
             lambda: lam.add_permission(
@@ -163,7 +180,9 @@ def _snapshot(clients: Clients) -> dict[str, Any]:
     for function in ("api", "worker", "nightly"):
         name = f"shop-local-{function}"
         config = lam.get_function_configuration(FunctionName=name)
+        versions = lam.list_versions_by_function(FunctionName=name)["Versions"]
         state[name] = {
+            "versions": sorted(v["Version"] for v in versions if v["Version"] != "$LATEST"),
             "memory": config["MemorySize"],
             "policy": _permissions(lam, name),
             "aliases": {
@@ -196,14 +215,23 @@ def test_each_owner_pushes_only_their_function(
     ]
     allowed = sorted(o.case for o in outcomes if o.allowed)
     denied = [o for o in outcomes if not o.allowed]
-    assert allowed == ["alice push api", "bob push worker"], allowed
-    assert len(denied) == 14, [o.case for o in denied]
+    assert allowed == ["alice prune api", "alice push api", "bob prune worker", "bob push worker"]
+    assert len(denied) == 18, [o.case for o in denied]
+    pruned = {o.case: o.detail for o in outcomes if "prune" in o.case and o.allowed}
+    assert all(
+        detail.split()[:3] == [f, "deleted", "v2"]
+        for f, detail in zip(
+            ("api", "worker"), (pruned["alice prune api"], pruned["bob prune worker"]), strict=True
+        )
+    ), pruned
 
     after = _snapshot(admin)
-    for function in ("api", "worker"):  # the allowed pushes moved `next`, and nothing else moved
+    for function in ("api", "worker"):  # the allowed pushes moved `next`, the prunes deleted v2
         name = f"shop-local-{function}"
         assert after[name]["aliases"]["next"] != before[name]["aliases"]["next"]
         after[name]["aliases"]["next"] = before[name]["aliases"]["next"]
+        assert (before[name]["versions"], after[name]["versions"]) == (["1", "2"], ["1", "3"])
+        after[name]["versions"] = before[name]["versions"]
     assert after == before
 
 

@@ -70,21 +70,22 @@ def test_policy_of_an_unknown_function(app: Path, capsys: pytest.CaptureFixture[
     ]
 
 
-def test_whoami_is_a_labelled_best_effort_on_the_embedded_aws(
+def test_whoami_on_the_embedded_aws_with_its_root_keys(
     app: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
+    """The local keys are the account root (IAM users: see test_whoami_local)."""
     result = run_cli(capsys, "whoami")
     assert result.exit_code == 0, result.stderr
-    assert "caller   arn:aws:" in result.stdout
+    assert f"caller   arn:aws:iam::{LOCAL_ACCOUNT}:root" in result.stdout
     assert f"account  {LOCAL_ACCOUNT} (us-east-1)" in result.stdout
     rows = [line.split("\t") for line in result.stdout.splitlines() if "\t" in line]
     assert rows[0] == ["function", "lambda function", "may push", "decided by"]
     assert [r[:3] for r in rows[1:]] == [
-        ["api", "shop-local-api", "unknown"],
-        ["nightly", "shop-local-nightly", "unknown"],
-        ["worker", "shop-local-worker", "unknown"],
+        ["api", "shop-local-api", "yes"],
+        ["nightly", "shop-local-nightly", "yes"],
+        ["worker", "shop-local-worker", "yes"],
     ]
-    assert {r[3] for r in rows[1:]} == {"best effort: no policy simulator for this endpoint"}
+    assert {r[3] for r in rows[1:]} == {"account root: allowed everything"}
 
 
 def test_whoami_json(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
@@ -93,4 +94,4 @@ def test_whoami_json(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
     doc = json.loads(result.stdout)
     assert doc["command"] == "whoami" and doc["data"]["account"] == LOCAL_ACCOUNT
     assert [f["function"] for f in doc["data"]["functions"]] == ["api", "nightly", "worker"]
-    assert {f["may_push"] for f in doc["data"]["functions"]} == {"unknown"}
+    assert {f["may_push"] for f in doc["data"]["functions"]} == {"yes"}

@@ -1,8 +1,9 @@
 """Phase two through the real CLI against the embedded AWS (issue: push, promote, rollback).
 
 infra up → push api (v2 → next) → push api again (unchanged) → alias promote api (live → v2) →
-infra up after a config change (nothing reverted) → alias rollback api (live → the dummy version
-it served before) → releases api shows it all.
+infra up after a config change (nothing reverted) → alias rollback api (refused: live served only
+the dummy before) → alias rollback api --to 1 (asked for) → releases api shows it all, the dummy
+marked.
 """
 
 from __future__ import annotations
@@ -61,7 +62,14 @@ def test_push_promote_up_rollback_releases(
         lam.get_function(FunctionName="shop-local-api")["Configuration"]["CodeSha256"] == real_sha
     )
 
-    rolled = run_cli(capsys, "alias", "rollback", "api")
+    refused = run_cli(capsys, "alias", "rollback", "api")
+    assert refused.exit_code == 4
+    assert refused.stderr.splitlines() == [
+        "error: live of shop-local-api: nothing to roll back to but v1, the dummy (no code "
+        "pushed) (pass --to 1 to serve the dummy anyway)"
+    ]
+    assert aliases(local_aws, "shop-local-api") == {"next": "2", "live": "2"}
+    rolled = run_cli(capsys, "alias", "rollback", "api", "--to", "1")
     assert rolled.exit_code == 0, rolled.stderr
     assert aliases(local_aws, "shop-local-api") == {"next": "2", "live": "1"}
 
@@ -73,6 +81,11 @@ def test_push_promote_up_rollback_releases(
     assert {a["alias"] for a in by_version["1"]["aliases"]} == {"live"}
     assert {a["alias"] for a in by_version["2"]["aliases"]} == {"next"}
     assert by_version["2"]["code_sha256"] == real_sha
+    assert (by_version["1"]["dummy"], by_version["2"]["dummy"]) == (True, False)
+    table = run_cli(capsys, "releases", "api")
+    assert "v1\t" in table.stdout and "dummy (phase one, no code pushed)" in table.stdout
+    state = run_cli(capsys, "--output", "json", "status", "api")
+    assert json.loads(state.stdout)["data"]["functions"][0]["code"] == "dummy"
 
 
 def test_push_of_an_unknown_function_is_a_usage_error_and_changes_nothing(

@@ -152,6 +152,7 @@ def world(local_aws: LocalAwsHandle, shared_session: Any, tmp_path: Path) -> Ite
         sleep=lambda _: None,
         now=lambda: fixed,
     )
+    ctx.dummy_lookup = lambda: {"api": dummy_sha}  # what phase one records in the template
     log = record_calls(clients, SERVICES)
     yield World(local_aws, setup, ctx, reporter, dummy_sha, tmp_path, log)
 

@@ -14,9 +14,14 @@ from twophase.build.detzip import Entry, build_zip
 from twophase.core.promote import PromoteOptions, apply_promote, plan_promote
 from twophase.core.push import apply_push, plan_push
 from twophase.core.releases import AliasPointer, list_releases
-from twophase.core.rollback import RollbackOptions, apply_rollback, plan_rollback
+from twophase.core.rollback import (
+    NothingToRollBackTo,
+    RollbackOptions,
+    apply_rollback,
+    plan_rollback,
+)
 from twophase.core.status import StatusOptions, status
-from twophase.errors import ConflictError, ExitStatus, HealthCheckError, NotFoundError
+from twophase.errors import ConflictError, ExitStatus, HealthCheckError, NotFoundError, UsageError
 
 FIXED_NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 world = core_e2e.world  # the shared fixtures
@@ -43,11 +48,80 @@ def test_promote_then_rollback_returns_live_to_what_it_served(world: World) -> N
     again = apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api")))
     assert again.unchanged
 
+    assert push_code(world, "def handler(e, c):\n    return 3\n") == "3"
+    apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api")))
     plan = plan_rollback(world.ctx, RollbackOptions("api"))
-    assert (plan.alias, plan.from_version, plan.to_version) == ("live", "2", "1")
+    assert (plan.alias, plan.from_version, plan.to_version) == ("live", "3", "2")
+    apply_rollback(world.ctx, plan)
+    assert alias_of(world, "live")["FunctionVersion"] == "2"
+    assert alias_of(world, "next")["FunctionVersion"] == "3"
+
+
+def test_rolling_back_twice_never_puts_the_dummy_back_on_live(world: World) -> None:
+    push_code(world, "def handler(e, c):\n    return 2\n")
+    apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api")))
+    live = alias_of(world, "live")
+
+    with pytest.raises(NothingToRollBackTo) as refused:
+        plan_rollback(world.ctx, RollbackOptions("api"))
+
+    assert str(refused.value) == (
+        "live of shop-local-api: nothing to roll back to but v1, the dummy (no code pushed) "
+        "(pass --to 1 to serve the dummy anyway)"
+    )
+    assert refused.value.exit_status == ExitStatus.CONFLICT
+    assert alias_of(world, "live")["RevisionId"] == live["RevisionId"]  # nothing moved
+    plan = plan_rollback(world.ctx, RollbackOptions("api", to_version="1"))  # asked for: fine
     apply_rollback(world.ctx, plan)
     assert alias_of(world, "live")["FunctionVersion"] == "1"
-    assert alias_of(world, "next")["FunctionVersion"] == "2"
+
+
+def test_rollback_passes_over_the_dummy_in_the_history(world: World) -> None:
+    push_code(world, "def handler(e, c):\n    return 2\n")
+    push_code(world, "def handler(e, c):\n    return 3\n")
+    apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api", version="2")))
+    apply_rollback(world.ctx, plan_rollback(world.ctx, RollbackOptions("api", to_version="1")))
+    apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api", version="3")))
+
+    # live served 1, 2, 1 (asked for), 3: rolling back passes over the dummy to 2.
+    plan = plan_rollback(world.ctx, RollbackOptions("api"))
+    assert (plan.from_version, plan.to_version) == ("3", "2")
+    assert plan.reason == "what live served before (passing over the dummy)"
+
+
+@pytest.mark.parametrize(
+    ("options", "message"),
+    [
+        (
+            RollbackOptions("api", to_version="99"),
+            "--to 99: shop-local-api has no version 99",
+        ),
+        (
+            RollbackOptions("api", alias="production"),
+            "--alias 'production': not an alias of the chain next, live",
+        ),
+        (
+            RollbackOptions("api", to_version="$LATEST"),
+            "--to $LATEST: an alias must point at a published version, not $LATEST",
+        ),
+        (PromoteOptions("api", to_alias="production"), "--to 'production': not an alias"),
+        (PromoteOptions("api", version="99"), "--version 99: shop-local-api has no version 99"),
+        (PromoteOptions("api", version="$LATEST"), "--version $LATEST: an alias must point at"),
+        (PromoteOptions("api", version="next"), "--version 'next' is not a version number"),
+    ],
+)
+def test_an_unknown_alias_or_version_is_a_usage_error_saying_so(
+    world: World, options: RollbackOptions | PromoteOptions, message: str
+) -> None:
+    push_code(world, "def handler(e, c):\n    return 2\n")
+    with pytest.raises(UsageError) as refused:
+        if isinstance(options, RollbackOptions):
+            plan_rollback(world.ctx, options)
+        else:
+            plan_promote(world.ctx, options)
+    assert str(refused.value).startswith(message), str(refused.value)
+    assert "infra up" not in str(refused.value)
+    assert refused.value.exit_status == ExitStatus.USAGE
 
 
 def test_rollback_follows_history_not_version_numbers(world: World) -> None:
@@ -57,21 +131,25 @@ def test_rollback_follows_history_not_version_numbers(world: World) -> None:
     apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api", version="2")))
     assert alias_of(world, "live")["FunctionVersion"] == "2"
 
-    # live served 1, then 3, then 2: rolling back goes to 3 (not to 1, the lower number), then 1.
+    # live served 1, then 3, then 2: rolling back goes to 3 (not to 1, the lower number), then
+    # to the dummy only when asked.
     first = plan_rollback(world.ctx, RollbackOptions("api"))
     apply_rollback(world.ctx, first)
-    second = plan_rollback(world.ctx, RollbackOptions("api"))
-    apply_rollback(world.ctx, second)
-    assert (first.to_version, second.to_version) == ("3", "1")
+    assert first.to_version == "3"
+    with pytest.raises(NothingToRollBackTo):
+        plan_rollback(world.ctx, RollbackOptions("api"))
+    second = plan_rollback(world.ctx, RollbackOptions("api", to_version="1"))
+    assert second.to_version == "1"
 
 
 def test_rollback_without_history_uses_the_release_record(world: World) -> None:
     push_code(world, "def handler(e, c):\n    return 2\n")
+    push_code(world, "def handler(e, c):\n    return 3\n")
     lam = world.lam()
     lam.update_alias(FunctionName=PHYSICAL, Name="next", Description="set by hand")
 
     plan = plan_rollback(world.ctx, RollbackOptions("api", alias="next"))
-    assert plan.to_version == "1" and "release record" in plan.reason
+    assert plan.to_version == "2" and "release record" in plan.reason
 
 
 def test_rollback_with_no_history_at_all_asks_for_a_version(world: World) -> None:
@@ -141,7 +219,10 @@ def test_an_interrupted_shift_resumes_or_rolls_back(world: World) -> None:
     assert resumed.resumed_at == 50
     assert [type(s).__name__ for s in resumed.steps] == ["Shift", "Complete"]
 
-    undo = plan_rollback(world.ctx, RollbackOptions("api"))
+    # Undoing this shift would leave live on the dummy: only when asked by name.
+    with pytest.raises(NothingToRollBackTo, match="undoing the shift to v2 would serve v1"):
+        plan_rollback(world.ctx, RollbackOptions("api"))
+    undo = plan_rollback(world.ctx, RollbackOptions("api", to_version="1"))
     assert (undo.from_version, undo.to_version) == ("2", "1")
     apply_rollback(world.ctx, undo)
     assert not (alias_of(world, "live").get("RoutingConfig") or {}).get("AdditionalVersionWeights")
@@ -185,6 +266,7 @@ def test_releases_lists_versions_newest_first_with_aliases(world: World) -> None
     assert v3.previous == "2" and v2.previous == "1"
     assert v3.by is not None and v3.at == "2026-01-02T03:04:05Z"
     assert v1.by is None and v1.aliases == ()
+    assert (v3.dummy, v2.dummy, v1.dummy) == (False, False, True)
 
 
 def test_status_tells_dummy_from_real_code(world: World) -> None:
@@ -207,7 +289,7 @@ def test_status_tells_dummy_from_real_code(world: World) -> None:
     (after,) = status(
         world.ctx, StatusOptions(functions=("api",)), {"api": world.dummy_sha}
     ).functions
-    assert after.code == "real" and after.unpublished
+    assert after.code == "dummy" and after.unpublished  # live, the serving alias, is the dummy
     assert after.last_release is not None and after.last_release.version == "2"
     assert [(a.alias, a.version, a.dummy) for a in after.aliases] == [
         ("next", "2", False),

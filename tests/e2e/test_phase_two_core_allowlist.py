@@ -1,8 +1,9 @@
 """Phase two makes only phase-two calls (DESIGN.md §2): every AWS API call is recorded and checked.
 
 The allowlist is what the generated deployer policy grants: Lambda reads, UpdateFunctionCode,
-PublishVersion, UpdateAlias; S3 put/head on the artifact prefix; STS GetCallerIdentity; CloudWatch
-metric and alarm reads; CloudFormation stack reads.
+PublishVersion, UpdateAlias, DeleteFunction of a version (prune: always with a Qualifier); S3
+put/head on the artifact prefix; STS GetCallerIdentity; CloudWatch metric and alarm reads;
+CloudFormation stack reads.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from typing import Any
 from tests.e2e import test_phase_two_core as core_e2e
 from tests.e2e.test_phase_two_core import World, make_artifact
 from twophase.core.promote import PromoteOptions, apply_promote, plan_promote
+from twophase.core.prune import PruneOptions, prune
 from twophase.core.push import PushOptions, push
 from twophase.core.releases import list_releases
 from twophase.core.rollback import RollbackOptions, apply_rollback, plan_rollback
@@ -29,6 +31,8 @@ ARTIFACT_PREFIX = "shop/local/"
 def allowed(service: str, operation: str, params: dict[str, Any]) -> bool:
     match service:
         case "lambda":
+            if operation == "DeleteFunction":  # a version, never the function
+                return str(params.get("Qualifier", "")).isdigit()
             return operation in LAMBDA_WRITES or operation.startswith(("Get", "List"))
         case "s3":
             key = str(params.get("Key", ""))
@@ -69,7 +73,12 @@ def test_push_promote_rollback_releases_status_stay_within_the_allowlist(world: 
     assert push(ctx, PushOptions(functions=("api",)), lambda _: large).ok
     options = PromoteOptions("api", canary=10, interval=1, alarms=("api-5xx",))
     apply_promote(ctx, plan_promote(ctx, options))
-    apply_rollback(ctx, plan_rollback(ctx, RollbackOptions("api")))
+    apply_rollback(ctx, plan_rollback(ctx, RollbackOptions("api", to_version="2")))
+    for artifact in (small, large, small):  # v4, v5, v6 on next
+        assert push(ctx, PushOptions(functions=("api",)), lambda _, a=artifact: a).ok
+    # kept: v1 the dummy, v2 (live), v3 (live rolls back to it), v5 (next rolls back), v6 (next)
+    report = prune(ctx, PruneOptions(functions=("api",), keep=0))
+    assert [o.result.deleted for o in report.outcomes if o.result] == [("4",)]
     list_releases(ctx, "api")
     status(ctx, StatusOptions(), {"api": world.dummy_sha})
 
@@ -80,6 +89,7 @@ def test_push_promote_rollback_releases_status_stay_within_the_allowlist(world: 
         "lambda:UpdateFunctionCode",
         "lambda:PublishVersion",
         "lambda:UpdateAlias",
+        "lambda:DeleteFunction",
         "s3:PutObject",
         "s3:HeadObject",
         "sts:GetCallerIdentity",
@@ -94,6 +104,8 @@ def test_push_promote_rollback_releases_status_stay_within_the_allowlist(world: 
 def test_the_allowlist_refuses_what_phase_two_must_not_call() -> None:
     assert not allowed("lambda", "UpdateFunctionConfiguration", {})
     assert not allowed("lambda", "DeleteFunction", {})
+    assert not allowed("lambda", "DeleteFunction", {"Qualifier": "$LATEST"})
+    assert allowed("lambda", "DeleteFunction", {"Qualifier": "3"})
     assert not allowed("s3", "PutObject", {"Key": "other-app/local/api/x.zip"})
     assert not allowed("cloudformation", "UpdateStack", {})
     assert not allowed("iam", "GetRole", {})

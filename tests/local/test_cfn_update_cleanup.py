@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import LocalAwsHandle
-from tests.local._cfn import body, final_status, role_resource
+from tests.local._cfn import body, final_status, role_resource, zip_bytes
 
 IN_USE = "Unable to delete version because the following aliases reference it: [canary]"
 
@@ -97,7 +97,7 @@ def test_new_resources_come_before_the_old_ones_are_deleted(aws: dict[str, Any])
     """The alias moves to V2 in the update phase, so V1 is free when cleanup deletes it."""
     cfn, lam = aws["cloudformation"], aws["lambda"]
     cfn.create_stack(StackName="s", TemplateBody=body(_resources("V1", alias_on="V1")))
-    lam.update_function_code(FunctionName="api", ZipFile=_zip())
+    lam.update_function_code(FunctionName="api", ZipFile=zip_bytes("v = 2\n"))
 
     cfn.update_stack(StackName="s", TemplateBody=body(_resources("V2", alias_on="V2")))
 
@@ -112,7 +112,35 @@ def test_new_resources_come_before_the_old_ones_are_deleted(aws: dict[str, Any])
     )
 
 
-def _zip() -> bytes:
-    from tests.local._cfn import zip_bytes
+def test_cleanup_deletes_a_removed_alias_before_the_version_it_pointed_at(
+    aws: dict[str, Any],
+) -> None:
+    """The old V1 (replaced: its Description changes) is deleted after the removed alias Canary
+    that pointed at it, so Lambda lets it go."""
+    cfn, lam = aws["cloudformation"], aws["lambda"]
+    first = _resources("V1", alias_on="V1")
+    first["Resources"]["Canary"] = {
+        "Type": "AWS::Lambda::Alias",
+        "Properties": {
+            "FunctionName": {"Ref": "Fn"},
+            "FunctionVersion": {"Fn::GetAtt": ["V1", "Version"]},
+            "Name": "canary",
+        },
+    }
+    cfn.create_stack(StackName="s", TemplateBody=body(first))
+    lam.update_function_code(FunctionName="api", ZipFile=zip_bytes("v = 2\n"))
+    second = _resources("V1", alias_on="V1")
+    second["Resources"]["V1"]["Properties"]["Description"] = "republished"
 
-    return zip_bytes("def handler(e, c):\n    return 2\n")
+    cfn.update_stack(StackName="s", TemplateBody=body(second))
+
+    assert final_status(cfn, "s") == "UPDATE_COMPLETE"
+    cleanup = [(r, s) for r, s, _ in _events(cfn) if s.startswith("DELETE")]
+    assert cleanup == [
+        ("Canary", "DELETE_IN_PROGRESS"),
+        ("Canary", "DELETE_COMPLETE"),
+        ("V1", "DELETE_IN_PROGRESS"),
+        ("V1", "DELETE_COMPLETE"),
+    ]
+    assert _versions(lam) == ["$LATEST", "2"]
+    assert lam.get_alias(FunctionName="api", Name="live")["FunctionVersion"] == "2"

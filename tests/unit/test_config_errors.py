@@ -63,8 +63,15 @@ CASES: list[tuple[str, str, str]] = [
     ),
     (
         "unknown-runtime",
+        HEAD + "    runtime: python4.0\n",
+        "functions.api.runtime (line 8): unknown runtime 'python4.0'",
+    ),
+    (
+        "blocked-runtime",
         HEAD + "    runtime: python2.7\n",
-        "functions.api.runtime (line 8): unknown runtime 'python2.7'",
+        "functions.api.runtime (line 8): python2.7 can no longer be used: AWS Lambda blocks "
+        "creating functions with it since 2021-07-15 and updating them since 2022-05-30; "
+        "use python3.14",
     ),
     (
         "python-handler-shape",

@@ -161,8 +161,11 @@ def test_zip_entries_are_where_the_runtime_looks(tmp_path: Path) -> None:
         ("nodejs20.x", "../index.handler", "not a Node.js handler"),
         ("nodejs20.x", "index.", "not a Node.js handler"),
         ("ruby3.3", "function", "not a Ruby handler: it looks like `file.method`"),
-        ("ruby3.3", "function.Mod::Klass.handler", "not a Ruby handler"),
         ("ruby3.3", "function.Handler", "not a Ruby handler"),
+        ("ruby3.3", "app.handler.process", "`file.Module::Class.method`"),
+        ("ruby3.3", "app.Mod::klass.process", "not a Ruby handler"),
+        ("ruby3.3", "lib.v2/app.handler", "not a Ruby handler"),
+        ("ruby3.3", "a.B.c.d", "not a Ruby handler"),
         ("java21", "com.shop.Worker::", "not a Java handler: a Java handler looks like"),
         ("java21", "::handleRequest", "not a Java handler"),
         ("java21", "com.shop.", "not a Java handler"),
@@ -328,26 +331,47 @@ def test_nodejs_dummy_answers_http_and_throws_for_the_rest(tmp_path: Path) -> No
 
 RUBY_HARNESS = """
 require 'json'
-file, meth, events_path = ARGV
+file, target, events_path = ARGV
 require file
+constant, _, meth = target.rpartition('.')
+receiver = constant.empty? ? self : Kernel.const_get(constant)
 out = {}
 JSON.parse(File.read(events_path)).each do |name, event|
-  out[name] = { 'result' => send(meth.to_sym, event: event, context: nil) }
+  out[name] = { 'result' => receiver.send(meth.to_sym, event: event, context: nil) }
 rescue StandardError => e
   out[name] = { 'error' => e.class.name, 'message' => e.message }
 end
 print JSON.generate(out)
 """
 
+# Each handler form the Ruby runtime accepts (FILE.METHOD or FILE.CLASS.METHOD, CLASS namespaced
+# or not), as the file its dummy is written to and what the runtime would call.
+RUBY_FORMS = {
+    "function.handler": ("function.rb", "handler"),
+    "lib/function.main": ("lib/function.rb", "main"),
+    "source.LambdaFunctions::Handler.process": ("source.rb", "LambdaFunctions::Handler.process"),
+    "app.Handler.process": ("app.rb", "Handler.process"),
+    "app.A::B::C.handler": ("app.rb", "A::B::C.handler"),  # a class method named like the dummy
+}
+
 
 @pytest.mark.skipif(shutil.which("ruby") is None, reason="ruby is not installed")
-def test_ruby_dummy_answers_http_and_raises_for_the_rest(tmp_path: Path) -> None:
-    unzip(dummy_artifact("ruby3.3", "lib/function.main"), tmp_path / "code")
-    results = run_harness("ruby", RUBY_HARNESS, tmp_path / "code/lib/function.rb", "main", tmp_path)
+@pytest.mark.parametrize("handler", list(RUBY_FORMS))
+def test_ruby_dummy_loads_for_every_handler_form(handler: str, tmp_path: Path) -> None:
+    file, target = RUBY_FORMS[handler]
+    unzip(dummy_artifact("ruby3.3", handler), tmp_path / "code")
+    results = run_harness("ruby", RUBY_HARNESS, tmp_path / "code" / file, target, tmp_path)
     for name in HTTP_EVENTS:
         assert_501(results[name]["result"], alb=name == "alb")
     for name in OTHER_EVENTS:
         assert results[name] == {"error": "FunctionHasNoCode", "message": MESSAGE}, name
+
+
+@pytest.mark.parametrize("handler", list(RUBY_FORMS))
+def test_every_ruby_handler_form_the_dummy_loads_is_accepted_by_the_config(handler: str) -> None:
+    from twophase.config.rules import check_handler
+
+    assert check_handler(handler, "ruby3.4") == handler
 
 
 def test_python_dummy_source_parses_as_the_oldest_lambda_python() -> None:

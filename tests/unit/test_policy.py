@@ -53,10 +53,12 @@ EXPECTED = {
     ],
     "ReadAlarmStatesForHealthChecks": ["cloudwatch:DescribeAlarms"],
     "ReadStackOutputs": ["cloudformation:DescribeStacks"],
+    "PruneOldVersionsOfThisFunctionNeverTheFunction": ["lambda:DeleteFunction"],
+    "NeverDeleteLatestWhichTakesTheFunction": ["lambda:DeleteFunction"],
 }
+DENIED = {"NeverDeleteLatestWhichTakesTheFunction"}
 FORBIDDEN = [
     "lambda:UpdateFunctionConfiguration",
-    "lambda:DeleteFunction",
     "lambda:AddPermission",
     "lambda:RemovePermission",
     "lambda:CreateEventSourceMapping",
@@ -84,13 +86,33 @@ def test_exact_actions_per_statement(config: Config) -> None:
     doc = literal(config)
     assert doc["Version"] == "2012-10-17"
     assert {sid: s["Action"] for sid, s in statements(doc).items()} == EXPECTED
-    assert all(s["Effect"] == "Allow" for s in doc["Statement"])
-    granted = {a for s in doc["Statement"] for a in s["Action"]}
+    assert {s["Sid"] for s in doc["Statement"] if s["Effect"] == "Deny"} == DENIED
+    assert all(s["Effect"] == "Allow" for s in doc["Statement"] if s["Sid"] not in DENIED)
+    granted = {a for s in doc["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
     assert granted == DEPLOYER_ACTIONS
 
 
+def test_versions_may_be_deleted_never_the_function_nor_latest(config: Config) -> None:
+    """IAM authorises DeleteFunction with a Qualifier against the qualified ARN, without one
+    against the function's ARN: only `function:NAME:*` is granted, and `:$LATEST` denied."""
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:shop-dev-api"
+    s = statements(literal(config))
+    deletes = [x for x in s.values() if "lambda:DeleteFunction" in x["Action"]]
+    assert [(x["Effect"], x["Resource"]) for x in deletes] == [
+        ("Allow", [f"{arn}:*"]),
+        ("Deny", [f"{arn}:$LATEST"]),
+    ]
+    assert all(
+        arn not in x["Resource"]
+        for x in s.values()
+        if x["Effect"] == "Allow" and "lambda:DeleteFunction" in x["Action"]
+    )
+
+
 def test_no_wildcard_and_no_write_outside_push(config: Config) -> None:
-    granted = {a for s in literal(config)["Statement"] for a in s["Action"]}
+    granted = {
+        a for s in literal(config)["Statement"] if s["Effect"] == "Allow" for a in s["Action"]
+    }
     assert not any("*" in a or "?" in a for a in granted)
     assert not granted & set(FORBIDDEN)
     assert not [a for a in granted if a.startswith(("iam:", "sts:"))]

@@ -74,7 +74,7 @@ def test_promoting_what_the_alias_already_serves_does_nothing(tmp_path: Path) ->
 
 
 def test_rollback_pops_the_alias_history(tmp_path: Path) -> None:
-    lam = pushed(fresh_lambda(), "3")
+    lam = pushed(pushed(fresh_lambda(), "2"), "3")
     lam.aliases["live"] = AliasState("live", "3", "a7", encode_history(["2", "1"]))
     ctx = make_ctx(tmp_path, lam)
     plan = plan_rollback(ctx, RollbackOptions("api"))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from twophase.aws.lambda_client import AliasState, CodeSource, FunctionState
+from twophase.aws.lambda_client import AliasState, CodeSource, FunctionState, VersionInUse
 from twophase.build.detzip import Entry, build_zip, hex_sha256
 from twophase.build.detzip import code_sha256 as sha_of
 from twophase.build.model import Artifact
@@ -59,6 +59,7 @@ class FakeLambda:
     reads: list[str] = field(default_factory=list)
     published_from: dict[str, str] = field(default_factory=dict)  # $LATEST revision -> version
     revision: int = 1
+    deleted: int = 0  # versions deleted (prune)
 
     def _next_revision(self) -> str:
         self.revision += 1
@@ -120,12 +121,25 @@ class FakeLambda:
             raise ConflictError(f"{function} changed under you")
         if revision_id in self.published_from:  # like Lambda: nothing new since, same version
             return self.versions[self.published_from[revision_id]]
-        number = str(len(self.versions) + 1)
+        number = str(len(self.versions) + self.deleted + 1)  # deleted numbers are not reused
         self.versions[number] = replace(
             self.latest, version=number, description=description, revision_id="v" + number
         )
         self.published_from[revision_id] = number
         return self.versions[number]
+
+    def delete_version(self, function: str, version: str) -> None:
+        """Like Lambda: a version an alias routes to is a 409, a missing one a 404."""
+        self.writes.append(f"DeleteFunction {version}")
+        routed = [
+            a.name for a in self.aliases.values() if version in (a.function_version, *a.weights)
+        ]
+        if routed:
+            raise VersionInUse(f"aliases reference it: {routed}")
+        if version not in self.versions:
+            raise NotFoundError(f"{function}:{version} not found")
+        del self.versions[version]
+        self.deleted += 1
 
     def update_alias(
         self,

@@ -29,6 +29,10 @@ class WaitTimeout(AwsError):
     """The function stayed `InProgress` past the waiter's budget (retried, bounded)."""
 
 
+class VersionInUse(ConflictError):
+    """Lambda refused to delete a version because an alias routes to it (HTTP 409)."""
+
+
 # --- error translation: the shared mapping, with phase two's hints ------------------------------
 
 
@@ -312,6 +316,21 @@ class LambdaClient:
                 raise
             return now
         return AliasState.from_response(response)
+
+    def delete_version(self, function: str, version: str) -> None:
+        """DeleteFunction of one published version: always with a Qualifier, never the function
+        (nor `$LATEST`, which deleting would take the function with it). A version an alias
+        routes to raises `VersionInUse`; one already gone, `NotFoundError`."""
+        if not version.isdigit():
+            raise ValueError(f"not a published version: {version!r}")
+        resource = f"{function}:{version}"
+        try:
+            with aws_errors("lambda:DeleteFunction", resource, "it may be deleted already"):
+                self._retry_in_progress(
+                    lambda: self._client.delete_function(FunctionName=function, Qualifier=version)
+                )
+        except ConflictError as exc:
+            raise VersionInUse(exc.message, hint="an alias points to it") from exc
 
     # waiting
 

@@ -9,21 +9,21 @@ cache content-addressed (`artifacts/<sha256>.zip`); an unchanged tree is not zip
 from __future__ import annotations
 
 import base64
+import dataclasses
 import hashlib
 import json
 import os
 import tempfile
 import time
-import zipfile
 from collections.abc import Mapping
 from pathlib import Path
 
-from twophase.build import checks, node_deps, python_deps, sources
+from twophase.build import checks, node_deps, python_deps, sources, zipcheck
 from twophase.build.fastzip import ZipResult, write_zip
 from twophase.build.model import Artifact, BuildOptions, BuildTarget
-from twophase.build.sources import SourceFile
+from twophase.build.sources import Collected, SourceFile
 from twophase.errors import BuildError
-from twophase.files import write_atomically
+from twophase.files import read_at_most, write_atomically
 from twophase.reporter import Reporter
 
 ARTIFACT_SUFFIXES = (".zip", ".jar")
@@ -60,8 +60,9 @@ def build_artifact(
             f"{fn.name}: source {source} does not exist",
             hint="check `source` in twophase.yml (paths are relative to it)",
         )
-    files = collect_files(fn, source, cache_dir=cache_dir, reporter=reporter, options=options)
-    return _zip_folder(fn, files, cache_dir=cache_dir, options=options)
+    collected = collect_files(fn, source, cache_dir=cache_dir, reporter=reporter, options=options)
+    artifact = _zip_folder(fn, collected.files, cache_dir=cache_dir, options=options)
+    return dataclasses.replace(artifact, excluded=tuple(collected.excluded))
 
 
 def image_uri(fn: BuildTarget) -> str | None:
@@ -97,31 +98,101 @@ def collect_files(
     cache_dir: Path,
     reporter: Reporter,
     options: BuildOptions,
-) -> list[SourceFile]:
-    """The function's files with its dependencies underneath (its own files win a name clash)."""
+) -> Collected:
+    """The function's files, its `include:` paths and its dependencies underneath (its own files
+    win a name clash with a dependency; one with an included file is an error), and what was left
+    out."""
     uses_npm = fn.runtime_family == "nodejs" and node_deps.lock_file(folder) is not None
-    extra = ["/node_modules/"] if uses_npm else []
+    extra = {"node_modules/": "installed afresh by npm ci"} if uses_npm else {}
     if cache_dir.resolve().is_relative_to(folder.resolve()):  # never zip the cache into itself
-        extra.append("/" + cache_dir.resolve().relative_to(folder.resolve()).as_posix() + "/")
-    spec = sources.ignore_spec(folder, extra)
-    own = sources.collect(folder, spec=spec)
+        extra[cache_dir.resolve().relative_to(folder.resolve()).as_posix()] = "the build cache"
+    rules = sources.ignore_spec(folder, extra)
+    project = fn.project or folder
+    # A source the config names outside the project (`../x`, an absolute path) is the user's
+    # choice; links in it may not leave it. One named inside may not lead out (a link).
+    written = os.path.normpath(folder.absolute())
+    inside = Path(written).is_relative_to(os.path.normpath(project.absolute()))
+    own = sources.gather(
+        folder,
+        rules=rules,
+        boundary=project if inside else folder,
+        project=project,
+        shown=_shown(folder, project),
+        who=fn.name,
+        fence="the project" if inside else "its source folder",
+    )
+    included = [_include(fn, path, project, rules) for path in fn.include]
+    _check_clashes(fn, folder, project, own.files, included)
     layers: list[list[SourceFile]] = []
+    deps = sources.Rules(fixed=sources.AlwaysIgnored(secrets=False))
     if fn.runtime_family == "python":
         site = python_deps.install(
             fn, folder, cache_dir=cache_dir, reporter=reporter, options=options
         )
         if site is not None:
-            layers.append(sources.collect(site))
+            layers.append(sources.collect(site, spec=deps))
     elif uses_npm:
         modules = node_deps.install(
-            fn, folder, own, cache_dir=cache_dir, reporter=reporter, options=options
+            fn, folder, own.files, cache_dir=cache_dir, reporter=reporter, options=options
         )
         if modules is not None:
-            layers.append(sources.collect(modules))
-    files = sources.merge(*layers, own)
+            layers.append(sources.collect(modules, spec=deps))
+    files = sources.merge(*layers, *(i.files for i in included), own.files)
     if fn.runtime_family == "provided":
         files = [_executable(f) if f.name == "bootstrap" else f for f in files]
-    return files
+    excluded = [e for c in (own, *included) for e in c.excluded]
+    return Collected(files, sorted(excluded, key=lambda e: e.name))
+
+
+def _shown(path: Path, project: Path) -> str:
+    """`path` as messages name it: relative to the project, `/`-separated, `/` at the end."""
+    rel = os.path.relpath(path, project).replace(os.sep, "/")
+    return "" if rel == "." else rel + "/"
+
+
+def _include(fn: BuildTarget, path: Path, project: Path, rules: sources.Rules) -> Collected:
+    """One `include:` path, archived at its path relative to the project."""
+    rel = os.path.relpath(path, project).replace(os.sep, "/")
+    if rel == "." or rel == ".." or rel.startswith("../") or os.path.isabs(rel):
+        raise BuildError(
+            f"{fn.name}: include {rel} is not inside the project {project}",
+            hint="list files or folders under the folder holding twophase.yml",
+        )
+    if not os.path.lexists(path):
+        raise BuildError(
+            f"{fn.name}: include {rel} does not exist (relative to the project)",
+            hint="fix `include:` in twophase.yml",
+        )
+    is_dir = path.is_dir()
+    name = rel + "/" if is_dir else rel
+    found = sources.gather(
+        path, rules=rules, boundary=project, project=project, name=name, shown=name, who=fn.name
+    )
+    whole = next((e for e in found.excluded if e.name == name), None)
+    if whole is not None:  # what the config names explicitly is not dropped silently
+        why = whole.reason
+        raise BuildError(
+            f"{fn.name}: include {rel} is left out of the artifact ({why})",
+            hint=f"re-include it with `!{rel}` in {sources.IGNORE_FILE} if it must ship",
+        )
+    return found
+
+
+def _check_clashes(
+    fn: BuildTarget, folder: Path, project: Path, own: list[SourceFile], included: list[Collected]
+) -> None:
+    """An included file may not take the name of one of the function's own files. (Two `include:`
+    entries that overlap give the same file the same name: one copy.)"""
+    mine = {f.name for f in own}
+    for layer in included:
+        for f in layer.files:
+            if f.name in mine:
+                raise BuildError(
+                    f"{fn.name}: {f.name} is both the function's own "
+                    f"{_shown(folder, project)}{f.name} and the included {f.name}; "
+                    "the artifact can hold one",
+                    hint="rename one of them, or drop it from `include:`",
+                )
 
 
 def _executable(f: SourceFile) -> SourceFile:
@@ -145,19 +216,20 @@ def _zip_folder(
 
 
 def read_artifact(path: Path, fn: BuildTarget, *, options: BuildOptions | None = None) -> Artifact:
-    """A built `.zip` or `.jar` (`source`, or `push --artifact FILE`), checked like a build."""
+    """A built `.zip` or `.jar` (`source`, or `push --artifact FILE`), checked like a build and
+    for hostile entries (`zipcheck`) without extracting anything."""
     options = options or BuildOptions()
     try:
-        data = path.read_bytes()
+        data = read_at_most(path, options.limits.unzipped)
     except OSError as exc:
-        raise BuildError(f"cannot read artifact {path}: {exc.strerror or exc}") from exc
-    try:
-        with zipfile.ZipFile(path) as archive:
-            infos = [i for i in archive.infolist() if not i.is_dir()]
-    except (zipfile.BadZipFile, OSError) as exc:
+        raise BuildError(f"cannot read artifact {path}: {exc.strerror or exc}") from None
+    if len(data) > options.limits.unzipped:
         raise BuildError(
-            f"{path} is not a valid zip or jar ({exc})", hint="rebuild it, or check the path"
-        ) from exc
+            f"{path} is over {checks.human_size(options.limits.unzipped)}, Lambda's limit for "
+            "a whole unzipped package",
+            hint="drop unused dependencies or files, or use a container image",
+        )
+    infos = zipcheck.zip_entries(path, data)
     sizes = {i.filename: i.file_size for i in infos}
     unzipped = checks.check_unzipped(fn, sizes, options.limits)
     executable = {i.filename: bool((i.external_attr >> 16) & 0o111) for i in infos}

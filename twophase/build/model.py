@@ -16,7 +16,12 @@ UNZIPPED_LIMIT = 250 * MB
 
 
 class BuildTarget(Protocol):
-    """What a build needs of a function (`ResolvedFunction` and `CodeSpec` both have it)."""
+    """What a build needs of a function (`ResolvedFunction` and `CodeSpec` both have it).
+
+    `project` is the folder holding twophase.yml: links may point anywhere inside it, never out
+    (None: the source folder itself). `include` lists files and folders of the project copied into
+    the artifact at their path relative to it.
+    """
 
     @property
     def name(self) -> str: ...
@@ -32,6 +37,18 @@ class BuildTarget(Protocol):
     def image(self) -> str | None: ...
     @property
     def architecture(self) -> str: ...
+    @property
+    def include(self) -> tuple[Path, ...]: ...
+    @property
+    def project(self) -> Path | None: ...
+
+
+@dataclass(frozen=True)
+class Excluded:
+    """A file or folder left out of an artifact, and why (`build -v` and `push -v` list them)."""
+
+    name: str  # its path in the archive; a folder's ends with `/`
+    reason: str
 
 
 @dataclass(frozen=True)
@@ -48,6 +65,8 @@ class Artifact:
     needs_s3: bool  # over the direct-upload limit: goes through the artifact bucket
     # Every file in the archive → whether it is executable: to check it against a handler.
     entries: Mapping[str, bool] = field(default_factory=dict, compare=False, repr=False)
+    # What the build left out of a folder (secrets, ignored files), for `-v`.
+    excluded: tuple[Excluded, ...] = field(default=(), compare=False, repr=False)
 
 
 @dataclass(frozen=True)

@@ -7,24 +7,46 @@ from typing import Any
 import click
 
 from twophase.cli.context import AppContext
-from twophase.cli.durations import Duration
+from twophase.cli.durations import FORMAT, Duration
+from twophase.cli.help import examples
 
 pass_app = click.make_pass_decorator(AppContext)
 
 
-@click.group()
+@click.group(
+    epilog=examples(
+        "twophase alias promote api -e prod",
+        "twophase alias promote api -e prod --canary 10 --interval 5m",
+        "twophase alias rollback api -e prod",
+    )
+)
 def alias() -> None:
     """Move aliases along the chain (next → live), at once or gradually."""
 
 
-@alias.command()
+@alias.command(
+    epilog=examples(
+        "twophase alias promote api -e prod",
+        "twophase alias promote api -e prod --canary 10 --interval 5m --alarm api-errors",
+        "twophase alias promote api -e prod --linear 25 --interval 2m",
+        "twophase alias promote api -e prod --version 7 --dry-run",
+        note=f"--interval takes a duration: {FORMAT}. Re-running a gradual promotion attaches "
+        "to the deployment under way.",
+    )
+)
 @click.argument("function")
 @click.option("--from", "from_alias", help="Alias to promote from (default: the first).")
 @click.option("--to", "to_alias", help="Alias to move (default: the one after --from).")
 @click.option("--version", help="Promote this version instead of the one --from serves.")
 @click.option("--canary", type=click.IntRange(1, 99), help="Percent on the first step.")
 @click.option("--linear", type=click.IntRange(1, 99), help="Percent added per step.")
-@click.option("--interval", type=Duration(), default="5m", show_default=True)
+@click.option(
+    "--interval",
+    type=Duration(),
+    default="5m",
+    show_default=True,
+    help=f"Time between steps ({FORMAT}).",
+)
 @click.option("--alarm", "alarms", multiple=True, help="CloudWatch alarm that must stay OK.")
 @click.option("--dry-run", is_flag=True, help="Print the steps; change nothing.")
 @pass_app
@@ -55,16 +77,30 @@ def promote(app: AppContext, function: str, dry_run: bool, **kwargs: Any) -> Non
         )
 
 
-@alias.command()
+@alias.command(
+    epilog=examples(
+        "twophase alias rollback api -e prod",
+        "twophase alias rollback api -e prod --to 6",
+        "twophase alias rollback api -e prod --alias next --dry-run",
+    )
+)
 @click.argument("function")
 @click.option("--alias", "alias_name", help="Alias to move back (default: the last, `live`).")
-@click.option("--to", "to_version", help="Version to move to (default: the one served before).")
+@click.option(
+    "--to",
+    "to_version",
+    help="Version to move to (default: the one served before, never the dummy).",
+)
 @click.option("--dry-run", is_flag=True, help="Print the step; change nothing.")
 @pass_app
 def rollback(
     app: AppContext, function: str, alias_name: str | None, to_version: str | None, dry_run: bool
 ) -> None:
-    """Move an alias back to the release it served before."""
+    """Move an alias back to the release it served before.
+
+    The dummy (no code pushed) is passed over: only `--to` can put it back, and a rollback with
+    nothing but the dummy left is refused.
+    """
     from twophase.core import PhaseTwo
     from twophase.core.rollback import RollbackOptions, apply_rollback, plan_rollback
 

@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from twophase.cli.terminal import Terminal
 from twophase.errors import UsageError
@@ -17,6 +17,7 @@ if TYPE_CHECKING:
     from twophase.config.model import Config
 
 DEFAULT_CONFIG = "twophase.yml"
+CONFIG_NAMES = (DEFAULT_CONFIG, "twophase.yaml")
 
 
 @dataclass
@@ -39,22 +40,52 @@ class AppContext:
 
     options: GlobalOptions
     terminal: Terminal = field(init=False)
+    command: str = ""  # the command running, as typed after `twophase` ("infra up")
 
     def __post_init__(self) -> None:
         self.terminal = Terminal(
             output=self.options.output, color=self.options.color, verbose=self.options.verbose
         )
 
+    def override(self, given: dict[str, Any]) -> None:
+        """Apply global options given after the command (they win over those given before)."""
+        if not given:
+            return
+        for name, value in given.items():
+            if name == "no_color":
+                self.options.color = not value
+            else:
+                setattr(self.options, name, value)
+        self.__post_init__()
+
+    @property
+    def given_config(self) -> Path | None:
+        """The config named by -c/--config or TWOPHASE_CONFIG, if any."""
+        given = self.options.config_path or os.environ.get("TWOPHASE_CONFIG")
+        return Path(given) if given else None
+
     @property
     def config_path(self) -> Path:
-        return Path(self.options.config_path or os.environ.get("TWOPHASE_CONFIG") or DEFAULT_CONFIG)
+        """-c/TWOPHASE_CONFIG, or the nearest twophase.yml (or .yaml) here or above, like git."""
+        return self.given_config or find_config(Path.cwd()) or Path(DEFAULT_CONFIG)
 
     @cached_property
     def settings(self) -> CompiledConfig:
         """The validated config as phase two reads it (cached between runs; see `compiled`)."""
         from twophase.config.compiled import load_compiled
 
-        return load_compiled(self.config_path)
+        path = self.config_path
+        if self.given_config is None and not path.exists():
+            from twophase.errors import ConfigError
+
+            raise ConfigError(
+                f"no {DEFAULT_CONFIG} (or twophase.yaml) in {Path.cwd()} or any folder above it",
+                hint="run `twophase init` to write one, or pass --config PATH",
+            )
+        compiled = load_compiled(path)
+        for line in compiled.runtime_warnings():  # deprecated by AWS: it loads, with a warning
+            self.terminal.warn(line)
+        return compiled
 
     @property
     def config(self) -> Config:
@@ -89,9 +120,38 @@ class AppContext:
 
         env = self.environment
         endpoint = self.options.endpoint_url or env.endpoint
+        local = _local_server_record if endpoint == "local" else None
+        before = local() if local else None
         target = resolve_target(
             region=self.options.region or env.region,
             profile=self.options.profile or env.profile,
             endpoint=endpoint,
         )
+        if local:
+            from twophase.cli.local import say_if_started
+
+            say_if_started(self.terminal, before, local(), env=self.env_name)
         return Clients(target)
+
+
+def _local_server_record() -> dict[str, Any] | None:
+    """What the embedded AWS's state file records (None when a test or the user names the
+    endpoint: then twophase starts nothing)."""
+    from twophase.local.lifecycle import ENDPOINT_ENV, recorded
+
+    return None if os.environ.get(ENDPOINT_ENV) else recorded()
+
+
+def find_config(start: Path) -> Path | None:
+    """The config in `start` (as a name) or in its nearest parent folder (its absolute path);
+    None when there is none. Both names in one folder is a mistake, refused."""
+    for folder in (start, *start.parents):
+        found = [folder / name for name in CONFIG_NAMES if (folder / name).is_file()]
+        if len(found) > 1:
+            raise UsageError(
+                f"both {found[0]} and {found[1].name} exist",
+                hint="keep one of them, or pass --config PATH",
+            )
+        if found:
+            return Path(found[0].name) if folder == start else found[0]
+    return None

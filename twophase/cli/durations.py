@@ -25,3 +25,7 @@ class Duration(click.ParamType):
         if not parts or "".join(n + u for n, u in parts) != text:
             self.fail(f"{value!r} is not a duration: use e.g. 30s, 5m or 1h30m", param, ctx)
         return sum(float(n) * _FACTORS[u] for n, u in parts)
+
+
+# Said wherever a duration is taken (option help and the command's examples).
+FORMAT = "30s, 5m, 1h, 1h30m or 500ms; a bare number is seconds"

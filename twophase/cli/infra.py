@@ -7,20 +7,29 @@ from typing import Any
 import click
 
 from twophase.cli.context import AppContext
+from twophase.cli.help import examples
 from twophase.errors import PendingChanges, UsageError
 
 pass_app = click.make_pass_decorator(AppContext)
-yes_option = click.option(
-    "-y", "--yes", "yes", is_flag=True, help="Answer yes to confirmations (also a global option)."
+
+
+@click.group(
+    epilog=examples(
+        "twophase infra plan -e prod",
+        "twophase infra up -e prod --yes",
+        "twophase infra render -e local --offline",
+    )
 )
-
-
-@click.group()
 def infra() -> None:
     """Phase one: the stack with shared infrastructure and every function (dummy bodies)."""
 
 
-@infra.command()
+@infra.command(
+    epilog=examples(
+        "twophase infra render -e prod > template.json",
+        "twophase infra render -e local --offline",
+    )
+)
 @click.option("--offline", is_flag=True, help="Render without reading the deployed stack.")
 @pass_app
 def render(app: AppContext, offline: bool) -> None:
@@ -53,7 +62,13 @@ allow_delete_option = click.option(
 )
 
 
-@infra.command()
+@infra.command(
+    epilog=examples(
+        "twophase infra plan -e prod",
+        "twophase infra plan -e prod --exit-code --output json",
+        "twophase infra plan -e prod --allow-replace worker",
+    )
+)
 @click.option("--exit-code", is_flag=True, help="Exit 3 when changes are pending.")
 @allow_delete_option
 @pass_app
@@ -63,18 +78,25 @@ def plan(app: AppContext, exit_code: bool, allow_delete: tuple[str, ...]) -> Non
 
     svc = _services(app)
     result = plan_up(app.config, app.env_name, svc, allow_delete=frozenset(allow_delete))
-    _show_plan(app, result)
+    pending = None
     if exit_code and result.has_changes:
-        raise PendingChanges(f"{len(result.changes)} change(s) pending for {result.stack}")
+        pending = PendingChanges(f"{len(result.changes)} change(s) pending for {result.stack}")
+    _show_plan(app, result, pending=pending)
+    if pending is not None:
+        raise pending
 
 
-@infra.command()
+@infra.command(
+    epilog=examples(
+        "twophase infra up -e local",
+        "twophase infra up -e prod --profile shop-prod --yes",
+        "twophase infra up -e prod --allow-replace worker",
+    )
+)
 @allow_delete_option
-@yes_option
 @pass_app
-def up(app: AppContext, allow_delete: tuple[str, ...], yes: bool) -> None:
+def up(app: AppContext, allow_delete: tuple[str, ...]) -> None:
     """Create or update the stack through a change set; a no-op when nothing changed."""
-    app.options.yes = app.options.yes or yes
     from twophase.core.infra_up import UpOptions
     from twophase.core.infra_up import up as run_up
 
@@ -123,8 +145,8 @@ def _show_behind(app: AppContext, behind: Any) -> None:
     env = app.env_name
     app.terminal.line("not serving this configuration yet (a release is code and configuration):")
     for b in behind:
-        ship = f"`twophase -e {env} push {b.function}`, then `twophase -e {env} alias promote "
-        ship += f"{b.function}`"
+        fn = b.function
+        ship = f"`twophase push {fn} -e {env}`, then `twophase alias promote {fn} -e {env}`"
         for alias, names in b.aliases:
             app.terminal.line(f"  {b.function}  {alias} serves older {', '.join(names)}: {ship}")
         if b.latest_dummy:
@@ -134,14 +156,18 @@ def _show_behind(app: AppContext, behind: Any) -> None:
             )
 
 
-@infra.command()
+@infra.command(
+    epilog=examples(
+        "twophase infra down -e dev",
+        "twophase infra down -e pr-42 --yes --purge",
+        "twophase infra down -e prod --force",
+    )
+)
 @click.option("--force", is_flag=True, help="Delete even a protected environment.")
 @click.option("--purge", is_flag=True, help="Also delete the artifact bucket and retained data.")
-@yes_option
 @pass_app
-def down(app: AppContext, force: bool, purge: bool, yes: bool) -> None:
+def down(app: AppContext, force: bool, purge: bool) -> None:
     """Delete the stack (keeps tables, buckets and the artifact bucket unless --purge)."""
-    app.options.yes = app.options.yes or yes
     from twophase.core.infra_down import check_protected
     from twophase.core.infra_down import down as run_down
 
@@ -181,7 +207,9 @@ def _confirm(app: AppContext, plan: Any) -> None:
         raise UsageError(f"not confirmed: {why}", hint="review `infra plan`, then pass --yes")
 
 
-def _show_plan(app: AppContext, plan: Any, *, to_stderr: bool = False) -> None:
+def _show_plan(
+    app: AppContext, plan: Any, *, to_stderr: bool = False, pending: PendingChanges | None = None
+) -> None:
     rows = [
         (
             "!" if c.danger else "",
@@ -200,7 +228,12 @@ def _show_plan(app: AppContext, plan: Any, *, to_stderr: bool = False) -> None:
             "refusals": list(plan.refusals),
             "held_mappings": list(plan.held_mappings),
         }
-        app.terminal.envelope("infra plan", data, exit_code=0)
+        app.terminal.envelope(
+            "infra plan",
+            data,
+            exit_code=int(pending.exit_status) if pending else 0,
+            errors=list(pending.lines()) if pending else [],
+        )
         return
     say = app.terminal.info if to_stderr else app.terminal.line
     if not rows:

@@ -8,11 +8,19 @@ from pathlib import Path
 import click
 
 from twophase.cli.context import AppContext
+from twophase.cli.help import examples
 
 pass_app = click.make_pass_decorator(AppContext)
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "twophase invoke api -e local",
+        "twophase invoke api -e dev --route 'POST /orders' --body '{\"id\": 1}'",
+        "twophase invoke worker -e dev --alias next -v",
+        "twophase invoke nightly -e dev --payload event.json",
+    )
+)
 @click.argument("function")
 @click.option("--alias", help="Alias or version to invoke (default: the last alias, as triggers).")
 @click.option(

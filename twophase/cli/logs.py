@@ -8,14 +8,24 @@ from datetime import UTC, datetime
 import click
 
 from twophase.cli.context import AppContext
-from twophase.cli.durations import Duration
+from twophase.cli.durations import FORMAT, Duration
+from twophase.cli.help import examples
 
 pass_app = click.make_pass_decorator(AppContext)
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "twophase logs api -e prod",
+        "twophase logs api -e prod --since 1h",
+        "twophase logs worker -e prod -f --output json",
+        note="--since takes a duration: " + FORMAT + ".",
+    )
+)
 @click.argument("function")
-@click.option("--since", type=Duration(), default="10m", show_default=True, help="How far back.")
+@click.option(
+    "--since", type=Duration(), default="10m", show_default=True, help=f"How far back ({FORMAT})."
+)
 @click.option(
     "-f", "--follow", is_flag=True, help="Keep printing new events until Ctrl-C (JSON: one a line)."
 )

@@ -15,6 +15,9 @@ import click
 
 from twophase import __version__
 from twophase.cli.context import AppContext, GlobalOptions
+from twophase.cli.help import examples
+from twophase.cli.options import accept_global_options, global_options
+from twophase.cli.terminal import Terminal
 from twophase.errors import ExitStatus, TwophaseError
 
 # name -> (module:attribute, one-line help shown by `twophase --help`)
@@ -27,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     ),
     "alias": ("twophase.cli.alias:alias", "Promote or roll back an alias."),
     "releases": ("twophase.cli.releases:releases", "A function's release history."),
+    "prune": ("twophase.cli.prune:prune", "Delete old versions (never one an alias needs)."),
     "status": ("twophase.cli.status:status", "Per function: code, aliases, last release."),
     "build": ("twophase.cli.build:build", "Build a function's artifact without touching AWS."),
     "invoke": ("twophase.cli.invoke:invoke", "Invoke an alias with a realistic generated event."),
@@ -53,7 +57,7 @@ class LazyGroup(click.Group):
                 return None
             raise
         command: click.Command = getattr(module, attr)
-        return command
+        return accept_global_options(command)
 
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
@@ -68,17 +72,19 @@ def _available(name: str) -> bool:
     return importlib.util.find_spec(module_name) is not None
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("-e", "--env", envvar="TWOPHASE_ENV", help="Environment (from twophase.yml).")
-@click.option("--profile", help="AWS profile (overrides the environment's).")
-@click.option("--region", help="AWS region (overrides the environment's).")
-@click.option("--endpoint-url", help="AWS endpoint URL (overrides the environment's).")
-@click.option("-c", "--config", "config_path", envvar="TWOPHASE_CONFIG", help="Config file.")
-@click.option("--output", type=click.Choice(["human", "json"]), default="human", show_default=True)
-@click.option("-y", "--yes", is_flag=True, help="Answer yes to confirmations.")
-@click.option("-v", "--verbose", is_flag=True, help="More progress detail.")
-@click.option("--debug", is_flag=True, help="Show tracebacks.")
-@click.option("--no-color", is_flag=True, help="No colours.")
+@click.group(
+    cls=LazyGroup,
+    context_settings={"help_option_names": ["-h", "--help"]},
+    params=global_options(root=True),
+    epilog=examples(
+        "twophase -e local infra up --yes",
+        "twophase push api -e prod --profile shop-prod",
+        "twophase alias promote api -e prod --output json",
+        root=True,
+        note="Global options go before or after the command. `twophase COMMAND --help` shows a "
+        "command's options and examples.",
+    ),
+)
 @click.version_option(__version__, prog_name="twophase")
 @click.pass_context
 def cli(ctx: click.Context, **kwargs: Any) -> None:
@@ -101,37 +107,76 @@ def main(argv: list[str] | None = None) -> None:
 
 
 def run(argv: list[str] | None = None) -> int:
-    """Run the CLI and return the exit status; the one place exceptions become exit codes."""
+    """Run the CLI and return the exit status; the one place exceptions become exit codes, and,
+    with `--output json`, the one place a failure becomes an envelope on stdout."""
     args = list(sys.argv[1:] if argv is None else argv)
-    debug = "--debug" in args
+    session = _Session(args)
     try:
-        cli.main(args=args, prog_name="twophase", standalone_mode=False)
+        with cli.make_context("twophase", list(args)) as ctx:  # click consumes the list
+            session.ctx = ctx
+            cli.invoke(ctx)
     except click.exceptions.Exit as exc:
         return int(exc.exit_code)
     except click.Abort:
-        _stderr("error: aborted")
-        return int(ExitStatus.INTERRUPTED)
+        return session.fail(ExitStatus.INTERRUPTED, ["aborted"])
     except click.ClickException as exc:
-        exc.show()
-        return int(ExitStatus.USAGE)
+        return session.usage(exc)
     except TwophaseError as exc:
-        _report(exc, debug)
-        return int(exc.exit_status)
-    except KeyboardInterrupt:
-        _stderr("error: interrupted")
-        return int(ExitStatus.INTERRUPTED)
+        return session.fail(exc.exit_status, list(exc.lines()), exc)
+    except KeyboardInterrupt as exc:
+        return session.fail(ExitStatus.INTERRUPTED, ["interrupted"], exc)
     except Exception as exc:  # the last resort: one line, traceback only with --debug
-        if debug:
-            traceback.print_exc()
-        _stderr(f"error: unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)")
-        return int(ExitStatus.FAILED)
+        message = f"unexpected {type(exc).__name__}: {exc} (rerun with --debug for details)"
+        return session.fail(ExitStatus.FAILED, [message], exc)
     return int(ExitStatus.OK)
 
 
-def _report(exc: TwophaseError, debug: bool) -> None:
-    if debug:
-        traceback.print_exc()
-    _stderr(f"error: {exc}")
+class _Session:
+    """One run: what failed is said once, on stderr, and with `--output json` in an envelope."""
+
+    def __init__(self, args: list[str]) -> None:
+        self.args = args
+        self.ctx: click.Context | None = None
+
+    @property
+    def app(self) -> AppContext | None:
+        obj = self.ctx.obj if self.ctx is not None else None
+        return obj if isinstance(obj, AppContext) else None
+
+    def fail(self, status: ExitStatus, lines: list[str], exc: BaseException | None = None) -> int:
+        app = self.app
+        if exc is not None and app is not None and app.options.debug:
+            traceback.print_exception(exc)
+        for line in lines:
+            _stderr(f"error: {line}")
+        if app is not None and app.terminal.json and not app.terminal.enveloped:
+            app.terminal.envelope(app.command or "twophase", None, exit_code=status, errors=lines)
+        return int(status)
+
+    def usage(self, exc: click.ClickException) -> int:
+        """click's own usage errors: its message (and usage line) as it shows them, and the
+        envelope when the command line asked for JSON, parsed or not."""
+        exc.show()
+        app = self.app
+        if (app is not None and app.terminal.json) or _asks_for_json(self.args):
+            command = exc.ctx.command_path if isinstance(exc, click.UsageError) and exc.ctx else ""
+            Terminal(output="json").envelope(
+                command.partition(" ")[2] or "twophase",
+                None,
+                exit_code=ExitStatus.USAGE,
+                errors=[exc.format_message()],
+            )
+        return int(ExitStatus.USAGE)
+
+
+def _asks_for_json(args: list[str]) -> bool:
+    """Whether the command line says `--output json`, for errors found before it was parsed."""
+    for i, arg in enumerate(args):
+        if arg == "--":
+            return False
+        if arg == "--output=json" or (arg == "--output" and args[i + 1 : i + 2] == ["json"]):
+            return True
+    return False
 
 
 def _stderr(message: str) -> None:

@@ -8,11 +8,18 @@ from typing import Any
 import click
 
 from twophase.cli.context import AppContext
+from twophase.cli.help import examples
 
 pass_app = click.make_pass_decorator(AppContext)
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "twophase policy api -e prod",
+        "twophase policy api -e prod --offline",
+        "twophase policy worker -e prod --template",
+    )
+)
 @click.argument("function")
 @click.option(
     "--template",
@@ -68,10 +75,17 @@ def _where(app: AppContext, offline: bool) -> dict[str, str]:
     return {"partition": partition_for(region), "region": region, "account": account}
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "twophase whoami -e prod",
+        "twophase whoami -e prod --profile web-team --output json",
+        "twophase whoami -e local",
+    )
+)
 @pass_app
 def whoami(app: AppContext) -> None:
     """Show the caller and, per function, whether it may push it."""
+    from twophase.aws.iam import PolicySimulator
     from twophase.aws.identity import Sts
     from twophase.policy import partition_for, push_rights, simulation_principal
 
@@ -79,12 +93,11 @@ def whoami(app: AppContext) -> None:
     clients = app.clients
     identity = Sts(clients.client("sts")).identity
     region = clients.target.region
-    simulate = None
-    if not clients.target.local:  # the embedded AWS has no policy simulator
-        from twophase.aws.iam import PolicySimulator
-
-        simulator = PolicySimulator(clients.client("iam"), simulation_principal(identity.arn))
-        simulate = simulator.allowed
+    # The embedded AWS simulates policies as it enforces them (when started with --iam).
+    simulator = PolicySimulator(clients.client("iam"), simulation_principal(identity.arn))
+    simulate = simulator.allowed
+    if clients.target.local and not identity.arn.endswith(":root"):  # root may do anything
+        _say_whether_enforced(app)
     rights = push_rights(
         config,
         env,
@@ -109,3 +122,17 @@ def whoami(app: AppContext) -> None:
         ["function", "lambda function", "may push", "decided by"],
         [(r.function, r.physical, r.may_push, r.how) for r in rights],
     )
+
+
+def _say_whether_enforced(app: AppContext) -> None:
+    """Locally, the answers are the policies' (the embedded AWS simulates them); whether they are
+    enforced depends on how the embedded AWS was started."""
+    from twophase.local.lifecycle import status
+
+    running = status()
+    if running is not None and not running.iam_enforcement:
+        app.terminal.warn(
+            "the embedded AWS does not enforce IAM (started without --iam): these are what the "
+            "caller's policies allow; run `twophase local stop`, then `twophase local start --iam`"
+            " to enforce them"
+        )

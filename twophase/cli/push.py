@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from twophase.cli.context import AppContext
+from twophase.cli.help import examples
 from twophase.errors import TwophaseError, UsageError
 
 if TYPE_CHECKING:
@@ -16,14 +17,21 @@ if TYPE_CHECKING:
 pass_app = click.make_pass_decorator(AppContext)
 
 
-@click.command()
+@click.command(
+    epilog=examples(
+        "twophase push api -e dev",
+        "twophase push api worker -e prod --profile shop-prod",
+        "twophase push --all -e prod --dry-run",
+        "twophase push api -e prod --artifact dist/api.zip",
+    )
+)
 @click.argument("functions", nargs=-1)
 @click.option("--all", "all_", is_flag=True, help="Push every function.")
 @click.option("--dry-run", is_flag=True, help="Print the steps that would run; change nothing.")
 @click.option(
     "--artifact",
     type=click.Path(dir_okay=False, path_type=Path),
-    help="Push this prebuilt .zip/.jar (from `twophase build`) instead of building.",
+    help="Push this prebuilt .zip/.jar (from `twophase build FUNCTION`) instead of building.",
 )
 @click.option("-j", "--jobs", default=8, show_default=True, help="Functions pushed in parallel.")
 @pass_app
@@ -54,14 +62,15 @@ def push(
         first = errors[0].error
         assert first is not None
         if len(report.outcomes) == 1:
-            raise first
-        failed = TwophaseError(f"{len(errors)} of {len(report.outcomes)} push(es) failed")
+            raise first  # said once, by the CLI
+        failed = TwophaseError(f"{len(errors)} of {len(report.outcomes)} pushes failed")
         failed.exit_status = report.exit_status
         raise failed
 
 
 def _artifact_source(app: AppContext, artifact: Path | None) -> Any:
     from twophase.build import build_artifact, read_artifact
+    from twophase.cli.build import report_left_out
 
     config = app.settings
     cache_dir = config.root / ".twophase" / "cache"
@@ -70,7 +79,9 @@ def _artifact_source(app: AppContext, artifact: Path | None) -> Any:
         fn = config.resolved(name)
         if artifact is not None:
             return read_artifact(artifact, fn)
-        return build_artifact(fn, cache_dir=cache_dir, reporter=app.terminal)
+        built = build_artifact(fn, cache_dir=cache_dir, reporter=app.terminal)
+        report_left_out(app, name, built)
+        return built
 
     return artifact_for
 
@@ -84,8 +95,11 @@ def _render(app: AppContext, report: PushReport, dry_run: bool) -> None:
             errors=[f"{o.function}: {o.error}" for o in report.outcomes if o.error],
         )
         return
+    several = len(report.outcomes) > 1
     for outcome in report.outcomes:
-        if dry_run and outcome.plan is not None:
+        if outcome.error is not None and several:  # one line each; the count follows
+            app.terminal.error(f"{outcome.function}: {outcome.error}")
+        elif dry_run and outcome.plan is not None:
             app.terminal.line(f"{outcome.function}: would run")
             for line in outcome.plan.describe():
                 app.terminal.line(f"  {line}")
@@ -95,7 +109,8 @@ def _render(app: AppContext, report: PushReport, dry_run: bool) -> None:
 
 def _summary(outcome: PushOutcome) -> str:
     assert outcome.result is not None
-    return outcome.result.summary()
+    pruned = ", ".join(f"v{v}" for v in outcome.pruned)
+    return outcome.result.summary() + (f"; deleted {pruned} (retention)" if pruned else "")
 
 
 def _outcome_data(o: PushOutcome) -> dict[str, Any]:
@@ -104,6 +119,7 @@ def _outcome_data(o: PushOutcome) -> dict[str, Any]:
         data["plan"] = o.plan.describe()
     if o.result is not None:
         data["result"] = {k: v for k, v in o.result.__dict__.items()}
+        data["pruned"] = list(o.pruned)
     if o.error is not None:
         data["error"] = str(o.error)
         data["exit_code"] = int(o.error.exit_status)

@@ -7,11 +7,14 @@ import dataclasses
 import click
 
 from twophase.cli.context import AppContext
+from twophase.cli.help import examples
 
 pass_app = click.make_pass_decorator(AppContext)
 
 
-@click.command()
+@click.command(
+    epilog=examples("twophase releases api -e prod", "twophase releases api -e prod --output json")
+)
 @click.argument("function")
 @pass_app
 def releases(app: AppContext, function: str) -> None:
@@ -30,5 +33,6 @@ def releases(app: AppContext, function: str) -> None:
             a.alias if a.weight >= 1 else f"{a.alias} ({a.weight:.0%})" for a in r.aliases
         )
         commit = (r.commit or "")[:10] + ("+dirty" if r.dirty else "")
-        rows.append((f"v{r.version}", r.code_sha256[:12], r.by or "", r.at, commit, aliases))
+        by = "dummy (phase one, no code pushed)" if r.dummy else r.by or ""
+        rows.append((f"v{r.version}", r.code_sha256[:12], by, r.at, commit, aliases))
     app.terminal.table(["version", "sha256", "by", "at", "commit", "aliases"], rows)

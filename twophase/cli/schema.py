@@ -6,8 +6,10 @@ import json
 
 import click
 
+from twophase.cli.help import examples
 
-@click.command()
+
+@click.command(epilog=examples("twophase schema > twophase.schema.json"))
 def schema() -> None:
     """Print the JSON schema of twophase.yml (point your editor's YAML plugin at it)."""
     from twophase.config.schema import config_json_schema

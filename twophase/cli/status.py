@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 import click
 
 from twophase.cli.context import AppContext
+from twophase.cli.help import examples
 
 if TYPE_CHECKING:
     from twophase.core.status import FunctionStatus
@@ -15,23 +16,20 @@ if TYPE_CHECKING:
 pass_app = click.make_pass_decorator(AppContext)
 
 
-@click.command()
+@click.command(
+    epilog=examples("twophase status -e prod", "twophase status api worker -e prod --output json")
+)
 @click.argument("functions", nargs=-1)
 @pass_app
 def status(app: AppContext, functions: tuple[str, ...]) -> None:
     """Per function: dummy or real code, alias → version (weights), last release."""
-    from twophase.aws.cloudformation import CloudFormation
     from twophase.core import PhaseTwo
-    from twophase.core.infra import dummy_shas
     from twophase.core.status import StatusOptions
     from twophase.core.status import status as read_status
 
     config, env = app.settings, app.env_name
-    cfn = CloudFormation(app.clients.client("cloudformation"))
-    stack = cfn.get_stack(config.stack_name(env))
-    dummies = dummy_shas(cfn.get_template(stack.name)) if stack is not None else {}
     ctx = PhaseTwo.create(config, env, app.clients, reporter=app.terminal)
-    result = read_status(ctx, StatusOptions(functions=functions), dummies)
+    result = read_status(ctx, StatusOptions(functions=functions))
     if app.terminal.json:
         app.terminal.envelope("status", dataclasses.asdict(result))
         return
@@ -39,11 +37,13 @@ def status(app: AppContext, functions: tuple[str, ...]) -> None:
     for f in result.functions:
         aliases = "  ".join(
             f"{a.alias}→v{a.version}"
+            + (" (dummy)" if a.dummy else "")
             + "".join(f" (+v{v} {w:.0%})" for v, w in sorted(a.weights.items()))
             for a in f.aliases
         )
         last = f"v{f.last_release.version} {f.last_release.at}" if f.last_release else ""
         code = str(f.code) + (" +unpublished" if f.unpublished else "")
+        code += _pushed_elsewhere(f)
         code += " ($LATEST is the dummy)" if f.latest_dummy else ""
         rows.append((f.function, f.error or code, aliases, _configuration(f), last))
     app.terminal.table(["function", "code", "aliases", "configuration", "last release"], rows)
@@ -64,3 +64,11 @@ def _configuration(f: FunctionStatus) -> str:
         f"{a.alias}: older {', '.join(a.older_settings)}" for a in f.aliases if a.older_settings
     ]
     return "; ".join(older) or "current"
+
+
+def _pushed_elsewhere(f: FunctionStatus) -> str:
+    """While the serving alias serves the dummy: which aliases serve pushed code already."""
+    if f.code != "dummy":
+        return ""
+    pushed = [f"{a.alias} v{a.version}" for a in f.aliases if a.dummy is False]
+    return f" (pushed: {', '.join(pushed)}; promote it)" if pushed else ""

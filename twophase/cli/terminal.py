@@ -31,6 +31,7 @@ class Terminal:
     _bars: dict[str, tuple[int, int | None, str]] = field(default_factory=dict, repr=False)
     _drawn_at: float = field(default=0.0, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    enveloped: bool = field(default=False, repr=False)  # the command's envelope is printed
 
     @property
     def json(self) -> bool:
@@ -50,6 +51,10 @@ class Terminal:
     def info(self, message: str) -> None:
         if not self.json or self.verbose:
             self._say(message, err=True, dim=True)
+
+    def notice(self, message: str) -> None:
+        """Something the user must know even with --output json (stderr, never styled away)."""
+        self._say(message, err=True)
 
     def warn(self, message: str) -> None:
         self._say(f"warning: {message}", err=True, fg="yellow")
@@ -137,6 +142,7 @@ class Terminal:
             "errors": list(errors),
         }
         self.raw(json.dumps(doc, indent=2, sort_keys=True, default=str))
+        self.enveloped = True
 
     def confirm(self, question: str, *, assume_yes: bool) -> bool:
         if assume_yes:

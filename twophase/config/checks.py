@@ -6,8 +6,11 @@ message); the loader adds the file name and the line.
 
 from __future__ import annotations
 
+import os
+import posixpath
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path, PurePath
 from typing import Any
 
 from twophase.config import refs, rules
@@ -16,6 +19,7 @@ from twophase.config.yamlnodes import Path as YamlPath
 from twophase.render.names import ARTIFACT_BUCKET_OUTPUT, output_ids, resource_ids
 
 ARTIFACT_SUFFIXES = (".zip", ".jar")
+HTTP_API_TIMEOUT = 30  # seconds: API Gateway HTTP APIs' integration timeout, a hard limit
 
 
 @dataclass(frozen=True)
@@ -43,6 +47,23 @@ def _check_functions(config: Config) -> Iterator[Problem]:
             except ValueError as exc:
                 yield Problem((*where, "handler"), str(exc))
         yield from _check_source(config, name)
+        yield from _check_include(config, name)
+        yield from _check_http_timeout(config, name)
+
+
+def _check_http_timeout(config: Config, name: str) -> Iterator[Problem]:
+    """An HTTP API ends every integration after 30 s: a longer timeout would never be reached."""
+    fn = config.resolved(name)
+    if fn.trigger is None or fn.trigger.http is None or fn.timeout <= HTTP_API_TIMEOUT:
+        return
+    own = config.functions[name].timeout is not None
+    where: YamlPath = ("functions", name, "timeout") if own else ("functions", name)
+    source = "" if own else " (from defaults.timeout)"
+    yield Problem(
+        where,
+        f"timeout {fn.timeout}s{source} is above the {HTTP_API_TIMEOUT}s an HTTP API waits for "
+        f"its integration; set `timeout:` to {HTTP_API_TIMEOUT} or less for this HTTP function",
+    )
 
 
 def _check_source(config: Config, name: str) -> Iterator[Problem]:
@@ -64,6 +85,41 @@ def _check_source(config: Config, name: str) -> Iterator[Problem]:
         yield Problem((*where, "source"), f"{fn.source!r}: use a folder, a .zip or a .jar")
     elif path.suffix == ".jar" and path.is_file() and rules.RUNTIMES[runtime] != "java":
         yield Problem((*where, "source"), f"{fn.source!r}: a .jar needs a java runtime")
+
+
+def _inside_project(config: Config, path: Path) -> bool:
+    return path.resolve().is_relative_to(config.root.resolve())
+
+
+def _check_include(config: Config, name: str) -> Iterator[Problem]:
+    """`include:` paths exist inside the project and outside the function's own folder."""
+    fn = config.functions[name]
+    source = (config.root / fn.source) if fn.source is not None else None
+    for index, entry in enumerate(fn.include):
+        where: YamlPath = ("functions", name, "include", index)
+        if fn.image is not None or source is None or not source.is_dir():
+            yield Problem(where, "include goes with a folder `source:` (it adds files to its zip)")
+            return
+        problem = _include_problem(config, source, entry)
+        if problem is not None:
+            yield Problem(where, f"{entry!r} {problem}")
+
+
+def _include_problem(config: Config, source: Path, entry: str) -> str | None:
+    normal = posixpath.normpath(entry.replace("\\", "/")) if entry else ""
+    if not entry or PurePath(entry).is_absolute() or entry.startswith(("/", "\\")):
+        return "must be a path relative to this file, e.g. shared/ or lib/util.py"
+    if normal == "." or normal == ".." or normal.startswith("../"):
+        return "is not inside the project (the folder of this file); name a file or folder in it"
+    path = config.root / normal
+    if not path.exists():
+        dangling = " (a link to nothing)" if os.path.lexists(path) else ""
+        return f"does not exist{dangling} (relative to this file)"
+    if not _inside_project(config, path):
+        return f"leads outside the project (to {path.resolve()}); only files inside it are packaged"
+    if path.resolve().is_relative_to(source.resolve()):
+        return "is inside the function's source folder: it is packaged already"
+    return None
 
 
 def _check_names_fit(config: Config) -> Iterator[Problem]:

@@ -24,13 +24,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from twophase import __version__
-from twophase.config import rules
-from twophase.files import write_atomically
+from twophase.config import limits, rules
+from twophase.files import read_at_most, write_atomically
 
 if TYPE_CHECKING:
     from twophase.config.model import Config
 
-FORMAT = 2
+FORMAT = 3
 CACHE_FILE = Path(".twophase") / "cache" / "config.json"
 
 
@@ -62,6 +62,9 @@ class CodeSpec:
     routes: tuple[str, ...] = ()  # an http trigger's routes
     memory: int | None = None  # MB; phase one's settings, compared with the deployed function
     timeout: int | None = None  # seconds
+    include: tuple[Path, ...] = ()  # project files copied into the artifact (`include:`)
+    project: Path | None = None  # the folder holding twophase.yml: links may not leave it
+    retention: int | None = None  # published versions kept after a push (None, 0: no pruning)
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,9 @@ class CompiledConfig:
                 routes=tuple(http.routes) if http is not None else (),
                 memory=fn.memory,
                 timeout=fn.timeout,
+                include=fn.include,
+                project=config.root,
+                retention=fn.retention,
             )
 
         compiled = cls(
@@ -129,6 +135,24 @@ class CompiledConfig:
 
     def resolved(self, name: str) -> CodeSpec:
         return self.functions[name]
+
+    def runtime_warnings(self) -> list[str]:
+        """One line per runtime AWS has deprecated that a function still uses (it loads)."""
+        uses: dict[str, list[str]] = {}
+        for name, fn in self.functions.items():
+            if fn.image is None:
+                uses.setdefault(fn.runtime, []).append(name)
+        return rules.runtime_warnings(uses, rules.today())
+
+    def blocked_runtimes(self) -> bool:
+        """Whether a function uses a runtime AWS blocks today (a cache written before the block
+        date must not let it through: validating again says which and since when)."""
+        on = rules.today()
+        return any(
+            (life := rules.RUNTIME_LIFECYCLE.get(fn.runtime)) is not None and life.blocked(on)
+            for fn in self.functions.values()
+            if fn.image is None
+        )
 
     def check_function(self, function: str) -> None:
         """Refuse a function twophase.yml does not declare, naming the ones it does."""
@@ -166,6 +190,8 @@ class CompiledConfig:
                     "routes": list(fn.routes),
                     "memory": fn.memory,
                     "timeout": fn.timeout,
+                    "include": [_relative(p, self.root) for p in fn.include],
+                    "retention": fn.retention,
                 }
                 for name, fn in self.functions.items()
             },
@@ -195,6 +221,9 @@ class CompiledConfig:
                     routes=tuple(fn["routes"]),
                     memory=fn.get("memory"),
                     timeout=fn.get("timeout"),
+                    include=tuple(root / p for p in fn.get("include", ())),
+                    project=root,
+                    retention=fn.get("retention"),
                 )
                 for name, fn in data["functions"].items()
             },
@@ -206,7 +235,7 @@ def load_compiled(path: Path) -> CompiledConfig:
     from twophase.errors import ConfigError
 
     try:
-        text = path.read_bytes()
+        text = limits.read_limited(path, limits.MAX_CONFIG_BYTES, "a config file")
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: no such config file",
@@ -217,7 +246,7 @@ def load_compiled(path: Path) -> CompiledConfig:
     cache = path.absolute().parent / CACHE_FILE
     key = _key(path, text)
     cached = _read_cache(cache, key, path)
-    if cached is not None:
+    if cached is not None and not cached.blocked_runtimes():
         return cached
     from twophase.config.load import load_config
 
@@ -250,7 +279,8 @@ def _template_digest(root: Path, template: str | None) -> str | None:
     if template is None:
         return None
     try:
-        return hashlib.sha256((root / template).read_bytes()).hexdigest()
+        data = read_at_most(root / template, limits.MAX_TEMPLATE_BYTES)  # over it: no match
+        return hashlib.sha256(data).hexdigest()
     except OSError:
         return "unreadable"
 

@@ -16,12 +16,16 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
+from twophase.config import limits
 from twophase.config.checks import Problem, check_config
 from twophase.config.model import Config
 from twophase.config.template import load_template
 from twophase.config.yamlnodes import Lines, YamlProblem, load_yaml
 from twophase.config.yamlnodes import Path as YamlPath
 from twophase.errors import ConfigError
+from twophase.files import read_at_most
+
+MAX_PROBLEMS = 20  # listed one a line; more would scroll the first out of sight
 
 _TYPE_MESSAGES = {
     "int_type": "must be a whole number",
@@ -41,7 +45,11 @@ def load_config(path: Path, raw: bytes | None = None) -> Config:
     """Read, validate and check `path` (or its bytes `raw`, already read); relative paths in it
     resolve against its folder."""
     try:
-        text = path.read_text(encoding="utf-8") if raw is None else raw.decode("utf-8")
+        if raw is None:
+            raw = limits.read_limited(path, limits.MAX_CONFIG_BYTES, "a config file")
+        elif len(raw) > limits.MAX_CONFIG_BYTES:
+            raise limits.too_large(str(path), limits.MAX_CONFIG_BYTES, "a config file")
+        text = raw.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: no such config file",
@@ -88,12 +96,22 @@ def _shared_template(path: Path, config: Config, lines: Lines) -> dict[str, Any]
             path,
             lines,
             ("template",),
-            f"{config.template!r} does not exist (relative to this file)",
+            f"{config.template!r} is not a regular file (a device, a pipe, a folder?)"
+            if template_path.exists()
+            else f"{config.template!r} does not exist (relative to this file)",
         )
     try:
-        data: bytes | None = template_path.read_bytes()
+        data: bytes | None = read_at_most(template_path, limits.MAX_TEMPLATE_BYTES)
     except OSError:
         data = None  # load_template reads again and names the problem
+    if data is not None and len(data) > limits.MAX_TEMPLATE_BYTES:
+        raise _error(
+            path,
+            lines,
+            ("template",),
+            f"{config.template!r} is over {limits.MAX_TEMPLATE_BYTES // limits.MB} MB, "
+            "CloudFormation's limit for a template",
+        )
     template = load_template(template_path, data)
     config._shared = template
     config._template_sha256 = hashlib.sha256(data).hexdigest() if data is not None else None
@@ -101,10 +119,19 @@ def _shared_template(path: Path, config: Config, lines: Lines) -> dict[str, Any]
 
 
 def _problem_error(path: Path, lines: Lines, problems: list[Problem]) -> ConfigError:
-    first = problems[0]
-    more = len(problems) - 1
-    suffix = f" (and {more} more problem{'s' if more > 1 else ''})" if more else ""
-    return _error(path, lines, first.path, first.message + suffix)
+    """One error for every problem found: its message is the first, with how many more; its
+    `problems` list each one (up to MAX_PROBLEMS), in the order of their lines."""
+    at = {str(_error(path, lines, p.path, p.message)): _line(lines, p.path) for p in problems}
+    each = tuple(sorted(at, key=at.__getitem__))
+    more = len(each) - 1
+    if not more:
+        return ConfigError(each[0])
+    shown = each[:MAX_PROBLEMS]
+    if len(each) > MAX_PROBLEMS:
+        shown += (f"{path}: {len(each) - MAX_PROBLEMS} more problems not shown; fix these first",)
+    return ConfigError(
+        f"{each[0]} (and {more} more problem{'s' if more > 1 else ''})", problems=shown
+    )
 
 
 def _error(path: Path, lines: Lines, where: YamlPath, message: str) -> ConfigError:

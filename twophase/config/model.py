@@ -21,6 +21,11 @@ from twophase.config import rules
 Architecture = Literal["x86_64", "arm64"]
 
 NAME_PATTERN = rules.NAME_PATTERN
+RETENTION_HELP = (
+    "Published versions to keep: after a push publishes one, older versions are deleted as by "
+    "`twophase prune --keep N` (never one an alias serves or rolls back to, nor the dummy); "
+    "0 turns it off."
+)
 
 
 def _name(value: str) -> str:
@@ -85,6 +90,7 @@ class Defaults(_Strict):
     log_retention_days: Annotated[int, AfterValidator(rules.check_retention)] = Field(
         default=14, description="CloudWatch Logs retention in days (a value CloudWatch accepts)."
     )
+    retention: int | None = Field(default=None, ge=0, le=1000, description=RETENTION_HELP)
 
 
 class HttpTrigger(_Strict):
@@ -112,6 +118,12 @@ class QueueTrigger(_Strict):
     )
     max_receive_count: int = Field(
         default=5, ge=1, le=1000, description="Receives before a message moves to the DLQ."
+    )
+    report_batch_item_failures: bool = Field(
+        default=True,
+        description="The function may answer {batchItemFailures: [{itemIdentifier: ID}]}: only "
+        "those messages are retried (Lambda's ReportBatchItemFailures); raising still retries "
+        "the whole batch.",
     )
     queue: str | None = Field(
         default=None,
@@ -180,6 +192,7 @@ class Function(_Strict):
     architecture: Architecture | None = Field(default=None, description="arm64 or x86_64.")
     memory: int | None = Field(default=None, ge=128, le=10240, description="Memory in MB.")
     timeout: int | None = Field(default=None, ge=1, le=900, description="Timeout in seconds.")
+    retention: int | None = Field(default=None, ge=0, le=1000, description=RETENTION_HELP)
     description: str | None = Field(default=None, max_length=256, description="Free text.")
     environment: dict[EnvVarName, str] = Field(
         default_factory=dict,
@@ -194,6 +207,11 @@ class Function(_Strict):
         description="IAM role or user ARNs allowed to push this function's code.",
     )
     trigger: Trigger | None = Field(default=None, description="What invokes the function.")
+    include: list[str] = Field(
+        default_factory=list,
+        description="Files or folders of the project (relative to this file, e.g. shared/) "
+        "copied into the artifact at the same relative path.",
+    )
 
 
 class Config(_Strict):
@@ -260,6 +278,9 @@ class Config(_Strict):
             owners=list(fn.owners),
             trigger=fn.trigger,
             log_retention_days=d.log_retention_days,
+            include=tuple(self.root / p for p in fn.include),
+            project=self.root,
+            retention=fn.retention if fn.retention is not None else d.retention,
         )
 
 
@@ -281,6 +302,9 @@ class ResolvedFunction:
     owners: list[str]
     trigger: Trigger | None
     log_retention_days: int
+    retention: int | None = None  # versions kept after a push (None or 0: no pruning)
+    include: tuple[Path, ...] = ()  # project files copied into the artifact
+    project: Path | None = None  # the folder holding twophase.yml: links may not leave it
 
     @property
     def runtime_family(self) -> str:

@@ -7,37 +7,130 @@ loader adds the file, the YAML path and the line.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
 from typing import Any
 
-# Runtime id -> family. Kept as data: supporting a new runtime is one line here.
+# Runtime id -> family, for every runtime twophase accepts. Kept as data: supporting a new runtime
+# is one line here and one in RUNTIME_LIFECYCLE.
 RUNTIMES: dict[str, str] = {
+    "python3.8": "python",
     "python3.9": "python",
     "python3.10": "python",
     "python3.11": "python",
     "python3.12": "python",
     "python3.13": "python",
+    "python3.14": "python",
+    "nodejs16.x": "nodejs",
     "nodejs18.x": "nodejs",
     "nodejs20.x": "nodejs",
     "nodejs22.x": "nodejs",
+    "nodejs24.x": "nodejs",
+    "java8.al2": "java",
     "java11": "java",
     "java17": "java",
     "java21": "java",
+    "java25": "java",
     "provided.al2": "provided",
     "provided.al2023": "provided",
     "ruby3.2": "ruby",
     "ruby3.3": "ruby",
+    "ruby3.4": "ruby",
+    "ruby4.0": "ruby",
 }
+
+
+@dataclass(frozen=True)
+class Lifecycle:
+    """AWS Lambda's dates for a runtime (UTC): deprecated (no more security patches, a warning
+    here), then creating functions blocked, then updating them blocked (refused here from the
+    first block). `successor` is the runtime AWS points to."""
+
+    deprecated: date
+    block_create: date
+    block_update: date
+    successor: str | None = None
+
+    def blocked(self, today: date) -> bool:
+        return today >= self.block_create
+
+    def deprecated_on(self, today: date) -> bool:
+        return today >= self.deprecated
+
+
+def _life(deprecated: str, create: str, update: str, successor: str | None = None) -> Lifecycle:
+    return Lifecycle(
+        date.fromisoformat(deprecated),
+        date.fromisoformat(create),
+        date.fromisoformat(update),
+        successor,
+    )
+
+
+# The AWS Lambda runtime deprecation schedule ("Lambda runtimes": supported and deprecated runtimes,
+# with their deprecation, block-function-create and block-function-update dates), as AWS published
+# it in 2026. Runtimes not in RUNTIMES are past their block date: named here so that the refusal
+# says when and what replaces them.
+RUNTIME_LIFECYCLE: dict[str, Lifecycle] = {
+    "python3.14": _life("2029-06-30", "2029-07-31", "2029-08-31"),
+    "python3.13": _life("2029-06-30", "2029-07-31", "2029-08-31", "python3.14"),
+    "python3.12": _life("2028-10-31", "2028-11-30", "2029-01-10", "python3.14"),
+    "python3.11": _life("2027-06-30", "2027-07-31", "2027-08-31", "python3.14"),
+    "python3.10": _life("2026-10-31", "2027-02-01", "2027-03-03", "python3.14"),
+    "python3.9": _life("2025-12-15", "2027-02-01", "2027-03-03", "python3.14"),
+    "python3.8": _life("2024-10-14", "2027-02-01", "2027-03-03", "python3.14"),
+    "python3.7": _life("2023-12-04", "2024-01-09", "2027-03-03", "python3.14"),
+    "python3.6": _life("2022-07-18", "2022-07-18", "2022-08-29", "python3.14"),
+    "python2.7": _life("2021-07-15", "2021-07-15", "2022-05-30", "python3.14"),
+    "nodejs24.x": _life("2028-04-30", "2028-06-01", "2028-07-01"),
+    "nodejs22.x": _life("2027-04-30", "2027-06-01", "2027-07-01", "nodejs24.x"),
+    "nodejs20.x": _life("2026-04-30", "2027-02-01", "2027-03-03", "nodejs24.x"),
+    "nodejs18.x": _life("2025-09-01", "2027-02-01", "2027-03-03", "nodejs24.x"),
+    "nodejs16.x": _life("2024-06-12", "2027-02-01", "2027-03-03", "nodejs24.x"),
+    "nodejs14.x": _life("2023-12-04", "2024-01-09", "2027-03-03", "nodejs24.x"),
+    "nodejs12.x": _life("2023-03-31", "2023-03-31", "2023-04-30", "nodejs24.x"),
+    "nodejs10.x": _life("2021-07-30", "2021-07-30", "2022-02-14", "nodejs24.x"),
+    "java25": _life("2029-06-30", "2029-07-31", "2029-08-31"),
+    "java21": _life("2029-06-30", "2029-07-31", "2029-08-31", "java25"),
+    "java17": _life("2027-06-30", "2027-07-31", "2027-08-31", "java25"),
+    "java11": _life("2027-06-30", "2027-07-31", "2027-08-31", "java25"),
+    "java8.al2": _life("2027-06-30", "2027-07-31", "2027-08-31", "java25"),
+    "java8": _life("2024-01-08", "2024-02-08", "2027-03-03", "java25"),
+    "provided.al2023": _life("2029-06-30", "2029-07-31", "2029-08-31"),
+    "provided.al2": _life("2026-07-31", "2027-02-01", "2027-03-03", "provided.al2023"),
+    "provided": _life("2024-01-08", "2024-02-08", "2027-03-03", "provided.al2023"),
+    "go1.x": _life("2024-01-08", "2024-02-08", "2027-03-03", "provided.al2023"),
+    "ruby4.0": _life("2029-03-31", "2029-04-30", "2029-05-31"),
+    "ruby3.4": _life("2028-03-31", "2028-04-30", "2028-05-31", "ruby4.0"),
+    "ruby3.3": _life("2027-03-31", "2027-04-30", "2027-05-31", "ruby4.0"),
+    "ruby3.2": _life("2026-03-31", "2027-02-01", "2027-03-03", "ruby4.0"),
+    "ruby2.7": _life("2023-12-07", "2024-01-09", "2027-03-03", "ruby4.0"),
+    "ruby2.5": _life("2021-07-30", "2021-07-30", "2022-03-31", "ruby4.0"),
+}
+
+
+def today() -> date:
+    """The date (UTC) runtime dates are compared with; tests replace it."""
+    return datetime.now(UTC).date()
+
 
 # Handler shape per runtime family, with an example for the error message.
 _SCRIPT_HANDLER = r"[A-Za-z0-9_][A-Za-z0-9_./-]*\.[A-Za-z_$][A-Za-z0-9_$]*"
 _JAVA_ID = r"[A-Za-z_$][A-Za-z0-9_$]*"
+_RUBY_CONSTANT = r"[A-Z][A-Za-z0-9_]*"
 HANDLER_SHAPES: dict[str, tuple[str, str]] = {
     "python": (_SCRIPT_HANDLER, "app.handler (file app.py, function handler)"),
     "nodejs": (_SCRIPT_HANDLER, "index.handler (file index.js, export handler)"),
+    # The Ruby runtime splits the handler on dots: FILE.METHOD, or FILE.CLASS.METHOD where CLASS
+    # is a constant, namespaced or not (`Handler`, `LambdaFunctions::Handler`), and METHOD one of
+    # its class methods. So the file path holds no dot.
     "ruby": (
-        r"[A-Za-z0-9_][A-Za-z0-9_./-]*\.[A-Za-z_][A-Za-z0-9_:.]*",
-        "function.handler (file function.rb, method handler)",
+        rf"[A-Za-z0-9_][A-Za-z0-9_/-]*(?:\.{_RUBY_CONSTANT}(?:::{_RUBY_CONSTANT})*)?"
+        r"\.[a-z_][A-Za-z0-9_]*",
+        "function.handler (method handler in function.rb) or "
+        "source.LambdaFunctions::Handler.process (class method process of "
+        "LambdaFunctions::Handler in source.rb)",
     ),
     "java": (
         rf"{_JAVA_ID}(\.{_JAVA_ID})*(::{_JAVA_ID})?",
@@ -98,9 +191,42 @@ def check_name(value: str) -> str:
 
 
 def check_runtime(value: str) -> str:
+    """A runtime AWS Lambda still lets functions be created with (as of `today()`)."""
+    life = RUNTIME_LIFECYCLE.get(value)
+    if life is not None and (life.blocked(today()) or value not in RUNTIMES):
+        raise ValueError(blocked_message(value, life, today()))
     if value not in RUNTIMES:
         raise ValueError(f"unknown runtime {value!r}; use one of {', '.join(RUNTIMES)}")
     return value
+
+
+def blocked_message(runtime: str, life: Lifecycle, on: date) -> str:
+    updates = (
+        f"and updating them since {life.block_update}"
+        if on >= life.block_update
+        else f"and will block updating them from {life.block_update}"
+    )
+    return (
+        f"{runtime} can no longer be used: AWS Lambda blocks creating functions with it since "
+        f"{life.block_create} {updates}; use {life.successor or 'a supported runtime'}"
+    )
+
+
+def runtime_warnings(uses: Mapping[str, Sequence[str]], on: date) -> list[str]:
+    """One line per deprecated runtime in `uses` (runtime -> the functions using it)."""
+    lines = []
+    for runtime in sorted(uses):
+        life = RUNTIME_LIFECYCLE.get(runtime)
+        if life is None or not life.deprecated_on(on) or life.blocked(on):
+            continue
+        names = ", ".join(sorted(uses[runtime]))
+        lines.append(
+            f"{runtime} (functions {names}) is deprecated by AWS Lambda since {life.deprecated}: "
+            f"no more security patches; AWS blocks creating functions with it from "
+            f"{life.block_create} and updating them from {life.block_update}: move to "
+            f"{life.successor or 'a supported runtime'}"
+        )
+    return lines
 
 
 def check_handler(handler: str, runtime: str) -> str:

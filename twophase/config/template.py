@@ -10,6 +10,7 @@ import json
 from pathlib import Path
 from typing import Any
 
+from twophase.config import limits
 from twophase.config.yamlnodes import Lines, YamlProblem, load_yaml
 from twophase.errors import ConfigError
 
@@ -32,7 +33,11 @@ def load_template(path: Path, data: bytes | None = None) -> dict[str, Any]:
     """Parse and check the template at `path` (or its bytes `data`, already read); every problem
     is a one-line ConfigError."""
     try:
-        text = path.read_text(encoding="utf-8") if data is None else data.decode("utf-8")
+        if data is None:
+            data = limits.read_limited(path, limits.MAX_TEMPLATE_BYTES, "a template")
+        elif len(data) > limits.MAX_TEMPLATE_BYTES:
+            raise limits.too_large(str(path), limits.MAX_TEMPLATE_BYTES, "a template")
+        text = data.decode("utf-8")
     except FileNotFoundError:
         raise ConfigError(
             f"{path}: template not found", hint="fix `template:` in twophase.yml"

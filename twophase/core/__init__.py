@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from twophase.core.release_record import GitReader, utc_now
+from twophase.errors import UsageError
 from twophase.reporter import NullReporter, Reporter
 
 if TYPE_CHECKING:
@@ -80,6 +81,10 @@ class LazyClient:
         return getattr(self._client, name)
 
 
+def no_dummies() -> Mapping[str, str]:
+    return {}
+
+
 def artifact_stacks(stack: str) -> list[str]:
     """Where the ArtifactBucket output may live: the app stack, or its artifacts stack."""
     return [stack, f"{stack}-artifacts"]
@@ -104,6 +109,10 @@ class PhaseTwo:
     # Invoke's own client: never retried (a retried Invoke runs the code again); None: lambda_.
     invoker: LambdaClient | None = None
     logs_client: Any = None  # a boto3 `logs` client, for `twophase logs` only
+    # Function name → its dummy's CodeSha256 as phase one recorded it (read once, on demand,
+    # best effort: {} when the template cannot be read; see twophase.core.dummy_versions).
+    dummy_lookup: Callable[[], Mapping[str, str]] = no_dummies
+    _dummies: Mapping[str, str] | None = field(default=None, init=False, repr=False)
     _bucket: str | None = field(default=None, init=False, repr=False)
     _bucket_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
 
@@ -123,6 +132,7 @@ class PhaseTwo:
         from twophase.aws.lambda_client import LambdaClient
         from twophase.aws.s3_client import ArtifactStore, artifact_bucket
         from twophase.aws.sts import CallerIdentity
+        from twophase.core.dummy_versions import recorded_dummy_shas
         from twophase.files import user_cache_dir
 
         calls = CallCounter()
@@ -149,6 +159,9 @@ class PhaseTwo:
             calls=calls,
             invoker=LambdaClient(client("lambda", once=True), sleep=sleep),
             logs_client=client("logs"),
+            dummy_lookup=lambda: recorded_dummy_shas(
+                client("cloudformation"), config.stack_name(env)
+            ),
         )
 
     def both(self, first: Callable[[], A], second: Callable[[], B]) -> tuple[A, B]:
@@ -188,6 +201,22 @@ class PhaseTwo:
     def check_function(self, function: str) -> None:
         self.config.check_function(function)
 
+    def dummy_sha(self, function: str) -> str | None:
+        """The CodeSha256 of `function`'s dummy, when phase one's record can be read."""
+        with self._bucket_lock:
+            if self._dummies is None:
+                self._dummies = dict(self.dummy_lookup())
+            return self._dummies.get(function)
+
+    def check_alias(self, alias: str, option: str) -> str:
+        """Refuse an alias outside the chain twophase.yml declares (exit 2)."""
+        if alias not in self.aliases:
+            raise UsageError(
+                f"{option} {alias!r}: not an alias of the chain {', '.join(self.aliases)}",
+                hint="the chain is `aliases:` in twophase.yml",
+            )
+        return alias
+
     @property
     def aliases(self) -> list[str]:
         return list(self.config.aliases)
@@ -196,3 +225,26 @@ class PhaseTwo:
         """Sort key: the chain's order first, other aliases after, by name."""
         chain = self.aliases
         return (chain.index(alias) if alias in chain else len(chain), alias)
+
+
+def check_version(value: str, option: str) -> str:
+    """Refuse what is not a published version number: an alias points at a published version,
+    never at `$LATEST` (exit 2)."""
+    if value == "$LATEST":
+        raise UsageError(
+            f"{option} $LATEST: an alias must point at a published version, not $LATEST",
+            hint="`twophase push FUNCTION` publishes one; `twophase releases FUNCTION` lists them",
+        )
+    if not value.isdigit():
+        raise UsageError(
+            f"{option} {value!r} is not a version number",
+            hint="`twophase releases FUNCTION` lists the published versions",
+        )
+    return value
+
+
+def unknown_version(physical: str, version: str, option: str) -> UsageError:
+    return UsageError(
+        f"{option} {version}: {physical} has no version {version}",
+        hint="`twophase releases FUNCTION` lists the published versions",
+    )

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from twophase.aws.lambda_client import AliasState
-from twophase.core import PhaseTwo
+from twophase.core import PhaseTwo, check_version, unknown_version
 from twophase.core.release_record import decode_history, encode_history
 from twophase.core.shift import FULL, remaining_after, shift_percentages, to_percent, to_weight
-from twophase.errors import ConflictError, HealthCheckError, UsageError
+from twophase.errors import ConflictError, HealthCheckError, NotFoundError, UsageError
 
 DEFAULT_INTERVAL = 300.0
 METRIC_MARGIN = timedelta(minutes=1)
@@ -108,9 +108,9 @@ class PromoteResult:
 
 def resolve_aliases(ctx: PhaseTwo, from_alias: str | None, to_alias: str | None) -> tuple[str, str]:
     chain = ctx.aliases
-    source = from_alias or chain[0]
+    source = ctx.check_alias(from_alias, "--from") if from_alias else chain[0]
     if to_alias:
-        return source, to_alias
+        return source, ctx.check_alias(to_alias, "--to")
     if source not in chain or chain.index(source) + 1 >= len(chain):
         raise UsageError(
             f"no alias after {source!r} in the chain {chain}", hint="pass --to ALIAS explicitly"
@@ -125,7 +125,10 @@ def plan_promote(ctx: PhaseTwo, options: PromoteOptions) -> PromotePlan:
     if source == alias:
         raise UsageError(f"cannot promote {alias} to itself", hint="pick two different aliases")
     percents = shift_percentages(canary=options.canary, linear=options.linear)
-    version = options.version or ctx.lambda_.get_alias(physical, source).function_version
+    version = (
+        _version(ctx, physical, options.version)
+        or ctx.lambda_.get_alias(physical, source).function_version
+    )
     state = ctx.lambda_.get_alias(physical, alias)
     _refuse_foreign_shift(physical, state, version)
     previous = state.function_version
@@ -153,12 +156,25 @@ def plan_promote(ctx: PhaseTwo, options: PromoteOptions) -> PromotePlan:
     return replace(plan, steps=tuple(steps), resumed_at=already)
 
 
+def _version(ctx: PhaseTwo, physical: str, version: str | None) -> str | None:
+    """`--version`, checked: a published version of the function (one read)."""
+    if version is None:
+        return None
+    check_version(version, "--version")
+    try:
+        ctx.lambda_.get_configuration(physical, version)
+    except NotFoundError:
+        raise unknown_version(physical, version, "--version") from None
+    return version
+
+
 def _refuse_foreign_shift(physical: str, state: AliasState, version: str) -> None:
     others = sorted(v for v in state.weights if v != version)
     if others:
         raise ConflictError(
             f"alias {state.name} of {physical} is mid-shift to v{others[0]}, not v{version}",
-            hint=f"finish it with `--version {others[0]}` or undo it: `twophase alias rollback`",
+            hint=f"finish it with `--version {others[0]}` or undo it: "
+            "`twophase alias rollback FUNCTION`",
         )
 
 

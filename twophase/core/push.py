@@ -534,6 +534,7 @@ class PushOutcome:
     plan: PushPlan | None = None
     result: PushResult | None = None
     error: TwophaseError | None = None
+    pruned: tuple[str, ...] = ()  # old versions deleted after the push (`retention`)
 
 
 @dataclass(frozen=True)
@@ -569,6 +570,30 @@ def push(
         return PushReport(tuple(f.result() for f in futures))
 
 
+def _retain(ctx: PhaseTwo, result: PushResult) -> tuple[str, ...]:
+    """twophase.yml's `retention` after a push that published a version: best effort, a failure
+    is a warning (the push succeeded)."""
+    keep = ctx.config.resolved(result.function).retention
+    if not keep or result.unchanged or result.version == result.previous_version:
+        return ()
+    from twophase.core.prune import prune_after_push
+
+    try:
+        pruned = prune_after_push(ctx, result.function, result.version, keep)
+    except TwophaseError as exc:
+        ctx.reporter.warn(
+            f"{result.function}: pushed, but deleting versions older than the last {keep} "
+            f"failed: {exc}"
+        )
+        return ()
+    if pruned is None:
+        return ()
+    if pruned.deleted:
+        listed = ", ".join(f"v{v}" for v in pruned.deleted)
+        ctx.reporter.info(f"{result.function}: deleted {listed} (retention {keep})")
+    return pruned.deleted
+
+
 def _selected(ctx: PhaseTwo, options: PushOptions) -> list[str]:
     if options.all:
         return sorted(ctx.config.functions)
@@ -586,13 +611,13 @@ def _push_one(
         plan = plan_push(ctx, function, artifact_for(function))
         if dry_run:
             return PushOutcome(function, plan=plan)
-        return PushOutcome(function, plan=plan, result=apply_push(ctx, plan))
+        result = apply_push(ctx, plan)
+        return PushOutcome(function, plan=plan, result=result, pruned=_retain(ctx, result))
     except AccessDeniedError as exc:
         from twophase.policy import access_denied
 
         return PushOutcome(
             function, error=access_denied(ctx.config.model(), ctx.env, function, exc)
         )
-    except TwophaseError as exc:
-        ctx.reporter.warn(f"{function}: {exc}")
+    except TwophaseError as exc:  # reported once, by whoever renders the report
         return PushOutcome(function, error=exc)

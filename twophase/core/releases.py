@@ -1,4 +1,5 @@
-"""`twophase releases FUNCTION`: published versions, newest first, with their release records."""
+"""`twophase releases FUNCTION`: published versions, newest first, with their release records;
+the dummy (phase one's version, no code pushed) is marked as such."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 
 from twophase.aws.lambda_client import AliasState, FunctionState
 from twophase.core import PhaseTwo
+from twophase.core.dummy_versions import is_dummy
 from twophase.core.release_record import ReleaseRecord
 
 
@@ -26,6 +28,7 @@ class Release:
     dirty: bool | None
     previous: str | None
     aliases: tuple[AliasPointer, ...] = ()
+    dummy: bool = False  # phase one's dummy version: no code pushed
 
 
 @dataclass(frozen=True)
@@ -36,26 +39,34 @@ class ReleasesResult:
 
 
 def list_releases(ctx: PhaseTwo, function: str) -> ReleasesResult:
-    """Two reads: the versions and the aliases."""
+    """Two reads, together: the versions and the aliases (and phase one's record of the dummy,
+    best effort)."""
     ctx.check_function(function)
     physical = ctx.physical_name(function)
-    versions = ctx.lambda_.list_versions(physical)
-    aliases = ctx.lambda_.list_aliases(physical)
-    return ReleasesResult(function, physical, releases_of(versions, aliases))
+    versions, aliases = ctx.both(
+        lambda: ctx.lambda_.list_versions(physical), lambda: ctx.lambda_.list_aliases(physical)
+    )
+    dummy_sha = ctx.dummy_sha(function)
+    return ReleasesResult(function, physical, releases_of(versions, aliases, dummy_sha))
 
 
 def releases_of(
-    versions: Sequence[FunctionState], aliases: Sequence[AliasState]
+    versions: Sequence[FunctionState],
+    aliases: Sequence[AliasState],
+    dummy_sha: str | None = None,
 ) -> tuple[Release, ...]:
     """Published versions newest first, each with the aliases that route to it."""
     pointers = alias_pointers(aliases)
     published = [v for v in versions if v.version.isdigit()]
     ordered = sorted(published, key=lambda v: int(v.version), reverse=True)
-    return tuple(release_of(v, pointers.get(v.version, ())) for v in ordered)
+    return tuple(release_of(v, pointers.get(v.version, ()), dummy_sha) for v in ordered)
 
 
-def release_of(version: FunctionState, pointers: Sequence[AliasPointer] = ()) -> Release:
-    record = ReleaseRecord.decode(version.description)
+def release_of(
+    version: FunctionState, pointers: Sequence[AliasPointer] = (), dummy_sha: str | None = None
+) -> Release:
+    dummy = is_dummy(version, dummy_sha)
+    record = None if dummy else ReleaseRecord.decode(version.description)
     return Release(
         version=version.version,
         code_sha256=version.code_sha256,
@@ -65,6 +76,7 @@ def release_of(version: FunctionState, pointers: Sequence[AliasPointer] = ()) ->
         dirty=record.dirty if record else None,
         previous=record.previous if record else None,
         aliases=tuple(pointers),
+        dummy=dummy,
     )
 
 

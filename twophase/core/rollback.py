@@ -4,17 +4,27 @@
 (the alias keeps its primary version, the weights go); otherwise the alias's own history (kept in
 its Description by every twophase move) gives the version it served before; failing that, the
 release record of the version it serves names what the first alias served before that release.
+
+A rollback never lands on the dummy (phase one's version: no code pushed) unless `--to` names it:
+dummies in the history are passed over, and when nothing but the dummy is left the rollback is
+refused (`NothingToRollBackTo`, one line saying so).
 """
 
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from twophase.aws.lambda_client import AliasState
-from twophase.core import PhaseTwo
+from twophase.aws.lambda_client import AliasState, FunctionState
+from twophase.core import PhaseTwo, check_version, unknown_version
+from twophase.core.dummy_versions import is_dummy
 from twophase.core.release_record import ReleaseRecord, decode_history, encode_history
-from twophase.errors import NotFoundError, UsageError
+from twophase.errors import NotFoundError, PreconditionError, UsageError
+
+
+class NothingToRollBackTo(PreconditionError):
+    """What the alias served before is the dummy only: rolling back would serve no code."""
 
 
 @dataclass(frozen=True)
@@ -54,9 +64,14 @@ class RollbackResult:
 def plan_rollback(ctx: PhaseTwo, options: RollbackOptions) -> RollbackPlan:
     ctx.check_function(options.function)
     physical = ctx.physical_name(options.function)
-    alias = options.alias or ctx.aliases[-1]
-    state = ctx.lambda_.get_alias(physical, alias)
-    from_version, target, rest, reason = _choose(ctx, physical, state, options.to_version)
+    alias = ctx.check_alias(options.alias or ctx.aliases[-1], "--alias")
+    to_version = check_version(options.to_version, "--to") if options.to_version else None
+    state, versions = ctx.both(
+        lambda: ctx.lambda_.get_alias(physical, alias),
+        lambda: {v.version: v for v in ctx.lambda_.list_versions(physical)},
+    )
+    choice = _Choice(physical, state, versions, ctx.dummy_sha(options.function))
+    from_version, target, rest, reason = choice.choose(to_version)
     if target == from_version:
         raise UsageError(f"{alias} of {physical} already serves v{target}", hint="nothing to undo")
     return RollbackPlan(
@@ -71,32 +86,69 @@ def plan_rollback(ctx: PhaseTwo, options: RollbackOptions) -> RollbackPlan:
     )
 
 
-def _choose(
-    ctx: PhaseTwo, physical: str, state: AliasState, to_version: str | None
-) -> tuple[str, str, list[str], str]:
-    """(from, to, the alias's history afterwards, why) for rolling `state` back."""
-    history = decode_history(state.description)
-    current = state.function_version
-    if to_version:
-        return current, to_version, [current, *history], "as requested"
-    if state.weights:
-        shifting = max(state.weights, key=lambda v: state.weights[v])
-        return shifting, current, history, f"undo the shift to v{shifting}"
-    if history:
-        return current, history[0], history[1:], f"what {state.name} served before"
-    target, reason = _from_release_record(ctx, physical, state.name, current)
-    return current, target, [], reason
+@dataclass(frozen=True)
+class _Choice:
+    """Where an alias goes back to, from its state and the function's published versions."""
 
+    physical: str
+    state: AliasState
+    versions: Mapping[str, FunctionState]
+    dummy_sha: str | None
 
-def _from_release_record(ctx: PhaseTwo, physical: str, alias: str, current: str) -> tuple[str, str]:
-    served = ctx.lambda_.get_configuration(physical, current)
-    record = ReleaseRecord.decode(served.description)
-    if record is None or record.previous is None:
-        raise NotFoundError(
-            f"no recorded history of what {alias} of {physical} served before v{current}",
-            hint="pass --to VERSION (see `twophase releases FUNCTION`)",
+    def dummy(self, version: str) -> bool:
+        found = self.versions.get(version)
+        return found is not None and is_dummy(found, self.dummy_sha)
+
+    def choose(self, to_version: str | None) -> tuple[str, str, list[str], str]:
+        """(from, to, the alias's history afterwards, why)."""
+        state, current = self.state, self.state.function_version
+        history = decode_history(state.description)
+        if to_version:
+            if to_version not in self.versions:
+                raise unknown_version(self.physical, to_version, "--to")
+            if state.weights and to_version == current:  # undo a shift, by name
+                shifting = max(state.weights, key=lambda v: state.weights[v])
+                return shifting, current, history, "as requested"
+            return current, to_version, [current, *history], "as requested"
+        if state.weights:
+            shifting = max(state.weights, key=lambda v: state.weights[v])
+            if self.dummy(current):
+                raise self.only_dummy(current, f"undoing the shift to v{shifting} would serve")
+            return shifting, current, history, f"undo the shift to v{shifting}"
+        if not history:
+            target, reason = self.from_release_record(current)
+            history, why = [target], reason
+        else:
+            why = f"what {state.name} served before"
+        for index, candidate in enumerate(history):
+            if candidate == current or self.dummy(candidate):
+                continue
+            if candidate not in self.versions:
+                raise NotFoundError(
+                    f"v{candidate}, {why} ({state.name} of {self.physical}), no longer exists",
+                    hint="pass --to VERSION (see `twophase releases FUNCTION`)",
+                )
+            skipped = " (passing over the dummy)" if index else ""
+            return current, candidate, history[index + 1 :], why + skipped
+        dummy = next((v for v in history if self.dummy(v)), history[0])
+        raise self.only_dummy(dummy, "nothing to roll back to but")
+
+    def only_dummy(self, dummy: str, what: str) -> NothingToRollBackTo:
+        return NothingToRollBackTo(
+            f"{self.state.name} of {self.physical}: {what} v{dummy}, the dummy (no code pushed)",
+            hint=f"pass --to {dummy} to serve the dummy anyway",
         )
-    return record.previous, f"the version before v{current}, from its release record"
+
+    def from_release_record(self, current: str) -> tuple[str, str]:
+        served = self.versions.get(current)
+        record = ReleaseRecord.decode(served.description) if served is not None else None
+        if record is None or record.previous is None:
+            raise NotFoundError(
+                f"no recorded history of what {self.state.name} of {self.physical} served "
+                f"before v{current}",
+                hint="pass --to VERSION (see `twophase releases FUNCTION`)",
+            )
+        return record.previous, f"the version before v{current}, from its release record"
 
 
 def apply_rollback(ctx: PhaseTwo, plan: RollbackPlan) -> RollbackResult:

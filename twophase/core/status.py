@@ -1,7 +1,9 @@
 """`twophase status`: per function, dummy or real code, where each alias points, the last release.
 
-Two reads per function (versions with `$LATEST`, and aliases), functions in parallel. The dummies'
-CodeSha256 come from the caller (phase one records them in the stack's metadata).
+Two reads per function (versions with `$LATEST`, and aliases), functions in parallel. `code` is what
+the serving alias (the last of the chain, which triggers call) serves: "dummy" while it serves the
+dummy, whatever the other aliases serve. The dummy is known by phase one's version Description and
+by the CodeSha256 phase one records in the stack's metadata (see twophase.core.dummy_versions).
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Literal
 from twophase.aws.lambda_client import LATEST, AliasState, FunctionState
 from twophase.aws.lambda_settings import changed_settings
 from twophase.core import PhaseTwo
+from twophase.core.dummy_versions import is_dummy
 from twophase.core.releases import Release, releases_of
 from twophase.errors import NotFoundError, TwophaseError
 
@@ -59,13 +62,17 @@ class StatusResult:
     functions: tuple[FunctionStatus, ...]
 
 
-def status(ctx: PhaseTwo, options: StatusOptions, dummy_shas: Mapping[str, str]) -> StatusResult:
+def status(
+    ctx: PhaseTwo, options: StatusOptions, dummy_shas: Mapping[str, str] | None = None
+) -> StatusResult:
+    """`dummy_shas` (function → its dummy's CodeSha256): default, phase one's record."""
     names = list(options.functions) or sorted(ctx.config.functions)
     for name in names:
         ctx.check_function(name)
+    shas = dummy_shas if dummy_shas is not None else {n: ctx.dummy_sha(n) for n in names}
     workers = max(1, min(options.max_workers, len(names)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="status") as pool:
-        found = list(pool.map(lambda n: function_status(ctx, n, dummy_shas.get(n)), names))
+        found = list(pool.map(lambda n: function_status(ctx, n, shas.get(n)), names))
     return StatusResult(tuple(found))
 
 
@@ -81,18 +88,19 @@ def function_status(ctx: PhaseTwo, function: str, dummy_sha: str | None) -> Func
     shas = {v.version: v.code_sha256 for v in versions}
     latest = shas.pop(LATEST, None)
     behind = settings_behind(versions, aliases)
+    dummies = _dummy_versions(versions, dummy_sha)
     alias_states = tuple(
         AliasStatus(
             alias=a.name,
             version=a.function_version,
             weights=dict(a.weights),
-            dummy=None if dummy_sha is None else shas.get(a.function_version) == dummy_sha,
+            dummy=None if dummies is None else a.function_version in dummies,
             older_settings=behind.get(a.name, ()),
         )
         for a in sorted(aliases, key=lambda a: ctx.alias_rank(a.name))
     )
-    releases = releases_of(versions, aliases)
-    code = _code_state(dummy_sha, latest, alias_states)
+    releases = releases_of(versions, aliases, dummy_sha)
+    code = _code_state(ctx.aliases[-1], alias_states)
     return FunctionStatus(
         function=function,
         physical=physical,
@@ -123,10 +131,16 @@ def settings_behind(
     return out
 
 
-def _code_state(
-    dummy_sha: str | None, latest: str | None, aliases: tuple[AliasStatus, ...]
-) -> CodeState:
-    if dummy_sha is None:
+def _dummy_versions(versions: Sequence[FunctionState], dummy_sha: str | None) -> set[str] | None:
+    """The published versions holding the dummy; None when nothing tells (no record of the dummy's
+    sha, and no version with phase one's Description)."""
+    found = {v.version for v in versions if v.version != LATEST and is_dummy(v, dummy_sha)}
+    return found if found or dummy_sha is not None else None
+
+
+def _code_state(serving: str, aliases: tuple[AliasStatus, ...]) -> CodeState:
+    """What the serving alias serves: it is what triggers and users reach."""
+    served = next((a for a in aliases if a.alias == serving), None)
+    if served is None or served.dummy is None:
         return "unknown"
-    served_dummy = all(a.dummy for a in aliases)
-    return "dummy" if served_dummy and latest == dummy_sha else "real"
+    return "dummy" if served.dummy else "real"

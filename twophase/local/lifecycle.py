@@ -75,6 +75,12 @@ def ensure_running() -> str:
     return start().endpoint
 
 
+def recorded() -> dict[str, Any] | None:
+    """What the state file records (pid, endpoint, started_at…): the server last started, whether
+    or not it still runs; None without a state file. `local stop` removes it, a crash does not."""
+    return _read_state(state_path())
+
+
 def status() -> LocalStatus | None:
     """The running embedded AWS, or None when none runs (a stale state file counts as none)."""
     path = state_path()

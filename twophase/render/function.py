@@ -7,12 +7,12 @@ from typing import Any
 
 from twophase.config import refs
 from twophase.config.model import Config, ResolvedFunction
+from twophase.core.dummy_versions import DUMMY_VERSION_DESCRIPTION
 from twophase.render.names import FunctionIds
 
 Resources = dict[str, dict[str, Any]]
 
 POLICY_VERSION = "2012-10-17"
-DUMMY_VERSION_DESCRIPTION = "twophase dummy: no code pushed yet"
 
 
 @dataclass(frozen=True)

@@ -139,6 +139,10 @@ def _queue(
     }
     if queue.batching_window:
         mapping["MaximumBatchingWindowInSeconds"] = queue.batching_window
+    if queue.report_batch_item_failures:
+        # Only the messages the function names in `batchItemFailures` are retried; an error (the
+        # dummy raises) still fails, and retries, the whole batch.
+        mapping["FunctionResponseTypes"] = ["ReportBatchItemFailures"]
     parts.resources[ids.event_source_mapping] = {
         "Type": "AWS::Lambda::EventSourceMapping",
         "Properties": mapping,

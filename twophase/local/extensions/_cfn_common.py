@@ -115,7 +115,7 @@ _SUB_VARIABLE = re.compile(r"\$\{([^!}][^}]*)\}")
 
 
 def references(value: Any) -> set[str]:
-    """The logical ids `value` (a resource's JSON) points at: Ref, Fn::GetAtt, Fn::Sub, DependsOn."""
+    """The logical ids a resource's JSON refers to: Ref, Fn::GetAtt, Fn::Sub, DependsOn."""
     found: set[str] = set()
     if isinstance(value, dict):
         for key, inner in value.items():
@@ -187,10 +187,32 @@ def collecting_cleanup() -> Iterator[Cleanup]:
         _CLEANUP.reset(token)
 
 
+def keep_replaced() -> None:
+    """The `remove` to defer for a replaced resource that `UpdateReplacePolicy: Retain` keeps:
+    the cleanup records it as skipped and deletes nothing."""
+
+
 def defer_cleanup(old_resource: Any, remove: Callable[[], None]) -> None:
     """Remove a replaced resource in the stack update's cleanup phase (now, outside an update)."""
     pending = _CLEANUP.get()
     if pending is None:
-        remove()
+        if remove is not keep_replaced:
+            remove()
     else:
         pending.append((old_resource, remove))
+
+
+def delete_resource(rm: Any, resource: Any, resource_json: dict[str, Any]) -> None:
+    """Delete one resource of `rm` as moto's ResourceMap._delete_resource does, without the
+    stack events the tracked version records (the caller records them)."""
+    from moto.cloudformation.parsing import parse_and_delete_resource
+
+    try:
+        resource.delete(rm._account_id, rm._region_name)
+    except (TypeError, AttributeError):
+        parse_and_delete_resource(
+            getattr(resource, "physical_resource_id", ""),
+            resource_json,
+            rm._account_id,
+            rm._region_name,
+        )

@@ -1,6 +1,6 @@
 """Change sets belong to their stack: found by name within it, listed and deleted per stack.
 
-AWS behaviour (CloudFormation API reference, DescribeChangeSet / ExecuteChangeSet / DeleteChangeSet /
+AWS behaviour (CloudFormation API reference, DescribeChangeSet, ExecuteChangeSet, DeleteChangeSet,
 ListChangeSets, and the `ChangeSetNotFound` error, HTTP 404, "ChangeSet [name] does not exist"):
 
 - a change set is named by its ARN, or by its name together with its stack's name or id

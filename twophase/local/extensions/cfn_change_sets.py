@@ -4,18 +4,21 @@ AWS behaviour (CloudFormation API reference, DescribeChangeSet / ResourceChange)
 `Action` Add, Modify or Remove, the `LogicalResourceId`, `ResourceType` and, for existing
 resources, `PhysicalResourceId`; a Modify says whether it needs `Replacement` ("True"/"False"), its
 `Scope` (["Properties"]) and `Details` naming each changed property with `RequiresRecreation`.
-A change set with no changes ends `FAILED` with the reason "The submitted information didn't contain
-changes. Submit different information to create a change set.". ExecuteChangeSet of a CREATE or
-UPDATE change set creates or updates the stack (template, parameters, outputs) and rolls back on
-failure. moto 5.2.5 lists only action, id and type, and after executing keeps the old template's
-outputs and raises resource errors to the caller.
+An unchanged resource whose properties refer to a replaced one is a Modify too, its detail
+`Evaluation` Dynamic with the `ChangeSource` (ResourceReference / ResourceAttribute) and
+`CausingEntity` (`Ver` / `Ver.Version`). A change set with no changes ends `FAILED` with the
+reason "The submitted information didn't contain changes. Submit different information to create
+a change set.". ExecuteChangeSet of a CREATE or UPDATE change set creates or updates the stack
+(template, parameters, outputs) and rolls back on failure. moto 5.2.5 lists only action, id and
+type, and after executing keeps the old template's outputs and raises resource errors to the
+caller.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from twophase.local.extensions._cfn_common import patch
+from twophase.local.extensions._cfn_common import patch, references
 from twophase.local.extensions.cfn_rollback import rollback_create, rollback_update, snapshot
 
 # Properties whose change replaces the resource ("Update requires: Replacement" in the user guide).
@@ -109,8 +112,6 @@ def dependent_changes(
 ) -> list[ResourceChange]:
     """Modify rows for unchanged resources whose properties refer to a replaced resource: their
     `Ref`/`Fn::GetAtt` values change (`Evaluation` Dynamic, the cause in `CausingEntity`)."""
-    from twophase.local.extensions._cfn_common import references
-
     replaced = {c.logical_resource_id for c in direct if c.replacement == "True"}
     rows: list[ResourceChange] = []
     listed = {c.logical_resource_id for c in direct}
@@ -118,7 +119,9 @@ def dependent_changes(
         found = [
             (n, r)
             for n, r in new.items()
-            if n in old and n not in listed and old[n] == r
+            if n in old
+            and n not in listed
+            and old[n] == r
             and any(references(v) & replaced for v in (r.get("Properties") or {}).values())
         ]
         if not found:
@@ -150,8 +153,6 @@ def _cause(value: Any, replaced: set[str]) -> tuple[str, str]:
 def _dependent_row(
     name: str, body: dict[str, Any], replaced: set[str], physical: Any
 ) -> ResourceChange:
-    from twophase.local.extensions._cfn_common import references
-
     kind = body["Type"]
     props = {
         p: _cause(v, replaced)
@@ -175,6 +176,7 @@ def _dependent_row(
         for p, (source, cause) in props.items()
     ]
     return change
+
 
 def _diff(_original: Any) -> Any:
     def diff(self: Any) -> list[ResourceChange]:

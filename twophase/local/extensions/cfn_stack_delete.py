@@ -1,4 +1,4 @@
-"""A stack is deleted resource by resource in reverse dependency order; a failure leaves it DELETE_FAILED.
+"""A stack is deleted in reverse dependency order; a refused delete leaves it DELETE_FAILED.
 
 AWS behaviour (CloudFormation user guide, "Delete a stack" and "Stack status codes"): DeleteStack
 answers at once and deletes every resource after the resources that refer to it (`Ref`,
@@ -80,7 +80,8 @@ def _delete_stack(original: Any) -> Any:
                 raise
             self.deleted_stacks.pop(stack.stack_id, None)
             self.stacks[stack.stack_id] = stack
-            stack_event(stack, "DELETE_FAILED", reason(exc))
+            why = str(exc) if isinstance(exc, ResourcesFailedToDelete) else reason(exc)
+            stack_event(stack, "DELETE_FAILED", why)
 
     return delete_stack
 

@@ -36,6 +36,15 @@ def record_resolved(rm: Any, name: str) -> None:
     rm.__dict__.setdefault(_RESOLVED, {})[name] = resolved_properties(rm, name)
 
 
+def changed_by_references(rm: Any, name: str) -> set[str]:
+    """The properties of `name` that resolve differently now than when it was last applied."""
+    before = rm.__dict__.get(_RESOLVED, {}).get(name)
+    now = resolved_properties(rm, name)
+    if not isinstance(before, dict) or not isinstance(now, dict):
+        return set()
+    return {p for p in set(before) | set(now) if before.get(p) != now.get(p)}
+
+
 def follow_references(rm: Any, changed: set[str], modify: Callable[[Any, list[str]], None]) -> None:
     """Update, in creation order, each unchanged resource that refers to a changed one and whose
     properties now resolve differently; what it updates counts as changed in turn."""

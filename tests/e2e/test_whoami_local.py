@@ -1,0 +1,74 @@
+"""`whoami` answers on the embedded AWS with IAM enforced: an IAM user's answers are what its
+policies allow, simulated as they are enforced (the root keys: test_isolation_commands)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import LocalAwsHandle
+from tests.e2e.helpers import run_cli
+from twophase.config.load import load_config
+from twophase.local.extensions.iam_enforcement import enable
+from twophase.policy import deployer_policy
+
+ACCOUNT = "123456789012"
+
+
+def _rows(stdout: str) -> list[list[str]]:
+    return [line.split("\t") for line in stdout.splitlines() if "\t" in line][1:]
+
+
+@pytest.fixture
+def alice(app: Path, local_aws: LocalAwsHandle, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """alice holds api's deployer policy (and may simulate herself); IAM is enforced."""
+    iam = local_aws.clients().client("iam")
+    iam.create_user(UserName="alice")
+    arn = iam.get_user(UserName="alice")["User"]["Arn"]
+    policy = deployer_policy(load_config(app), "local", "api", region="us-east-1", account=ACCOUNT)
+    iam.put_user_policy(UserName="alice", PolicyName="api", PolicyDocument=json.dumps(policy))
+    simulate = {"Effect": "Allow", "Action": "iam:SimulatePrincipalPolicy", "Resource": arn}
+    iam.put_user_policy(
+        UserName="alice",
+        PolicyName="whoami",
+        PolicyDocument=json.dumps({"Version": "2012-10-17", "Statement": [simulate]}),
+    )
+    key = iam.create_access_key(UserName="alice")["AccessKey"]
+    monkeypatch.setenv("TWOPHASE_LOCAL_ACCESS_KEY", key["AccessKeyId"])
+    monkeypatch.setenv("TWOPHASE_LOCAL_SECRET_KEY", key["SecretAccessKey"])
+    enable(True)
+    try:
+        yield arn
+    finally:
+        enable(False)
+
+
+def test_with_iam_enforced_a_deployer_may_push_its_function_only(
+    alice: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_cli(capsys, "whoami", "--output", "json")
+    assert result.exit_code == 0, result.stderr
+    doc = json.loads(result.stdout)
+    assert doc["data"]["caller"] == alice
+    verdicts = {f["function"]: (f["may_push"], f["how"]) for f in doc["data"]["functions"]}
+    assert verdicts == {
+        "api": ("yes", "iam:SimulatePrincipalPolicy"),
+        "nightly": ("no", "iam:SimulatePrincipalPolicy"),
+        "worker": ("no", "iam:SimulatePrincipalPolicy"),
+    }
+
+
+def test_a_caller_who_may_not_simulate_gets_a_labelled_unknown(
+    alice: str, local_aws: LocalAwsHandle, capsys: pytest.CaptureFixture[str]
+) -> None:
+    enable(False)
+    local_aws.clients().client("iam").delete_user_policy(UserName="alice", PolicyName="whoami")
+    enable(True)
+    result = run_cli(capsys, "whoami")
+    assert result.exit_code == 0, result.stderr
+    assert {tuple(r[2:]) for r in _rows(result.stdout)} == {
+        ("unknown", "best effort: not allowed to call iam:SimulatePrincipalPolicy")
+    }
