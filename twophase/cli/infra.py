@@ -247,8 +247,9 @@ def _show_plan(
             say(f"  {r[0]:1} {r[1]:<8} {r[2]} ({r[3]}) {r[4]}".rstrip())
     else:
         app.terminal.table(["", "action", "resource", "type", "note"], rows)
-    for reason in plan.refusals:
-        app.terminal.warn(f"refused: {reason}")
+    if not to_stderr:  # `infra up` says it once, in its error
+        for reason in plan.refusals:
+            app.terminal.warn(f"refused: {reason}")
     _show_held(app, plan)
 
 

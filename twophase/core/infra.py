@@ -369,8 +369,11 @@ def stage_dummies(plan: InfraPlan, svc: InfraServices) -> int:
 def apply_up(plan: InfraPlan, svc: InfraServices) -> UpResult:
     """Execute a plan made with `keep_change_set=True` (or create the stack)."""
     if plan.refusals:
+        more = len(plan.refusals) - 1
         raise PreconditionError(
-            "refusing to deploy: " + "; ".join(plan.refusals),
+            "refusing to deploy: "
+            + plan.refusals[0]
+            + (f" (and {more} more change(s) marked ! in the plan)" if more else "")
         )
     stage_dummies(plan, svc)
     if not plan.has_changes:
