@@ -68,6 +68,9 @@ class StackEvent:
     reason: str
 
 
+CHANGE_SET_DEADLINE = 300  # seconds: CloudFormation usually describes a change set within one
+
+
 @dataclass
 class CloudFormation:
     client: Any
@@ -136,13 +139,19 @@ class CloudFormation:
     def wait_change_set(self, change_set_id: str, stack: str) -> ChangeSet:
         """Poll until the change set is created (or failed), then read every page of its changes
         (DescribeChangeSet returns at most 100 per page, with a NextToken for the rest)."""
-        deadline = time.monotonic() + 300
+        deadline = time.monotonic() + CHANGE_SET_DEADLINE
         while True:
             with aws_call("cloudformation:DescribeChangeSet", stack):
                 resp = self.client.describe_change_set(ChangeSetName=change_set_id, StackName=stack)
             status = resp.get("Status", "")
-            if status in ("CREATE_COMPLETE", "FAILED") or time.monotonic() > deadline:
+            if status in ("CREATE_COMPLETE", "FAILED"):
                 break
+            if time.monotonic() > deadline:
+                raise AwsError(
+                    f"the change set for {stack} is still {status or 'not ready'} after "
+                    f"{CHANGE_SET_DEADLINE // 60} minutes",
+                    hint="check it in the CloudFormation console, then run the command again",
+                )
             self.sleep(self.poll_seconds)
         changes = _changes(resp)
         token = resp.get("NextToken")
