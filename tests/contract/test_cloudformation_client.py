@@ -99,3 +99,15 @@ def test_a_failing_page_is_an_aws_error(boto_cfn: Any, stub: Stubber) -> None:
 
     with pytest.raises(AwsError):
         CloudFormation(boto_cfn, sleep=lambda _: None).wait_change_set(CS, STACK)
+
+
+def test_a_change_set_not_ready_by_its_deadline_is_an_error_that_says_so(
+    boto_cfn: Any, stub: Stubber, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import twophase.aws.cloudformation as cloudformation
+
+    monkeypatch.setattr(cloudformation, "CHANGE_SET_DEADLINE", 0)
+    stub.add_response("describe_change_set", _page(0, 0, status="CREATE_PENDING"))
+    cfn = CloudFormation(boto_cfn, sleep=lambda _: None)
+    with pytest.raises(AwsError, match="still CREATE_PENDING after 0 minutes"):
+        cfn.wait_change_set(CS, STACK)
