@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from twophase.aws.session import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, Clients, Target
+from twophase.aws.session import LOCAL_ACCESS_KEY_ENV, LOCAL_SECRET_KEY_ENV, Clients, Target
+from twophase.local.root_credentials import RootCredentials
 from twophase.local.server import LocalAws
 
 # Never reach real AWS from tests.
@@ -35,14 +36,19 @@ class LocalAwsHandle:
     def endpoint_url(self) -> str:
         return self.server.endpoint_url
 
+    @property
+    def credentials(self) -> RootCredentials:
+        """The root keys the server generated when it started."""
+        return self.server.credentials
+
     def clients(self, region: str = "us-east-1") -> Clients:
         return Clients(
             Target(
                 region=region,
                 endpoint_url=self.endpoint_url,
                 local=True,
-                access_key=LOCAL_ACCESS_KEY,
-                secret_key=LOCAL_SECRET_KEY,
+                access_key=self.credentials.access_key_id,
+                secret_key=self.credentials.secret_access_key,
             )
         )
 
@@ -62,7 +68,10 @@ def local_aws_server() -> Iterator[LocalAwsHandle]:
 def local_aws(
     local_aws_server: LocalAwsHandle, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[LocalAwsHandle]:
-    """A clean embedded AWS for one test; `endpoint: local` environments reach it too."""
+    """A clean embedded AWS for one test; `endpoint: local` environments reach it too, as its
+    root user (a test may set its own keys after this)."""
     local_aws_server.reset()
     monkeypatch.setenv("TWOPHASE_LOCAL_ENDPOINT", local_aws_server.endpoint_url)
+    monkeypatch.setenv(LOCAL_ACCESS_KEY_ENV, local_aws_server.credentials.access_key_id)
+    monkeypatch.setenv(LOCAL_SECRET_KEY_ENV, local_aws_server.credentials.secret_access_key)
     yield local_aws_server

@@ -39,8 +39,9 @@ from tests.e2e.lossy_proxy import (
     write_kind,
 )
 from tests.local.test_lambda_revision_id import code, create_function
-from twophase.aws.session import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY, Clients, Target
+from twophase.aws.session import Clients, Target
 from twophase.local.extensions import iam_enforcement
+from twophase.local.root_credentials import RootCredentials
 
 FUNCTION = "shop-local-api"
 API_SOURCE = Path("examples/shop/services/api/app.py")
@@ -59,14 +60,14 @@ def signatures_checked(local_aws: LocalAwsHandle) -> Iterator[None]:
         iam_enforcement.enable(False)
 
 
-def lambda_through(url: str, secret: str = LOCAL_SECRET_KEY) -> Any:
+def lambda_through(url: str, root: RootCredentials, secret: str | None = None) -> Any:
     """A Lambda client from twophase's own factory (standard retry mode, 6 attempts) at `url`."""
     target = Target(
         region="us-east-1",
         endpoint_url=url,
         local=True,
-        access_key=LOCAL_ACCESS_KEY,
-        secret_key=secret,
+        access_key=root.access_key_id,
+        secret_key=secret or root.secret_access_key,
     )
     return Clients(target).client("lambda")
 
@@ -252,11 +253,11 @@ def test_botocore_retries_a_dropped_write_and_the_retry_reaches_the_upstream(
 
     with LossyProxy(local_aws.endpoint_url, DropFirstAnswer()) as proxy:
         # No RevisionId: the retry may land on the state the lost attempt made.
-        moved = lambda_through(proxy.url).update_alias(
+        moved = lambda_through(proxy.url, local_aws.credentials).update_alias(
             FunctionName="fn", Name="live", FunctionVersion="2"
         )
         with pytest.raises(ClientError) as forged:  # signatures are really checked
-            lambda_through(proxy.url, secret="not-the-secret").get_alias(
+            lambda_through(proxy.url, local_aws.credentials, secret="not-the-secret").get_alias(
                 FunctionName="fn", Name="live"
             )
 

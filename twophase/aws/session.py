@@ -14,8 +14,10 @@ from typing import Any
 from twophase.errors import CredentialsError
 
 LOCAL_REGION = "us-east-1"
-LOCAL_ACCESS_KEY = "twophase-local"
-LOCAL_SECRET_KEY = "twophase-local-secret"
+# A user's own keys on the embedded AWS (an IAM user of it); without them, the root keys the
+# running server generated at its start, read from its private state file. No built-in key.
+LOCAL_ACCESS_KEY_ENV = "TWOPHASE_LOCAL_ACCESS_KEY"
+LOCAL_SECRET_KEY_ENV = "TWOPHASE_LOCAL_SECRET_KEY"
 FUNCTION_TIMEOUT_LIMIT = 900  # seconds: the longest a Lambda function may run
 
 
@@ -102,16 +104,7 @@ def resolve_target(
 ) -> Target:
     """Build the target from the environment's settings (already merged with CLI overrides)."""
     if endpoint == "local":
-        from twophase.local.lifecycle import ensure_running
-
-        url = ensure_running()
-        return Target(
-            region=region or LOCAL_REGION,
-            endpoint_url=url,
-            local=True,
-            access_key=os.environ.get("TWOPHASE_LOCAL_ACCESS_KEY", LOCAL_ACCESS_KEY),
-            secret_key=os.environ.get("TWOPHASE_LOCAL_SECRET_KEY", LOCAL_SECRET_KEY),
-        )
+        return _local_target(region)
     resolved_region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not resolved_region:
         raise CredentialsError(
@@ -119,3 +112,38 @@ def resolve_target(
             hint="set `region:` in twophase.yml, pass --region, or set AWS_REGION",
         )
     return Target(region=resolved_region, profile=profile, endpoint_url=endpoint)
+
+
+def _local_target(region: str | None) -> Target:
+    """The embedded AWS (started if none runs), signed with the user's own keys for it, or else
+    with the root keys its private state file holds; no keys at all is a credentials error."""
+    from twophase.local.lifecycle import connect
+
+    local = connect()
+    access_key = os.environ.get(LOCAL_ACCESS_KEY_ENV)
+    secret_key = os.environ.get(LOCAL_SECRET_KEY_ENV)
+    if bool(access_key) != bool(secret_key):
+        given, missing = (
+            (LOCAL_ACCESS_KEY_ENV, LOCAL_SECRET_KEY_ENV)
+            if access_key
+            else (LOCAL_SECRET_KEY_ENV, LOCAL_ACCESS_KEY_ENV)
+        )
+        raise CredentialsError(
+            f"{given} is set but {missing} is not", hint="set both, or neither to act as root"
+        )
+    if not access_key and local.credentials is not None:
+        access_key = local.credentials.access_key_id
+        secret_key = local.credentials.secret_access_key
+    if not access_key:
+        raise CredentialsError(
+            f"no credentials for the embedded AWS at {local.endpoint}",
+            hint=f"set {LOCAL_ACCESS_KEY_ENV} and {LOCAL_SECRET_KEY_ENV} (twophase holds keys "
+            "only for the embedded AWS it started)",
+        )
+    return Target(
+        region=region or LOCAL_REGION,
+        endpoint_url=local.endpoint,
+        local=True,
+        access_key=access_key,
+        secret_key=secret_key,
+    )

@@ -6,8 +6,10 @@ import re
 
 import click
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)(h|m|s|ms)")
+_PART = re.compile(r"(\d+(?:\.\d+)?)(ms|h|m|s)")
 _FACTORS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+# Said wherever a duration is taken (option help and the command's examples).
+FORMAT = "30s, 5m, 1h, 1h30m or 500ms; a bare number is seconds"
 
 
 class Duration(click.ParamType):
@@ -23,9 +25,5 @@ class Duration(click.ParamType):
             return float(text)
         parts = _PART.findall(text)
         if not parts or "".join(n + u for n, u in parts) != text:
-            self.fail(f"{value!r} is not a duration: use e.g. 30s, 5m or 1h30m", param, ctx)
+            self.fail(f"{value!r} is not a duration: {FORMAT}", param, ctx)
         return sum(float(n) * _FACTORS[u] for n, u in parts)
-
-
-# Said wherever a duration is taken (option help and the command's examples).
-FORMAT = "30s, 5m, 1h, 1h30m or 500ms; a bare number is seconds"

@@ -112,11 +112,12 @@ def up(app: AppContext, allow_delete: tuple[str, ...]) -> None:
         show=show,
         confirm=lambda plan: _confirm(app, plan),
     )
+    outputs = _reachable(app, result.outputs)
     data = {
         "stack": result.stack,
         "status": result.status,
         "changed": result.changed,
-        "outputs": dict(result.outputs),
+        "outputs": outputs,
         "behind": [
             {
                 "function": b.function,
@@ -133,9 +134,20 @@ def up(app: AppContext, allow_delete: tuple[str, ...]) -> None:
         app.terminal.line(f"{result.stack}: no changes")
         return
     app.terminal.line(f"{result.stack}: {result.status} ({result.changes} change(s))")
-    for key, value in sorted(result.outputs.items()):
+    for key, value in sorted(outputs.items()):
         app.terminal.line(f"  {key:<32} {value}")
     _show_behind(app, result.behind)
+
+
+def _reachable(app: AppContext, outputs: Any) -> dict[str, str]:
+    """The stack's outputs as the user can use them: on the embedded AWS, an HTTP API's endpoint
+    is the local URL that reaches it (the template and the stack keep AWS's URL)."""
+    target = app.clients.target
+    if not target.local or not target.endpoint_url:
+        return dict(outputs)
+    from twophase.local.execute_api import local_url
+
+    return {key: local_url(target.endpoint_url, value) for key, value in outputs.items()}
 
 
 def _show_behind(app: AppContext, behind: Any) -> None:

@@ -1,8 +1,10 @@
 """`python -m twophase.local serve`: the body of the background embedded AWS.
 
 Binds a loopback port, writes the state file once it accepts requests (atomically, so a reader
-never sees half a file), then serves until SIGTERM or SIGINT and removes the state file if it is
-still ours.
+never sees half a file; 0600 in a 0700 folder, as it holds the root keys generated for this start
+and the server's admin token), then serves until SIGTERM or SIGINT and removes the state file if
+it is still ours. Without a state file it prints the endpoint on stdout and the root keys on
+stderr.
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ import threading
 import time
 from pathlib import Path
 
-from twophase.files import write_atomically
+from twophase.local.private import NotPrivate, private_folder, read_private, write_private
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -31,12 +33,12 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 
 
 def write_state(path: Path, state: dict[str, object]) -> None:
-    write_atomically(path, json.dumps(state, indent=2) + "\n")
+    write_private(path, json.dumps(state, indent=2) + "\n")
 
 
 def _remove_state_if_ours(path: Path, token: str) -> None:
     try:
-        if json.loads(path.read_text(encoding="utf-8")).get("token") == token:
+        if json.loads(read_private(path)).get("token") == token:
             path.unlink()
     except (OSError, ValueError):
         pass
@@ -48,11 +50,21 @@ def serve(args: argparse.Namespace) -> int:
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         sys.stderr.write(f"refusing to bind {args.host}: the embedded AWS is loopback only\n")
         return 2
+    work_dir = None
+    if args.state_file is not None:
+        try:
+            work_dir = private_folder(args.state_file.parent)
+        except NotPrivate as exc:
+            sys.stderr.write(f"refusing to keep the embedded AWS's state there: {exc}\n")
+            return 2
     stopped = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopped.set())
-    server = LocalAws(host=args.host, port=args.port, iam_enforcement=args.iam_enforcement)
+    server = LocalAws(
+        host=args.host, port=args.port, iam_enforcement=args.iam_enforcement, work_dir=work_dir
+    )
     endpoint = server.start()
+    root = server.credentials
     if args.state_file is not None:
         write_state(
             args.state_file,
@@ -63,11 +75,18 @@ def serve(args: argparse.Namespace) -> int:
                 "started_at": time.time(),
                 "iam_enforcement": bool(args.iam_enforcement),
                 "token": server.token,
+                "access_key_id": root.access_key_id,
+                "secret_access_key": root.secret_access_key,
             },
         )
     else:
         sys.stdout.write(f"{endpoint}\n")
         sys.stdout.flush()
+        sys.stderr.write(
+            f"root keys: TWOPHASE_LOCAL_ACCESS_KEY={root.access_key_id} "
+            f"TWOPHASE_LOCAL_SECRET_KEY={root.secret_access_key}\n"
+        )
+        sys.stderr.flush()
     threading.Thread(target=warm_up, name="warm-up", daemon=True).start()
     try:
         while not stopped.wait(0.5):

@@ -1,27 +1,34 @@
 """Run a Lambda handler locally, in a subprocess, with the interpreter on this machine.
 
 The embedded AWS uses this for Invoke (see `extensions/lambda_invoke.py`): the deployed zip is
-extracted once per CodeSha256 into a cache folder, and the handler runs there with
-`sys.executable` (python* runtimes) or `node` (nodejs* runtimes), the event on stdin, and a small
-bootstrap that builds Lambda's context object and writes the handler's result or error to a file.
-No container is involved: the interpreter's version is the machine's, not the runtime's.
+extracted once per CodeSha256 into the server's own code folder (0700, made by mkdtemp when the
+server starts; never a predictable or shared path, where code another user planted would run as
+this user), and the handler runs there with `sys.executable` (python* runtimes) or `node`
+(nodejs* runtimes), the event on stdin, and a small bootstrap that builds Lambda's context object
+and writes the handler's result or error to a file. No container is involved: the interpreter's
+version is the machine's, not the runtime's.
 """
 
 from __future__ import annotations
 
+import atexit
 import base64
 import hashlib
 import io
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import zipfile
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from twophase.local.private import NotPrivate, check_folder
 
 LOG_TAIL_BYTES = 4096
 
@@ -162,28 +169,59 @@ class InvocationResult:
         return base64.b64encode(self.logs.encode()[-LOG_TAIL_BYTES:]).decode()
 
 
+_code_root: Path | None = None
+_code_root_lock = threading.Lock()
+
+
+def use_code_root(path: Path | None) -> None:
+    """Extract code under `path` from now on: a private folder this process created (the
+    embedded AWS's, see `server.LocalAws`); None forgets it."""
+    global _code_root
+    with _code_root_lock:
+        _code_root = path
+
+
 def code_cache_root() -> Path:
-    return Path(tempfile.gettempdir()) / f"twophase-lambda-code-{os.getuid()}"
+    """This process's private folder for extracted code: the embedded AWS's, or one created now
+    (mkdtemp: 0700, a fresh random name) and removed when the process exits."""
+    global _code_root
+    with _code_root_lock:
+        if _code_root is None:
+            _code_root = Path(tempfile.mkdtemp(prefix="twophase-lambda-code-"))
+            atexit.register(shutil.rmtree, _code_root, True)
+        return _code_root
 
 
 def extract_code(code: bytes, root: Path | None = None) -> Path:
-    """The folder holding the zip's files; extracted once per content hash, atomically."""
+    """The folder holding the zip's files; extracted once per content hash, atomically, in a
+    private folder of this process (anything else is refused, never reused)."""
     root = root or code_cache_root()
+    check_folder(root)
     target = root / hashlib.sha256(code).hexdigest()
-    if target.is_dir():
+    if _extracted(target):
         return target
-    root.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(dir=root, prefix=".extract-"))
     try:
         with zipfile.ZipFile(io.BytesIO(code)) as archive:
             archive.extractall(staging)
         os.replace(staging, target)
     except OSError:
-        if not target.is_dir():
+        if not _extracted(target):
             raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def _extracted(target: Path) -> bool:
+    """Whether `target` is a folder this process extracted (in its private root: never a link)."""
+    try:
+        st = os.lstat(target)
+    except FileNotFoundError:
+        return False
+    if stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid():
+        return True
+    raise NotPrivate(f"{target} is not a folder this embedded AWS extracted")
 
 
 def interpreter(runtime: str) -> list[str]:

@@ -2,10 +2,13 @@
 
 The server runs as a detached `python -m twophase.local serve` process on a free loopback port. When
 it accepts requests it writes `$TWOPHASE_HOME/local.json` (default `~/.cache/twophase/local.json`)
-with its pid, port, endpoint, start time and a random identity token, which it also answers on
-`GET /__twophase/identity`. A process is ours only if the recorded pid is alive *and* the endpoint
-answers with the recorded token and pid; `stop` signals nothing else. A lock file serialises
-starters so that two commands racing start one server.
+with its pid, port, endpoint, start time, a random token and the root keys it generated for this
+start. The folder is private (0700, this user's, checked: see `private`) and the file 0600: the
+keys reach twophase through it and nowhere else. A process is ours only if the recorded pid is
+alive *and* the endpoint proves it holds the recorded token (`protocol.IDENTITY_PATH`); `stop`
+signals nothing else. A lock file serialises starters so that two commands racing start one
+server. The server extracts the code Invoke runs into its own `local-code-PID-*` folder there; a
+server that was killed leaves its folder behind, and the next start removes it.
 """
 
 from __future__ import annotations
@@ -13,21 +16,25 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import secrets
+import shutil
 import signal
+import stat
 import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from twophase.errors import TwophaseError
+from twophase.errors import ExitStatus, TwophaseError
 from twophase.files import user_cache_dir
+from twophase.local.private import NotPrivate, open_private, private_folder, read_private
+from twophase.local.protocol import CODE_FOLDER_PREFIX, IDENTITY_PATH, identity_proof
+from twophase.local.root_credentials import RootCredentials
 
 ENDPOINT_ENV = "TWOPHASE_LOCAL_ENDPOINT"
-# The embedded AWS answers here with its pid and token, so a state file is confirmed, not trusted.
-IDENTITY_PATH = "/__twophase/identity"
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
 _POLL = 0.01
@@ -37,6 +44,12 @@ _children: list[subprocess.Popen[bytes]] = []  # kept so that Python does not wa
 
 class LocalAwsError(TwophaseError):
     """The embedded local AWS could not be started, reached or stopped."""
+
+
+class UnsafeStateFolder(LocalAwsError):
+    """The folder for the embedded AWS's state is not private to this user."""
+
+    exit_status = ExitStatus.USAGE
 
 
 @dataclass(frozen=True)
@@ -49,6 +62,7 @@ class LocalStatus:
     started_at: float
     iam_enforcement: bool
     state_file: Path
+    credentials: RootCredentials | None = field(default=None, repr=False)
 
     @property
     def uptime(self) -> float:
@@ -56,23 +70,43 @@ class LocalStatus:
         return max(0.0, time.time() - self.started_at)
 
 
+@dataclass(frozen=True)
+class LocalConnection:
+    """Where the embedded AWS answers, and its root keys (None for an endpoint named by
+    TWOPHASE_LOCAL_ENDPOINT: twophase did not start it and holds no keys for it)."""
+
+    endpoint: str
+    credentials: RootCredentials | None = field(default=None, repr=False)
+
+
 def home() -> Path:
-    return user_cache_dir()
+    """The user's private state folder (created 0700; refused if another user could use it)."""
+    folder = user_cache_dir()
+    try:
+        return private_folder(folder)
+    except NotPrivate as exc:
+        raise UnsafeStateFolder(
+            f"the embedded AWS keeps its keys in {folder}, which is not private: {exc}",
+            hint="use a folder only you can write to: `chmod 700` yours, or set TWOPHASE_HOME",
+        ) from exc
 
 
 def state_path() -> Path:
     return home() / "local.json"
 
 
-def ensure_running() -> str:
-    """Return the endpoint URL of the running embedded AWS, starting one if none runs."""
+def connect() -> LocalConnection:
+    """The running embedded AWS (started if none runs) and its root keys."""
     url = os.environ.get(ENDPOINT_ENV)
     if url:
-        return url
-    current = status()
-    if current is not None:
-        return current.endpoint
-    return start().endpoint
+        return LocalConnection(url)
+    current = status() or start()
+    return LocalConnection(current.endpoint, current.credentials)
+
+
+def ensure_running() -> str:
+    """Return the endpoint URL of the running embedded AWS, starting one if none runs."""
+    return connect().endpoint
 
 
 def recorded() -> dict[str, Any] | None:
@@ -104,6 +138,7 @@ def start(iam_enforcement: bool = False, *, timeout: float = START_TIMEOUT) -> L
             return current
         with contextlib.suppress(FileNotFoundError):
             path.unlink()
+        _remove_code_folders_of_dead_servers(path.parent)
         proc = _spawn(path, iam_enforcement)
         return _wait_ready(proc, path, timeout)
 
@@ -135,11 +170,11 @@ def stop(*, timeout: float = STOP_TIMEOUT) -> bool:
 
 def _read_state(path: Path) -> dict[str, Any] | None:
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(read_private(path))
     except FileNotFoundError:
         return None
     except (OSError, ValueError):
-        return None  # unreadable or half-written by something else: treat as no server
+        return None  # unreadable, a link, not ours, or garbled: treat as no server
     required = {"pid": int, "port": int, "endpoint": str, "started_at": float, "token": str}
     if not isinstance(data, dict):
         return None
@@ -170,7 +205,15 @@ def _confirm(state: dict[str, Any], path: Path) -> LocalStatus | None:
         started_at=float(state["started_at"]),
         iam_enforcement=bool(state.get("iam_enforcement", False)),
         state_file=path,
+        credentials=_credentials(state),
     )
+
+
+def _credentials(state: dict[str, Any]) -> RootCredentials | None:
+    key, secret = state.get("access_key_id"), state.get("secret_access_key")
+    if isinstance(key, str) and isinstance(secret, str) and key and secret:
+        return RootCredentials(key, secret)
+    return None
 
 
 # -- processes ----------------------------------------------------------------------------------
@@ -180,8 +223,11 @@ def _confirm(state: dict[str, Any], path: Path) -> LocalStatus | None:
 def _locked(lock_path: Path) -> Iterator[None]:
     import fcntl
 
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a+b") as handle:
+    try:
+        fd = open_private(lock_path, os.O_RDWR | os.O_CREAT)
+    except OSError as exc:
+        raise UnsafeStateFolder(f"cannot use the lock file {lock_path}: {exc}") from exc
+    with os.fdopen(fd, "r+b") as handle:
         fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
         try:
             yield
@@ -198,8 +244,8 @@ def _spawn(path: Path, iam_enforcement: bool) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     env.pop(ENDPOINT_ENV, None)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.with_name("local.log"), "wb") as log:
+    log_fd = open_private(path.with_name("local.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    with os.fdopen(log_fd, "wb") as log:
         proc = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,
@@ -236,9 +282,22 @@ def _wait_ready(proc: subprocess.Popen[bytes], path: Path, timeout: float) -> Lo
     )
 
 
+def _remove_code_folders_of_dead_servers(folder: Path) -> None:
+    """Remove the code folders (`local-code-PID-*`) that servers no longer running left behind."""
+    for entry in folder.glob(f"{CODE_FOLDER_PREFIX}*"):
+        pid = entry.name[len(CODE_FOLDER_PREFIX) :].split("-", 1)[0]
+        try:
+            st = os.lstat(entry)
+        except OSError:
+            continue
+        mine = stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid()
+        if mine and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(entry, ignore_errors=True)
+
+
 def _last_line(log: Path) -> str:
     try:
-        lines = [ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln]
+        lines = [ln for ln in read_private(log).splitlines() if ln]
     except OSError:
         return "no output"
     return lines[-1] if lines else "no output"
@@ -279,9 +338,10 @@ def _answers(endpoint: str, token: str, pid: int, timeout: float = 1.0) -> bool:
     url = urlsplit(endpoint)
     if url.scheme != "http" or url.hostname is None:
         return False
+    nonce = secrets.token_hex(16)
     conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=timeout)
     try:
-        conn.request("GET", IDENTITY_PATH)
+        conn.request("GET", f"{IDENTITY_PATH}?nonce={nonce}")
         resp = conn.getresponse()
         if resp.status != 200:
             return False
@@ -290,9 +350,10 @@ def _answers(endpoint: str, token: str, pid: int, timeout: float = 1.0) -> bool:
         return False
     finally:
         conn.close()
-    if not isinstance(identity, dict):
+    if not isinstance(identity, dict) or identity.get("pid") != pid:
         return False
-    return identity.get("token") == token and identity.get("pid") == pid
+    proof = identity.get("proof")
+    return isinstance(proof, str) and secrets.compare_digest(proof, identity_proof(token, nonce))
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:

@@ -1,31 +1,64 @@
 """Run the embedded local AWS in this process (tests) or as the process body (`python -m`).
 
-The server is moto's WSGI application with twophase's extensions installed, on loopback only. It
-also answers `GET /__twophase/identity` with its pid and a random token, so that a process holding
-the state file can tell *our* server from whatever else may have reused its pid or port.
+The server is moto's WSGI application with twophase's extensions installed, on loopback only, and
+private to the user who starts it:
+
+- its root user's keys are generated at each start (`root_credentials`), never built in;
+- the code Invoke runs is extracted into a folder this server creates (mkdtemp, 0700) and removes;
+- moto's admin API (`/moto-api/...`: reset, dashboard, data.json, seed, state manager, recorder,
+  config) is refused with 403 unless the request carries the server's own token in
+  `X-Twophase-Admin-Token`; the token is in the private state file only;
+- `GET /__twophase/identity?nonce=N` answers the pid and an HMAC of the nonce under that token, so
+  that a process holding the state file can tell *our* server from whatever else may have reused
+  its pid or port, without the token ever crossing the wire.
 """
 
 from __future__ import annotations
 
+import hmac
 import json
 import secrets
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
+from urllib.parse import parse_qs
 
-from twophase.local.lifecycle import IDENTITY_PATH
+from twophase.local import root_credentials
+from twophase.local.protocol import (
+    ADMIN_HEADER,
+    CODE_FOLDER_PREFIX,
+    IDENTITY_PATH,
+    MAX_NONCE,
+    identity_proof,
+)
+from twophase.local.root_credentials import RootCredentials
 
 StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
+_ADMIN_ENVIRON = "HTTP_" + ADMIN_HEADER.upper().replace("-", "_")
+_REFUSED = json.dumps(
+    {
+        "__type": "AccessDeniedException",
+        "message": "the embedded AWS's admin API (/moto-api) takes requests from its own user only",
+    }
+).encode()
 
-def identity_app(inner: WsgiApp, identity: dict[str, Any]) -> WsgiApp:
-    """Wrap `inner` so that IDENTITY_PATH answers with `identity` as JSON."""
-    body = json.dumps(identity).encode()
+
+def identity_app(inner: WsgiApp, pid: int, token: str) -> WsgiApp:
+    """Wrap `inner` so that IDENTITY_PATH answers with the pid and the proof for `?nonce=`."""
 
     def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         if environ.get("PATH_INFO") == IDENTITY_PATH and environ.get("REQUEST_METHOD") == "GET":
+            identity: dict[str, Any] = {"service": "twophase-local", "pid": pid}
+            nonce = parse_qs(environ.get("QUERY_STRING", "")).get("nonce", [""])[0]
+            if 0 < len(nonce) <= MAX_NONCE:
+                identity["proof"] = identity_proof(token, nonce)
+            body = json.dumps(identity).encode()
             start_response(
                 "200 OK",
                 [("Content-Type", "application/json"), ("Content-Length", str(len(body)))],
@@ -36,14 +69,44 @@ def identity_app(inner: WsgiApp, identity: dict[str, Any]) -> WsgiApp:
     return app
 
 
+def _refused(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+    start_response(
+        "403 Forbidden",
+        [("Content-Type", "application/json"), ("Content-Length", str(len(_REFUSED)))],
+    )
+    return [_REFUSED]
+
+
+def private_dispatcher(token: str) -> WsgiApp:
+    """moto's dispatcher, with every request that would reach moto's admin API refused unless
+    it carries `token` (whatever path or signature routed it there)."""
+    from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    class PrivateDispatcher(DomainDispatcherApplication):
+        def get_application(self, environ: dict[str, Any]) -> Any:
+            app = super().get_application(environ)
+            if getattr(app, "service", None) != "moto_api":
+                return app
+            given = str(environ.get(_ADMIN_ENVIRON, ""))
+            return app if hmac.compare_digest(given, token) else _refused
+
+    return PrivateDispatcher(create_backend_app)
+
+
 @dataclass
 class LocalAws:
-    """moto server with twophase's extensions, on loopback only."""
+    """moto server with twophase's extensions, on loopback only, private to its user.
+
+    `work_dir` is a private folder of the user's (the state file's); the folder for extracted
+    code is created in it, or in the system's temporary folder without one."""
 
     host: str = "127.0.0.1"
     port: int = 0
     iam_enforcement: bool = False
-    token: str = field(default_factory=lambda: secrets.token_hex(16))
+    work_dir: Path | None = None
+    token: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
+    credentials: RootCredentials = field(default_factory=RootCredentials.generate)
+    code_dir: Path | None = field(default=None, init=False)
     _server: Any = field(default=None, repr=False)
     _thread: threading.Thread | None = field(default=None, repr=False)
 
@@ -51,22 +114,20 @@ class LocalAws:
         """Bind, serve in a daemon thread, and return the endpoint URL once it accepts requests."""
         import os
 
-        from moto.moto_server.werkzeug_app import (
-            DomainDispatcherApplication,
-            MotoRequestHandler,
-            create_backend_app,
-        )
+        from moto.moto_server.werkzeug_app import MotoRequestHandler
         from werkzeug.serving import make_server
 
+        from twophase.local import invoke
         from twophase.local.extensions import install_all
 
         install_all()
+        root_credentials.use(self.credentials)
+        prefix = f"{CODE_FOLDER_PREFIX}{os.getpid()}-"
+        self.code_dir = Path(tempfile.mkdtemp(prefix=prefix, dir=self.work_dir))
+        invoke.use_code_root(self.code_dir)
         if self.iam_enforcement:
             _enable_iam_enforcement()
-        app = identity_app(
-            DomainDispatcherApplication(create_backend_app),
-            {"service": "twophase-local", "pid": os.getpid(), "token": self.token},
-        )
+        app = identity_app(private_dispatcher(self.token), os.getpid(), self.token)
         self._server = make_server(
             self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
         )
@@ -89,12 +150,22 @@ class LocalAws:
         if self._thread is not None:
             self._thread.join(timeout=10)
             self._thread = None
+        if self.code_dir is not None:
+            from twophase.local import invoke
+
+            invoke.use_code_root(None)
+            shutil.rmtree(self.code_dir, ignore_errors=True)
+            self.code_dir = None
 
     def reset(self) -> None:
-        """Forget all state (moto's reset API)."""
+        """Forget all state (moto's reset API, with this server's token)."""
         import urllib.request
 
-        req = urllib.request.Request(f"{self.endpoint_url}/moto-api/reset", method="POST")
+        req = urllib.request.Request(
+            f"{self.endpoint_url}/moto-api/reset",
+            method="POST",
+            headers={ADMIN_HEADER: self.token},
+        )
         with urllib.request.urlopen(req, timeout=10) as resp:
             resp.read()
 

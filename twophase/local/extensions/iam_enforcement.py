@@ -17,10 +17,11 @@ does) and fixes what moto 5.2.5 gets wrong: it checks Lambda and CloudFormation 
 (GET, DELETE) over the query parameters instead of an empty payload (so their signature never
 matches), and it answers Lambda requests with IAM's XML errors instead of Lambda's JSON ones.
 
-twophase's local keys (`twophase.aws.session.LOCAL_ACCESS_KEY` / `LOCAL_SECRET_KEY`) act as the
-account's root user: the signature is still checked, and every action on every resource is allowed.
-They need no IAM user, so they keep working after a reset and never appear in ListUsers. Any other
-key must belong to an IAM user (or an assumed role) of the embedded IAM, as on AWS.
+The server's root keys (generated at each start, `twophase.local.root_credentials`; there is no
+built-in key) act as the account's root user: the signature is still checked, and every action on
+every resource is allowed. They need no IAM user, so they keep working after a reset and never
+appear in ListUsers. Any other key must belong to an IAM user (or an assumed role) of the embedded
+IAM, as on AWS.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ from collections.abc import Callable
 from typing import Any
 from urllib.parse import unquote
 
-from twophase.aws.session import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
+from twophase.local import root_credentials
 
 ENV_SWITCH = "TWOPHASE_LOCAL_IAM"
 _MARK = "_twophase_iam_enforcement"
@@ -58,15 +59,16 @@ def enabled() -> bool:
 
 
 class LocalRootKey:
-    """twophase's local keys: the account's root user, allowed everything."""
+    """The server's root keys: the account's root user, allowed everything."""
 
-    def __init__(self, account_id: str, partition: str) -> None:
+    def __init__(self, account_id: str, partition: str, root: root_credentials.RootCredentials):
         self.arn = f"arn:{partition}:iam::{account_id}:root"
+        self._root = root
 
     def create_credentials(self) -> Any:
         from botocore.credentials import Credentials
 
-        return Credentials(LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY)
+        return Credentials(self._root.access_key_id, self._root.secret_access_key)
 
     def collect_policies(self) -> list[str]:
         return [_ADMIN_POLICY]
@@ -77,8 +79,9 @@ def _with_local_root(original: Callable[..., Any]) -> Callable[..., Any]:
     def create_access_key(
         account_id: str, partition: str, access_key_id: str, headers: dict[str, str]
     ) -> Any:
-        if access_key_id == LOCAL_ACCESS_KEY:
-            return LocalRootKey(account_id, partition)
+        root = root_credentials.current()
+        if root is not None and root.is_root_key(access_key_id):
+            return LocalRootKey(account_id, partition, root)
         return original(account_id, partition, access_key_id, headers)
 
     return create_access_key

@@ -14,7 +14,8 @@ base64, in `X-Amz-Log-Result`. InvocationType `Event` answers 202 and runs in th
 moto 5.2.5 runs code only in Docker (and answers a canned string without it). Here the handler
 runs with the interpreter on this machine (`twophase.local.invoke`); other runtimes answer
 `InvalidRuntimeException` saying that they cannot run locally. The function's code can call the
-embedded AWS: AWS_ENDPOINT_URL points at it, with twophase's local keys. Logs also go to the
+embedded AWS: AWS_ENDPOINT_URL points at it, with the server's root keys (generated at its start,
+see `twophase.local.root_credentials`). Logs also go to the
 function's CloudWatch log group, as on AWS.
 """
 
@@ -27,7 +28,7 @@ import uuid
 from typing import Any
 from urllib.parse import unquote
 
-from twophase.aws.session import LOCAL_ACCESS_KEY, LOCAL_SECRET_KEY
+from twophase.local import root_credentials
 from twophase.local.extensions.lambda_function_states import require_invocable
 from twophase.local.invoke import (
     CannotRunLocally,
@@ -87,8 +88,10 @@ def _invocation(fn: Any, version: str, invoked_arn: str, event: bytes, host: str
     environment = {str(k): str(v) for k, v in (fn.environment_vars or {}).items()}
     if host:
         environment.setdefault("AWS_ENDPOINT_URL", f"http://{host}")
-    environment.setdefault("AWS_ACCESS_KEY_ID", LOCAL_ACCESS_KEY)
-    environment.setdefault("AWS_SECRET_ACCESS_KEY", LOCAL_SECRET_KEY)
+    root = root_credentials.current()
+    if root is not None:
+        environment.setdefault("AWS_ACCESS_KEY_ID", root.access_key_id)
+        environment.setdefault("AWS_SECRET_ACCESS_KEY", root.secret_access_key)
     return Invocation(
         runtime=str(fn.run_time or ""),
         handler=str(fn.handler or ""),

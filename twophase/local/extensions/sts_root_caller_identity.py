@@ -3,10 +3,10 @@
 AWS behaviour (STS API reference, `GetCallerIdentity`): called with the account root user's keys,
 STS answers `Arn` `arn:aws:iam::ACCOUNT:root` and `UserId` the account id.
 
-twophase's local keys act as the account's root user (see `iam_enforcement`), but moto 5.2.5 reads
-only 20-character uppercase access keys from the signature, and answers any other with a made-up
-IAM user, `arn:aws:sts::ACCOUNT:user/moto`, which `twophase whoami` could not tell from a user
-without rights.
+The server's root keys (`twophase.local.root_credentials`) act as the account's root user (see
+`iam_enforcement`), but moto 5.2.5 answers any key that belongs to no IAM user with a made-up IAM
+user, `arn:aws:sts::ACCOUNT:user/moto`, which `twophase whoami` could not tell from a user without
+rights.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from twophase.aws.session import LOCAL_ACCESS_KEY
+from twophase.local import root_credentials
 
 _MARK = "_twophase_root_caller_identity"
 _CREDENTIAL = re.compile(r"Credential=([^/,\s]+)/")
@@ -31,7 +31,7 @@ def signing_key(headers: Any) -> str | None:
 def _root_for_local_keys(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     @functools.wraps(original)
     def get_caller_identity(self: Any) -> Any:
-        if signing_key(self.headers) != LOCAL_ACCESS_KEY:
+        if not root_credentials.is_root_key(signing_key(self.headers)):
             return original(self)
         from moto.core.responses import ActionResult
 
