@@ -78,8 +78,13 @@ def http_event(where: Where, route: str, body: str | None = None) -> dict[str, o
     return event
 
 
-def queue_event(where: Where, body: str = '{"hello": "from twophase invoke"}') -> dict[str, object]:
-    """An SQS batch of one message, as an event source mapping delivers it."""
+def queue_event(where: Where, body: str | None = None) -> dict[str, object]:
+    """An SQS batch of one message, as an event source mapping delivers it. The message is `body`,
+    by default a JSON object with an `id`, as most queue messages carry one."""
+    if body is None:
+        body = json.dumps(
+            {"id": f"msg-{uuid.uuid4().hex[:8]}", "note": "a test message from twophase invoke"}
+        )
     sent = str(int(datetime.now(UTC).timestamp() * 1000))
     return {
         "Records": [
@@ -125,7 +130,7 @@ def event_for(
     if kind == "http":
         return http_event(where, route or "ANY /{proxy+}", body)
     if kind == "queue":
-        return queue_event(where, body) if body is not None else queue_event(where)
+        return queue_event(where, body)
     if kind == "schedule":
         return schedule_event(where)
     return json.loads(body) if body else {}

@@ -44,6 +44,19 @@ def test_a_queue_event_is_a_batch_of_one_message_from_the_functions_region() -> 
     assert record["eventSourceARN"].startswith("arn:aws:sqs:eu-west-1:123456789012:")
 
 
+def test_the_default_queue_message_is_a_json_object_with_an_id() -> None:
+    """What `twophase invoke` sends a queue consumer without --body: a consumer that processes
+    messages by id (the example worker does) takes it."""
+    [record] = queue_event(WHERE)["Records"]  # type: ignore[misc]
+
+    message = json.loads(record["body"])
+    assert isinstance(message, dict) and message["id"]
+    assert (
+        record["md5OfBody"]
+        == hashlib.md5(record["body"].encode(), usedforsecurity=False).hexdigest()
+    )
+
+
 def test_a_schedule_event_comes_from_a_rule() -> None:
     event: Any = schedule_event(WHERE)
 

@@ -49,10 +49,9 @@ def _add(props: dict[str, Any], account_id: str, region_name: str) -> Any:
 
 def _delete(self: Any, account_id: str, region_name: str) -> None:
     try:
-        fn = lambda_backend(account_id, region_name).get_function(
-            self.function_name, self.qualifier
-        )
-        fn.policy.del_statement(self.sid)
+        lambda_backend(account_id, region_name).remove_permission(
+            self.function_name, self.sid, qualifier=self.qualifier
+        )  # the qualifier's own policy (lambda_policy_per_qualifier)
     except Exception:
         return  # the function, alias or statement is already gone: nothing left to remove
 
