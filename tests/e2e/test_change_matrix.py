@@ -489,12 +489,6 @@ ESM_ALIAS = (
     "AWS a mapping keeps the alias (DESIGN §7)"
 )
 
-RETAIN = (
-    "embedded AWS: a replaced resource is deleted in the update's cleanup even with "
-    "`UpdateReplacePolicy: Retain` (the event is DELETE_COMPLETE; AWS keeps it: DELETE_SKIPPED), "
-    "so the orders table the serving releases use is gone"
-)
-
 ROUTES = ["GET /health", "GET /orders/{id}", "POST /orders"]
 
 CASES = [
@@ -693,7 +687,6 @@ CASES = [
         check=_check_new_table,
         notes="a new table; `TABLE` changes on `$LATEST` only: the serving releases keep the "
         "old table (`UpdateReplacePolicy: Retain`) until push + promote",
-        see=(RETAIN,),
     ),
     Case(
         "shared-remove-topic",
@@ -1011,7 +1004,6 @@ def test_the_queue_trigger_calls_the_serving_alias(
     assert mapping["FunctionArn"].endswith(f":function:{APP}-worker:{LIVE}"), mapping["FunctionArn"]
 
 
-@pytest.mark.xfail(strict=True, reason=RETAIN)
 def test_a_replaced_table_is_retained(
     app: Path, local_aws: LocalAwsHandle, capsys: pytest.CaptureFixture[str]
 ) -> None:

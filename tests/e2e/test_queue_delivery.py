@@ -82,9 +82,8 @@ def test_after_push_and_promote_a_queue_message_runs_the_promoted_code(
     sqs.send_message(QueueUrl=url, MessageBody=json.dumps({"id": "order-after"}))
     handled = _wait_for_log(logs, '"processed":["order-after"]')
     assert not any("order-before" in m and "processed" in m for m in handled)
-    assert lam.get_event_source_mapping(UUID=mapping["UUID"])["FunctionArn"] == (
-        mapping["FunctionArn"]
-    )
+    kept = lam.get_event_source_mapping(UUID=mapping["UUID"])["FunctionArn"]
+    assert kept == mapping["FunctionArn"]
     deadline = time.monotonic() + 10
     while _queue_counts(sqs, url) != (0, 1):  # order-after deleted; order-before still in flight
         assert time.monotonic() < deadline, _queue_counts(sqs, url)

@@ -8,6 +8,8 @@ private to the user who starts it:
 - moto's admin API (`/moto-api/...`: reset, dashboard, data.json, seed, state manager, recorder,
   config) is refused with 403 unless the request carries the server's own token in
   `X-Twophase-Admin-Token`; the token is in the private state file only;
+- with IAM enforced, a request with no signature at all is a 403 `MissingAuthenticationToken`
+  (moto would crash on it with a 500);
 - `GET /__twophase/identity?nonce=N` answers the pid and an HMAC of the nonce under that token, so
   that a process holding the state file can tell *our* server from whatever else may have reused
   its pid or port, without the token ever crossing the wire.
@@ -41,12 +43,31 @@ StartResponse = Callable[..., Any]
 WsgiApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 _ADMIN_ENVIRON = "HTTP_" + ADMIN_HEADER.upper().replace("-", "_")
-_REFUSED = json.dumps(
-    {
-        "__type": "AccessDeniedException",
-        "message": "the embedded AWS's admin API (/moto-api) takes requests from its own user only",
-    }
-).encode()
+_QUERY_SIGNATURES = ("X-Amz-Signature=", "Signature=")  # presigned URLs: SigV4, S3's SigV2
+
+
+def _json_refusal(kind: str, message: str) -> WsgiApp:
+    body = json.dumps({"__type": kind, "message": message}).encode()
+    headers = [
+        ("Content-Type", "application/json"),
+        ("Content-Length", str(len(body))),
+        ("x-amzn-ErrorType", kind),
+    ]
+
+    def refuse(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        start_response("403 Forbidden", headers)
+        return [body]
+
+    return refuse
+
+
+_ADMIN_REFUSED = _json_refusal(
+    "AccessDeniedException",
+    "the embedded AWS's admin API (/moto-api) takes requests from its own user only",
+)
+_UNSIGNED_REFUSED = _json_refusal(
+    "MissingAuthenticationTokenException", "Missing Authentication Token"
+)
 
 
 def identity_app(inner: WsgiApp, pid: int, token: str) -> WsgiApp:
@@ -69,26 +90,34 @@ def identity_app(inner: WsgiApp, pid: int, token: str) -> WsgiApp:
     return app
 
 
-def _refused(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
-    start_response(
-        "403 Forbidden",
-        [("Content-Type", "application/json"), ("Content-Length", str(len(_REFUSED)))],
-    )
-    return [_REFUSED]
+def _signed(environ: dict[str, Any]) -> bool:
+    if environ.get("HTTP_AUTHORIZATION"):
+        return True
+    query = str(environ.get("QUERY_STRING", ""))
+    return any(part.startswith(_QUERY_SIGNATURES) for part in query.split("&"))
 
 
 def private_dispatcher(token: str) -> WsgiApp:
     """moto's dispatcher, with every request that would reach moto's admin API refused unless
-    it carries `token` (whatever path or signature routed it there)."""
+    it carries `token` (whatever path or signature routed it there), and, with IAM enforced,
+    every request to an AWS API that carries no signature."""
+    from moto.core.authorization import ActionAuthenticatorMixin
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+    from twophase.local.extensions.iam_enforcement import enabled as iam_enforced
+
+    public = set(ActionAuthenticatorMixin.PUBLIC_OPERATIONS)
 
     class PrivateDispatcher(DomainDispatcherApplication):
         def get_application(self, environ: dict[str, Any]) -> Any:
             app = super().get_application(environ)
-            if getattr(app, "service", None) != "moto_api":
+            service = getattr(app, "service", None)
+            if service == "moto_api":
+                given = str(environ.get(_ADMIN_ENVIRON, ""))
+                return app if hmac.compare_digest(given, token) else _ADMIN_REFUSED
+            if service == "instance_metadata" or _signed(environ) or not iam_enforced():
                 return app
-            given = str(environ.get(_ADMIN_ENVIRON, ""))
-            return app if hmac.compare_digest(given, token) else _refused
+            return app if environ.get("HTTP_X_AMZ_TARGET") in public else _UNSIGNED_REFUSED
 
     return PrivateDispatcher(create_backend_app)
 

@@ -22,6 +22,24 @@ built-in key) act as the account's root user: the signature is still checked, an
 every resource is allowed. They need no IAM user, so they keep working after a reset and never
 appear in ListUsers. Any other key must belong to an IAM user (or an assumed role) of the embedded
 IAM, as on AWS.
+
+Statements are matched as IAM matches them (`_iam_policy`): `*` and `?` are the only wildcards in
+ARNs (moto 5.2.5 reads them as regular expressions, so the `$` of `function:NAME:$LATEST` is an
+anchor and `.` any character), NotResource is honoured, and conditions are evaluated against the
+request's context keys (`aws:RequestedRegion`, `aws:PrincipalArn`, `aws:PrincipalAccount`,
+`aws:username`, `aws:CurrentTime`, `aws:EpochTime`, `aws:SecureTransport`, and for listing a bucket
+`s3:prefix`, `s3:delimiter`, `s3:max-keys`); moto ignores every operator but StringEquals and
+turns a failed condition into an explicit deny. The embedded AWS is reached over loopback, which
+stands for TLS here: `aws:SecureTransport` is true. S3 bucket policies are matched the same way.
+
+A request is also checked for the reads it implies, as AWS checks them with the caller's own
+credentials (S3 API reference, CopyObject: "you must have read access to the source object and
+write access to the destination bucket"; Lambda API reference, UpdateFunctionCode and
+CreateFunction `S3Bucket`/`S3Key`): CopyObject and UploadPartCopy need `s3:GetObject` (or
+`s3:GetObjectVersion`) on the `x-amz-copy-source` object, and a function's code taken from S3 needs
+`s3:GetObject` on that object; Lambda's denial is `AccessDeniedException` "Your access has been
+denied by S3, please make sure your request credentials have permission to GetObject for
+BUCKET/KEY. S3 Error Code: AccessDenied. S3 Error Message: Access Denied".
 """
 
 from __future__ import annotations
@@ -29,11 +47,14 @@ from __future__ import annotations
 import functools
 import json
 import os
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import unquote
+from urllib.parse import parse_qs, unquote, urlsplit
 
 from twophase.local import root_credentials
+from twophase.local.extensions._iam_policy import Result, normalized_context, statement_result
 
 ENV_SWITCH = "TWOPHASE_LOCAL_IAM"
 _MARK = "_twophase_iam_enforcement"
@@ -149,13 +170,134 @@ def _denied_message(request: Any) -> str:
     )
 
 
-def _remember_resource(original: Callable[..., None]) -> Callable[..., None]:
-    @functools.wraps(original)
-    def check_action_permitted(self: Any, resource: str) -> None:
-        self._twophase_resource = resource
-        original(self, resource)
+# -- policy evaluation --------------------------------------------------------------------------
 
-    return check_action_permitted
+_LIST_KEYS = {"s3:prefix": "prefix", "s3:delimiter": "delimiter", "s3:max-keys": "max-keys"}
+_LIST_ACTIONS = ("s3:ListBucket", "s3:ListBucketVersions", "s3:ListBucketMultipartUploads")
+
+
+def _base_context() -> dict[str, list[str]]:
+    now = time.time()
+    return {
+        "aws:securetransport": ["true"],  # loopback stands for TLS (see the module docstring)
+        "aws:currenttime": [datetime.fromtimestamp(now, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")],
+        "aws:epochtime": [str(int(now))],
+    }
+
+
+def _statement_permission(
+    self: Any,
+    action: str,
+    resource: str = "*",
+    principal: str | None = None,
+    incoming_condition_values: dict[str, Any] | None = None,
+) -> Any:
+    """Replacement for moto's `IAMPolicyStatement.is_action_permitted` (see `_iam_policy`)."""
+    from moto.iam.access_control import PermissionResult
+
+    statement = self._statement
+    if self.is_unknown_principal(statement.get("Principal")):
+        return PermissionResult.NEUTRAL
+    try:
+        if principal and not self._check_principal(principal):
+            return PermissionResult.NEUTRAL  # a trust statement for another principal
+    except TypeError:  # a service principal: not an IAM caller
+        return PermissionResult.NEUTRAL
+    context = {**_base_context(), **normalized_context(incoming_condition_values)}
+    result = statement_result(statement, action, resource, context)
+    if result is Result.ALLOW:
+        return PermissionResult.PERMITTED
+    return PermissionResult.DENIED if result is Result.DENY else PermissionResult.NEUTRAL
+
+
+def request_context(request: Any) -> dict[str, Any]:
+    """The condition keys of one request."""
+    arn = str(request._access_key.arn)
+    principal = arn
+    if ":assumed-role/" in arn:  # aws:PrincipalArn names the role, not the session
+        role = arn.split(":assumed-role/", 1)[1].split("/")[0]
+        principal = f"{arn.split(':sts:')[0]}:iam::{request.account_id}:role/{role}"
+    context: dict[str, Any] = {
+        "aws:RequestedRegion": request._region,
+        "aws:PrincipalArn": principal,
+        "aws:PrincipalAccount": request.account_id,
+    }
+    if ":user/" in arn:
+        context["aws:username"] = arn.rsplit("/", 1)[-1]
+    if request._action in _LIST_ACTIONS:
+        query = parse_qs(urlsplit(request._path).query, keep_blank_values=True)
+        context.update({k: query[p][0] for k, p in _LIST_KEYS.items() if p in query})
+    return context
+
+
+def _permitted(request: Any, action: str, resource: str, context: dict[str, Any]) -> bool:
+    from moto.iam.access_control import IAMPolicy, PermissionResult
+
+    permitted = False
+    for policy in request._access_key.collect_policies():
+        result = IAMPolicy(policy).is_action_permitted(
+            action, resource, incoming_condition_values=context
+        )
+        if result == PermissionResult.DENIED:
+            return False
+        permitted = permitted or result == PermissionResult.PERMITTED
+    if request._is_assuming_role_operation(resource):
+        permitted = permitted and request._check_role_trust_relationship(resource)
+    return permitted
+
+
+def _header(request: Any, name: str) -> str | None:
+    return next((str(v) for k, v in request._headers.items() if k.lower() == name), None)
+
+
+def _s3_object(request: Any, bucket: str, key: str, versioned: bool) -> tuple[str, str, str]:
+    from moto.utilities.utils import get_partition
+
+    action = "s3:GetObjectVersion" if versioned else "s3:GetObject"
+    return action, f"arn:{get_partition(request._region)}:s3:::{bucket}/{key}", f"{bucket}/{key}"
+
+
+def implied_reads(request: Any) -> Iterator[tuple[str, str, str]]:
+    """(action, resource, bucket/key) the request also needs: a copy source, code from S3."""
+    copy_source = _header(request, "x-amz-copy-source") if request._service == "s3" else None
+    if copy_source:
+        path, _, query = copy_source.partition("?")
+        bucket, _, key = unquote(path).lstrip("/").partition("/")
+        yield _s3_object(request, bucket, key, "versionId" in parse_qs(query))
+    if request._action in ("lambda:UpdateFunctionCode", "lambda:CreateFunction"):
+        try:
+            body = json.loads(request._body or b"{}")
+        except ValueError:
+            return
+        code = body.get("Code") if request._action == "lambda:CreateFunction" else body
+        code = code if isinstance(code, dict) else {}
+        if code.get("S3Bucket") and code.get("S3Key"):
+            bucket, key = str(code["S3Bucket"]), str(code["S3Key"])
+            yield _s3_object(request, bucket, key, bool(code.get("S3ObjectVersion")))
+
+
+def _s3_denied_to_lambda(where: str) -> Exception:
+    return _LambdaErrors.error(
+        "AccessDeniedException",
+        "Your access has been denied by S3, please make sure your request credentials have "
+        f"permission to GetObject for {where}. S3 Error Code: AccessDenied. S3 Error Message: "
+        "Access Denied",
+    )
+
+
+def check_action_permitted(self: Any, resource: str) -> None:
+    """Replacement for moto's `IAMRequestBase.check_action_permitted`."""
+    self._twophase_resource = resource
+    if self._action == "sts:GetCallerIdentity":  # always allowed, even with a Deny
+        return
+    context = request_context(self)
+    if not _permitted(self, self._action, resource, context):
+        self._raise_access_denied()
+    for action, implied, where in implied_reads(self):
+        if not _permitted(self, action, implied, context):
+            if self._service == "lambda":
+                raise _s3_denied_to_lambda(where)
+            self._raise_access_denied()
 
 
 def lambda_resource(response: Any) -> str:
@@ -190,7 +332,7 @@ def install() -> None:
     from moto.awslambda.responses import LambdaResponse
     from moto.cloudformation.responses import CloudFormationResponse
     from moto.iam import access_control
-    from moto.iam.access_control import IAMRequest, IAMRequestBase
+    from moto.iam.access_control import IAMPolicyStatement, IAMRequest, IAMRequestBase
 
     if getattr(IAMRequestBase, _MARK, False):
         return
@@ -198,10 +340,11 @@ def install() -> None:
     patches: dict[str, Any] = {
         "_create_aws_request": _signed_request,
         "__init__": _iam_action_names(IAMRequestBase.__init__),
-        "check_action_permitted": _remember_resource(IAMRequestBase.check_action_permitted),
+        "check_action_permitted": check_action_permitted,
     }
     for name, value in patches.items():
         setattr(IAMRequestBase, name, value)
+    IAMPolicyStatement.is_action_permitted = _statement_permission  # type: ignore[method-assign]
     lambda_errors = {
         "_raise_access_denied": ("AccessDeniedException", _denied_message),
         "_raise_signature_does_not_match": (

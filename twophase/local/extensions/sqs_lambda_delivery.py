@@ -65,7 +65,7 @@ def enabled_mappings(account: str, region: str, queue_arn: str) -> list[Any]:
 
 def deliver_later(account: str, region: str, queue_arn: str) -> None:
     """Deliver the queue's visible messages to its enabled mappings, in a background thread."""
-    if not queue_arn.split(":")[2:3] == ["sqs"]:
+    if queue_arn.split(":")[2:3] != ["sqs"]:
         return
     if not enabled_mappings(account, region, queue_arn):
         return
@@ -86,8 +86,8 @@ def deliver(account: str, region: str, queue_arn: str, host: str = "") -> None:
 def _drain(esm: Any, account: str, region: str, queue_arn: str, host: str) -> None:
     from moto.sqs.models import sqs_backends
 
-    sqs = sqs_backends[account][region]
-    queue = next((q for q in sqs.queues.values() if q.queue_arn == queue_arn), None)
+    sqs: Any = sqs_backends[account][region]
+    queue: Any = next((q for q in sqs.queues.values() if q.queue_arn == queue_arn), None)
     for _ in range(MAX_BATCHES_PER_DELIVERY):
         if queue is None or esm not in enabled_mappings(account, region, queue_arn):
             return
@@ -109,7 +109,7 @@ def _invoke(esm: Any, queue: Any, messages: list[Any], host: str) -> set[str]:
     event = json.dumps({"Records": [record(m, queue) for m in messages]})
     response_headers: dict[str, Any] = {}
     try:
-        payload = lambda_backends[esm.account_id][esm.region].invoke(
+        payload: Any = lambda_backends[esm.account_id][esm.region].invoke(
             esm.function_arn, None, event, {"Host": host} if host else {}, response_headers
         )
     except Exception:  # not invocable (Pending, Inactive, cannot run locally): the batch failed
@@ -122,7 +122,7 @@ def _invoke(esm: Any, queue: Any, messages: list[Any], host: str) -> set[str]:
     return set()
 
 
-def reported_failures(payload: bytes | str, ids: set[str]) -> set[str]:
+def reported_failures(payload: bytes | str | None, ids: set[str]) -> set[str]:
     """The messages a partial batch response keeps in the queue (all of them if it is invalid)."""
     try:
         response = json.loads(payload or b"null")
@@ -239,7 +239,8 @@ def install() -> None:
 
     # moto delivers inline through this per-queue registry: it is left empty, and the delivery
     # reads the Lambda backend's mappings instead (deleted or updated mappings included).
-    setattr(Queue, "lambda_event_source_mappings", property(lambda self: {}, lambda s, v: None))
+    registry: Any = property(lambda self: {}, lambda self, value: None)
+    Queue.lambda_event_source_mappings = registry
     patch(Queue, "add_message", _deliver_new_messages)
     patch(LambdaBackend, "create_event_source_mapping", _deliver_when_enabled_on_create)
     patch(LambdaBackend, "update_event_source_mapping", _deliver_when_enabled_on_update)
