@@ -16,8 +16,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import secrets
-import shutil
 import signal
 import stat
 import subprocess
@@ -223,6 +221,8 @@ def _credentials(state: dict[str, Any]) -> RootCredentials | None:
 def _locked(lock_path: Path) -> Iterator[None]:
     import fcntl
 
+    if lock_path.is_symlink():
+        lock_path.unlink()  # the folder is private: replaced, never followed
     try:
         fd = open_private(lock_path, os.O_RDWR | os.O_CREAT)
     except OSError as exc:
@@ -244,7 +244,9 @@ def _spawn(path: Path, iam_enforcement: bool) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     env.pop(ENDPOINT_ENV, None)
-    log_fd = open_private(path.with_name("local.log"), os.O_WRONLY | os.O_CREAT | os.O_TRUNC)
+    log_path = path.with_name("local.log")
+    log_path.unlink(missing_ok=True)  # a fresh file each start, never what a link points to
+    log_fd = open_private(log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)
     with os.fdopen(log_fd, "wb") as log:
         proc = subprocess.Popen(
             command,
@@ -292,6 +294,8 @@ def _remove_code_folders_of_dead_servers(folder: Path) -> None:
             continue
         mine = stat.S_ISDIR(st.st_mode) and st.st_uid == os.geteuid()
         if mine and pid.isdigit() and not _alive(int(pid)):
+            import shutil
+
             shutil.rmtree(entry, ignore_errors=True)
 
 
@@ -338,7 +342,9 @@ def _answers(endpoint: str, token: str, pid: int, timeout: float = 1.0) -> bool:
     url = urlsplit(endpoint)
     if url.scheme != "http" or url.hostname is None:
         return False
-    nonce = secrets.token_hex(16)
+    import hmac
+
+    nonce = os.urandom(16).hex()
     conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=timeout)
     try:
         conn.request("GET", f"{IDENTITY_PATH}?nonce={nonce}")
@@ -353,7 +359,7 @@ def _answers(endpoint: str, token: str, pid: int, timeout: float = 1.0) -> bool:
     if not isinstance(identity, dict) or identity.get("pid") != pid:
         return False
     proof = identity.get("proof")
-    return isinstance(proof, str) and secrets.compare_digest(proof, identity_proof(token, nonce))
+    return isinstance(proof, str) and hmac.compare_digest(proof, identity_proof(token, nonce))
 
 
 def _signal(pid: int, sig: signal.Signals) -> None:

@@ -3,14 +3,11 @@
 `GET IDENTITY_PATH?nonce=N` answers `{"service": "twophase-local", "pid": P, "proof": H}` where H
 is `identity_proof(token, N)`: a holder of the state file confirms that the endpoint is the server
 it records without the server's token crossing the wire. Requests to moto's admin API carry the
-token in ADMIN_HEADER. Imports nothing of twophase, and little else: the CLI loads it on every
-`endpoint: local` command.
+token in ADMIN_HEADER. Imports nothing of twophase, and nothing at all until asked: the CLI loads
+it on every `endpoint: local` command.
 """
 
 from __future__ import annotations
-
-import hashlib
-import hmac
 
 IDENTITY_PATH = "/__twophase/identity"
 ADMIN_HEADER = "X-Twophase-Admin-Token"
@@ -22,4 +19,7 @@ CODE_FOLDER_PREFIX = "local-code-"
 
 def identity_proof(token: str, nonce: str) -> str:
     """What the server answers for `nonce`: only a holder of the token can compute it."""
+    import hashlib
+    import hmac
+
     return hmac.new(token.encode(), nonce.encode(), hashlib.sha256).hexdigest()
