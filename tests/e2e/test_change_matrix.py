@@ -482,13 +482,6 @@ def _check_new_table(before: State, after: State, up: CliResult) -> None:
     assert after.answers["nightly"][1]["table"] == old  # the serving release: the old table
 
 
-ESM_ALIAS = (
-    "embedded AWS: the SQS event source mapping resolves its alias to a version when it is "
-    "created or updated (moto 5.2.5: FunctionArn …:worker:1, the dummy, even after live moved to "
-    "v2; …:worker:2 once the mapping is updated), so the queue trigger seems to move v1 → v2; on "
-    "AWS a mapping keeps the alias (DESIGN §7)"
-)
-
 ROUTES = ["GET /health", "GET /orders/{id}", "POST /orders"]
 
 CASES = [
@@ -529,7 +522,6 @@ CASES = [
         new_aliases=frozenset((fn, "prod") for fn in FUNCTIONS),
         check=_check_prod,
         notes="prod starts at live's target; triggers move to prod",
-        xfail=ESM_ALIAS,
     ),
     Case(
         "insert-alias",
@@ -592,7 +584,6 @@ CASES = [
         "worker: queue `batch_size` 10 → 5",
         _set("functions.worker.trigger.queue.batch_size", 5),
         check=_check_setting(("worker", "queue"), 5),
-        xfail=ESM_ALIAS,
     ),
     Case(
         "schedule",
@@ -993,7 +984,6 @@ def _assert_code_and_aliases_kept(
         assert after.answers[fn] == before.answers[fn], fn
 
 
-@pytest.mark.xfail(strict=True, reason=ESM_ALIAS)
 def test_the_queue_trigger_calls_the_serving_alias(
     app: Path, local_aws: LocalAwsHandle, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -30,7 +30,7 @@ class Target:
     endpoint_url: str | None = None
     local: bool = False
     access_key: str | None = None
-    secret_key: str | None = None
+    secret_key: str | None = field(default=None, repr=False)
 
 
 @dataclass
