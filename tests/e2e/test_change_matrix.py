@@ -750,7 +750,11 @@ writes this page. Each case starts from the example app (`twophase.yml.example`)
 function pushed and promoted (`live` serves v2), then pushed again with changed code (`next` serves
 v3). It reads what each trigger reaches (the HTTP API integration, the SQS event source mapping,
 the schedule rule's target, resolved through the alias to versions, weights and code) and what
-each function answers, applies the edit, runs `infra up --yes` and reads everything again.
+each function answers, applies the edit, runs `infra up --yes` and reads everything again. To
+keep the suite fast, the refused edits run one after another on one deployment (each changes
+nothing, so each starts from the same state, its files restored), and so do the edits of unrelated
+settings (batch size to billing mode in the table's order), each judged against the state the
+previous one left.
 
 - *applied*: exit 0; every trigger that still exists reaches the same code and answers the same,
   every alias that still exists keeps its target, no pushed code was reverted (an architecture
@@ -842,21 +846,53 @@ def deploy_two_releases(app: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert result.exit_code == 0, result.stderr
 
 
-def _params() -> list[Any]:
-    out = []
+# Cases that run one after another on one deployment, to keep the suite fast. A refused or
+# invalid edit changes nothing remotely (each asserts it), so the next starts from the same state,
+# with the files restored; applied edits of unrelated settings accumulate, each judged against
+# the state the previous one left. Every other case gets a deployment of its own.
+REFUSED_IN_A_ROW = (
+    "remove-function",
+    "rename-function",
+    "remove-serving-alias",
+    "reorder-aliases",
+    "shared-remove-used-topic",
+)
+SETTINGS_IN_A_ROW = (
+    "batch-size",
+    "schedule",
+    "memory",
+    "timeout",
+    "environment",
+    "runtime",
+    "owners",
+    "policies",
+    "shared-add-topic",
+    "shared-table-billing",
+)
+
+
+def _groups() -> list[Any]:
+    by_id = {case.id: case for case in CASES}
+    grouped = {*REFUSED_IN_A_ROW, *SETTINGS_IN_A_ROW}
+    groups = [
+        pytest.param(tuple(by_id[i] for i in REFUSED_IN_A_ROW), True, id="refused-in-a-row"),
+        pytest.param(tuple(by_id[i] for i in SETTINGS_IN_A_ROW), False, id="settings-in-a-row"),
+    ]
     for case in CASES:
-        marks = [pytest.mark.xfail(strict=True, reason=case.xfail)] if case.xfail else []
-        out.append(pytest.param(case, id=case.id, marks=marks))
-    return out
+        if case.id not in grouped:
+            marks = [pytest.mark.xfail(strict=True, reason=case.xfail)] if case.xfail else []
+            groups.append(pytest.param((case,), False, id=case.id, marks=marks))
+    return groups
 
 
 def _error_lines(stderr: str) -> list[str]:
     return [line for line in stderr.splitlines() if line.startswith("error:")]
 
 
-@pytest.mark.parametrize("case", _params())
+@pytest.mark.parametrize(("cases", "restore"), _groups())
 def test_an_edit_and_infra_up_moves_no_traffic(
-    case: Case,
+    cases: tuple[Case, ...],
+    restore: bool,
     app: Path,
     local_aws: LocalAwsHandle,
     capsys: pytest.CaptureFixture[str],
@@ -864,6 +900,22 @@ def test_an_edit_and_infra_up_moves_no_traffic(
 ) -> None:
     deploy_two_releases(app, capsys)
     reader = Reader(local_aws, capsys, app)
+    files = [app, app.parent / "infra" / "cloudformation" / "shared.yaml"]
+    pristine = {path: path.read_text() for path in files}
+    for case in cases:
+        if restore:
+            for path, text in pristine.items():
+                path.write_text(text)
+        _one_edit(case, reader, app, capsys, matrix_rows)
+
+
+def _one_edit(
+    case: Case,
+    reader: Reader,
+    app: Path,
+    capsys: pytest.CaptureFixture[str],
+    matrix_rows: list[Row],
+) -> None:
     before = reader.state()
     for fn in FUNCTIONS:  # the starting point: live and next serve different real releases
         assert before.aliases[fn][LIVE][0] == "2" and before.aliases[fn][NEXT][0] == "3", fn
@@ -875,7 +927,7 @@ def test_an_edit_and_infra_up_moves_no_traffic(
 
     outcome = _outcome(up)
     matrix_rows.append(_row(case, outcome, up, before, after))
-    assert outcome.split(" ")[0] == case.expect, up
+    assert outcome.split(" ")[0] == case.expect, (case.id, up)
     errors = _error_lines(up.stderr)
     assert "Traceback" not in up.stderr
     if case.expect == "applied":
