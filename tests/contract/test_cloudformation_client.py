@@ -111,3 +111,31 @@ def test_a_change_set_not_ready_by_its_deadline_is_an_error_that_says_so(
     cfn = CloudFormation(boto_cfn, sleep=lambda _: None)
     with pytest.raises(AwsError, match="still CREATE_PENDING after 0 minutes"):
         cfn.wait_change_set(CS, STACK)
+
+
+def _stack(status: str) -> dict[str, Any]:
+    return {
+        "Stacks": [
+            {
+                "StackName": STACK,
+                "StackStatus": status,
+                "CreationTime": "2026-12-01T00:00:00Z",
+            }
+        ]
+    }
+
+
+def test_a_stack_wait_reports_each_poll_and_ends_at_its_deadline(
+    boto_cfn: Any, stub: Stubber
+) -> None:
+    """An update an earlier run left running is waited for with a deadline, and each poll says
+    the status and the time waited (what a terminal shows), until the deadline ends it."""
+    stub.add_response("describe_stacks", _stack("UPDATE_IN_PROGRESS"))
+    stub.add_response("describe_stack_events", {"StackEvents": []})
+    polls: list[tuple[str, float]] = []
+    cfn = CloudFormation(boto_cfn, sleep=lambda _: None, timeout_seconds=0)
+    with pytest.raises(AwsError, match="still UPDATE_IN_PROGRESS after waiting"):
+        cfn.wait_stack(
+            STACK, lambda _: None, on_poll=lambda s, waited, _: polls.append((s, waited))
+        )
+    assert [s for s, _ in polls] == ["UPDATE_IN_PROGRESS"]

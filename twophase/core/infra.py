@@ -189,8 +189,7 @@ def read_live_state(
     }
     serving: set[str] = set()
     for name, (before, _, physical) in chains.items():
-        trigger = config.resolved(name).trigger
-        if not before or trigger is None or trigger.queue is None or trigger.queue.queue is None:
+        if not before or not on_shared_queue(config, name):
             continue
         try:
             served = svc.lambdas.get_configuration(physical, before[-1])
@@ -207,11 +206,14 @@ def held_mappings(config: Config, live: LiveState | None) -> tuple[str, ...]:
     return tuple(
         name
         for name in sorted(config.functions)
-        if (t := config.resolved(name).trigger) is not None
-        and t.queue is not None
-        and t.queue.queue is not None
-        and name not in serving
+        if on_shared_queue(config, name) and name not in serving
     )
+
+
+def on_shared_queue(config: Config, name: str) -> bool:
+    """Whether the function consumes a queue of the shared template (others may fill it)."""
+    trigger = config.resolved(name).trigger
+    return trigger is not None and trigger.queue is not None and trigger.queue.queue is not None
 
 
 def plan_up(
@@ -267,12 +269,19 @@ def removed_on_failure(
     try:
         yield
     except BaseException:
-        with contextlib.suppress(Exception):
-            svc.cfn.delete_change_set(change_set, stack)
-            current = svc.cfn.get_stack(stack)
-            if shell and current is not None and current.status == "REVIEW_IN_PROGRESS":
-                svc.cfn.delete_stack(stack)
+        discard(svc, stack, change_set, shell=shell)
         raise
+
+
+def discard(svc: InfraServices, stack: str, change_set: str | None, *, shell: bool) -> None:
+    """Delete a change set this run made and, with `shell`, the stack if it is only the shell
+    its CREATE change set made (REVIEW_IN_PROGRESS). Best effort: the error at hand wins."""
+    with contextlib.suppress(Exception):
+        if change_set:
+            svc.cfn.delete_change_set(change_set, stack)
+        current = svc.cfn.get_stack(stack)
+        if shell and current is not None and current.status == "REVIEW_IN_PROGRESS":
+            svc.cfn.delete_stack(stack)
 
 
 def _plan_change_set(

@@ -21,6 +21,7 @@ from twophase.core.infra import (
     InfraServices,
     UpResult,
     apply_up,
+    discard,
     ensure_artifact_bucket,
     plan_up,
 )
@@ -61,7 +62,7 @@ def up(
     except DeployRunning:
         raise  # executed: CloudFormation carries on, nothing of ours to remove
     except BaseException:
-        _undo(svc, plan, remove_stack=not had_stack)
+        discard(svc, plan.stack, plan.change_set_id, shell=not had_stack)
         raise
 
 
@@ -95,17 +96,6 @@ def discard_leftovers(svc: InfraServices, stack: str) -> int:
     if removed:
         svc.reporter.info(f"removed {removed} change set(s) an earlier run left on {stack}")
     return removed
-
-
-def _undo(svc: InfraServices, plan: InfraPlan, *, remove_stack: bool) -> None:
-    """Remove what this run made before executing: its change set and, when this run created
-    the stack shell (REVIEW_IN_PROGRESS), the shell. Best effort: the error at hand wins."""
-    with contextlib.suppress(Exception):
-        if plan.change_set_id:
-            svc.cfn.delete_change_set(plan.change_set_id, plan.stack)
-        current = svc.cfn.get_stack(plan.stack)
-        if remove_stack and current is not None and current.status == "REVIEW_IN_PROGRESS":
-            svc.cfn.delete_stack(plan.stack)
 
 
 def _ignore(_: object) -> None:

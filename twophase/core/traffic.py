@@ -21,6 +21,7 @@ from typing import Any
 
 from twophase.aws.cloudformation import ResourceChange
 from twophase.aws.lambda_client import AliasState, LambdaClient
+from twophase.core.infra_plan import owning_function
 from twophase.errors import NotFoundError
 
 ALIAS = "AWS::Lambda::Alias"
@@ -204,8 +205,6 @@ class _Aliases:
         )
 
     def _names(self, resources: Mapping[str, Any], logical_id: str) -> tuple[str, str]:
-        from twophase.core.infra_plan import owning_function
-
         props = (resources.get(logical_id) or {}).get("Properties") or {}
         physical = owning_function({"Resources": resources}, logical_id)
         return physical, str(props.get("Name", ""))
