@@ -12,7 +12,7 @@ run's interruption the pushed code still answers through `live`, every function'
 versions keep their code and every alias its target. A Ctrl-C-ed run ends 130 with one `error:`
 line and no traceback. Last, `infra down` then `infra up`, three times in a row.
 
-What twophase/core/infra_up.py promises a Ctrl-C beyond that (its message says it was interrupted,
+What twophase/infra/up.py promises a Ctrl-C beyond that (its message says it was interrupted,
 and after the change set executed that CloudFormation carries on; before it executed, the run
 takes back the change set and stack shell it made) is checked once convergence has been
 asserted: a case whose gap is known (CTRL_C_GAPS) then ends as an expected failure naming what was
@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-import twophase.core.infra
+import twophase.infra.apply
 from tests.conftest import LocalAwsHandle
 from tests.e2e.helpers import edit_config, run_cli
 from tests.e2e.interrupting_proxy import (
@@ -114,7 +114,7 @@ class BoundedCloudFormation(CloudFormation):
 
 @pytest.fixture(autouse=True)
 def bounded_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(twophase.core.infra, "CloudFormation", BoundedCloudFormation)
+    monkeypatch.setattr(twophase.infra.apply, "CloudFormation", BoundedCloudFormation)
 
 
 # --- remote state -------------------------------------------------------------------------------

@@ -22,10 +22,10 @@ from twophase.build.detzip import Entry, build_zip, code_sha256, hex_sha256
 from twophase.build.model import Artifact
 from twophase.config.compiled import CompiledConfig
 from twophase.config.model import Config, Environment, Function
-from twophase.core import PhaseTwo
-from twophase.core.push import PushOptions, apply_push, plan_push, push
-from twophase.core.release_record import ReleaseRecord
 from twophase.errors import ConflictError, ExitStatus
+from twophase.release.context import PhaseTwo
+from twophase.release.push import PushOptions, apply_push, plan_push, push
+from twophase.release.release_record import ReleaseRecord
 from twophase.reporter import RecordingReporter
 
 PHYSICAL = "shop-local-api"

@@ -11,17 +11,17 @@ import pytest
 from tests.e2e import test_phase_two_core as core_e2e
 from tests.e2e.test_phase_two_core import PHYSICAL, World, make_artifact
 from twophase.build.detzip import Entry, build_zip
-from twophase.core.promote import PromoteOptions, apply_promote, plan_promote
-from twophase.core.push import apply_push, plan_push
-from twophase.core.releases import AliasPointer, list_releases
-from twophase.core.rollback import (
+from twophase.errors import ConflictError, ExitStatus, HealthCheckError, NotFoundError, UsageError
+from twophase.release.promote import PromoteOptions, apply_promote, plan_promote
+from twophase.release.push import apply_push, plan_push
+from twophase.release.releases import AliasPointer, list_releases
+from twophase.release.rollback import (
     NothingToRollBackTo,
     RollbackOptions,
     apply_rollback,
     plan_rollback,
 )
-from twophase.core.status import StatusOptions, status
-from twophase.errors import ConflictError, ExitStatus, HealthCheckError, NotFoundError, UsageError
+from twophase.release.status import StatusOptions, status
 
 FIXED_NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 world = core_e2e.world  # the shared fixtures

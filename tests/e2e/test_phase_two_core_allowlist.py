@@ -13,12 +13,12 @@ from typing import Any
 
 from tests.e2e import test_phase_two_core as core_e2e
 from tests.e2e.test_phase_two_core import World, make_artifact
-from twophase.core.promote import PromoteOptions, apply_promote, plan_promote
-from twophase.core.prune import PruneOptions, prune
-from twophase.core.push import PushOptions, push
-from twophase.core.releases import list_releases
-from twophase.core.rollback import RollbackOptions, apply_rollback, plan_rollback
-from twophase.core.status import StatusOptions, status
+from twophase.release.promote import PromoteOptions, apply_promote, plan_promote
+from twophase.release.prune import PruneOptions, prune
+from twophase.release.push import PushOptions, push
+from twophase.release.releases import list_releases
+from twophase.release.rollback import RollbackOptions, apply_rollback, plan_rollback
+from twophase.release.status import StatusOptions, status
 
 world = core_e2e.world  # the shared fixtures
 shared_session = core_e2e.shared_session

@@ -12,8 +12,8 @@ import pytest
 from tests.conftest import LocalAwsHandle
 from tests.e2e.helpers import run_cli
 from twophase.config.load import load_config
+from twophase.infra.policy import deployer_policy
 from twophase.local.extensions.iam_enforcement import enable
-from twophase.policy import deployer_policy
 
 ACCOUNT = "123456789012"
 

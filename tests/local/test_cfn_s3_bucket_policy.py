@@ -22,7 +22,7 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import LocalAwsHandle
 from tests.local._cfn import body, final_status
-from twophase.core.artifact_store import artifact_stack_template
+from twophase.infra.artifact_store import artifact_stack_template
 
 BUCKET = "shared"
 

@@ -186,12 +186,12 @@ def test_bad_handler_is_a_config_error_saying_what_fits(
 def test_sources_come_from_the_installed_package_first(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    installed = tmp_path / "site-packages" / "twophase" / "_dummies"
+    installed = tmp_path / "site-packages" / "twophase" / "dummies" / "sources"
     (installed / "python").mkdir(parents=True)
     (installed / "python" / "handler.py").write_text("# installed copy\n")
 
     def files(package: str) -> Path:
-        assert package == "twophase._dummies"
+        assert package == "twophase.dummies.sources"
         return installed
 
     monkeypatch.setattr(dummies.importlib.resources, "files", files)
@@ -221,9 +221,9 @@ def test_packaging_ships_the_dummies_when_packages_are_listed() -> None:
     on_disk = {
         ".".join(p.parent.relative_to(repo).parts) for p in (repo / "twophase").rglob("__init__.py")
     }
-    assert set(setuptools["packages"]) == on_disk | {"twophase._dummies"}
-    assert setuptools["package-dir"]["twophase._dummies"] == "dummies"
-    assert setuptools["package-data"]["twophase._dummies"] == ["**/*"]
+    assert set(setuptools["packages"]) == on_disk | {"twophase.dummies.sources"}
+    assert setuptools["package-dir"]["twophase.dummies.sources"] == "dummies"
+    assert setuptools["package-data"]["twophase.dummies.sources"] == ["**/*"]
 
 
 # --- Python ----------------------------------------------------------------------------------

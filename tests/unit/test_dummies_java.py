@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from twophase.dummies import dummy_artifact
-from twophase.dummies_java import (
+from twophase.dummies.java import (
     DUMMY_CLASS,
     HANDLER_DESCRIPTOR,
     JavaHandler,

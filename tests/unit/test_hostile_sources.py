@@ -20,8 +20,8 @@ from twophase.cli.main import run
 from twophase.config.compiled import CompiledConfig, load_compiled
 from twophase.config.load import load_config
 from twophase.config.model import ResolvedFunction
-from twophase.core.push import PushOptions, push
 from twophase.errors import BuildError, ConfigError, ExitStatus
+from twophase.release.push import PushOptions, push
 from twophase.reporter import NullReporter
 
 from .test_push_plan import FakeStore, fresh_lambda, make_ctx

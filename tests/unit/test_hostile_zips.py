@@ -21,8 +21,8 @@ import pytest
 
 from twophase.build import BuildOptions, Limits, read_artifact
 from twophase.build.detzip import Entry, build_zip
-from twophase.core.push import PushOptions, push
 from twophase.errors import BuildError, ExitStatus
+from twophase.release.push import PushOptions, push
 
 from .test_build_zip import function
 from .test_push_plan import FakeStore, fresh_lambda, make_ctx

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from twophase.aws.logs import LogEvent
-from twophase.core.logs import LAG_MS, follow
+from twophase.release.logs import LAG_MS, follow
 
 T = 1_700_000_000_000  # ms
 

@@ -8,8 +8,8 @@ from typing import Any
 
 import pytest
 
-from twophase.core import CallCounter, PhaseTwo
-from twophase.core.release_record import GitReader
+from twophase.release.context import CallCounter, PhaseTwo
+from twophase.release.release_record import GitReader
 
 
 def phase_two(tmp_path: Path) -> PhaseTwo:

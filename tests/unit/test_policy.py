@@ -11,7 +11,7 @@ import pytest
 from twophase.config.load import load_config
 from twophase.config.model import Config
 from twophase.errors import AccessDeniedError, ConfigError, UsageError
-from twophase.policy import (
+from twophase.infra.policy import (
     DEPLOYER_ACTIONS,
     Principals,
     deployer_policy,
@@ -339,7 +339,7 @@ def test_explain_an_action_no_deployer_has(config: Config) -> None:
 def test_access_denied_error_from_aws_message(config: Config) -> None:
     from botocore.exceptions import ClientError
 
-    from twophase.policy import access_denied, denied_action
+    from twophase.infra.policy import access_denied, denied_action
 
     aws = ClientError(
         {

@@ -11,7 +11,7 @@ from botocore.stub import Stubber
 from twophase.aws.iam import PolicySimulator
 from twophase.config.load import load_config
 from twophase.config.model import Config
-from twophase.policy import (
+from twophase.infra.policy import (
     PUSH_ACTIONS,
     SimulationUnavailable,
     push_checks,

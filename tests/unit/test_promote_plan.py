@@ -8,10 +8,10 @@ import pytest
 
 from tests.unit.test_push_plan import FakeHealth, FakeLambda, fresh_lambda, make_ctx, state
 from twophase.aws.lambda_client import AliasState
-from twophase.core.promote import Complete, PromoteOptions, Shift, apply_promote, plan_promote
-from twophase.core.release_record import decode_history, encode_history
-from twophase.core.rollback import RollbackOptions, apply_rollback, plan_rollback
 from twophase.errors import HealthCheckError, UsageError
+from twophase.release.promote import Complete, PromoteOptions, Shift, apply_promote, plan_promote
+from twophase.release.release_record import decode_history, encode_history
+from twophase.release.rollback import RollbackOptions, apply_rollback, plan_rollback
 from twophase.reporter import RecordingReporter
 
 

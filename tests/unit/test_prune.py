@@ -15,9 +15,10 @@ import pytest
 from tests.unit.test_push_plan import DUMMY, FakeLambda, artifact, fresh_lambda, make_ctx, state
 from twophase.aws.lambda_client import AliasState
 from twophase.build.detzip import code_sha256 as sha_of
-from twophase.core import PhaseTwo
-from twophase.core.dummy_versions import DUMMY_VERSION_DESCRIPTION
-from twophase.core.prune import (
+from twophase.errors import ExitStatus, UsageError
+from twophase.release.context import PhaseTwo
+from twophase.release.dummy_versions import DUMMY_VERSION_DESCRIPTION
+from twophase.release.prune import (
     DeleteVersion,
     KeepReason,
     PruneOptions,
@@ -27,9 +28,8 @@ from twophase.core.prune import (
     prune,
     prune_after_push,
 )
-from twophase.core.push import PushOptions, push
-from twophase.core.release_record import ReleaseRecord, encode_history
-from twophase.errors import ExitStatus, UsageError
+from twophase.release.push import PushOptions, push
+from twophase.release.release_record import ReleaseRecord, encode_history
 
 
 def with_versions(lam: FakeLambda, count: int) -> FakeLambda:

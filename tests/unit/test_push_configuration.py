@@ -22,9 +22,9 @@ from tests.unit.test_push_plan import (
     make_ctx,
 )
 from twophase.aws.lambda_client import AliasState
-from twophase.core.push import MoveAlias, Publish, Unchanged, WaitActive, apply_push, plan_push
-from twophase.core.release_record import encode_history
 from twophase.errors import UsageError
+from twophase.release.push import MoveAlias, Publish, Unchanged, WaitActive, apply_push, plan_push
+from twophase.release.release_record import encode_history
 from twophase.reporter import RecordingReporter
 
 SECRET = "s3cr3t-value-never-printed"

@@ -19,8 +19,15 @@ from twophase.build.detzip import code_sha256 as sha_of
 from twophase.build.model import Artifact
 from twophase.config.compiled import CompiledConfig
 from twophase.config.model import Config, Environment, Function
-from twophase.core import PhaseTwo
-from twophase.core.push import (
+from twophase.errors import (
+    AccessDeniedError,
+    ConflictError,
+    ExitStatus,
+    NotFoundError,
+    UsageError,
+)
+from twophase.release.context import PhaseTwo
+from twophase.release.push import (
     MoveAlias,
     Publish,
     PushOptions,
@@ -30,14 +37,7 @@ from twophase.core.push import (
     plan_push,
     push,
 )
-from twophase.core.release_record import GitReader, ReleaseRecord, decode_history
-from twophase.errors import (
-    AccessDeniedError,
-    ConflictError,
-    ExitStatus,
-    NotFoundError,
-    UsageError,
-)
+from twophase.release.release_record import GitReader, ReleaseRecord, decode_history
 from twophase.reporter import RecordingReporter
 
 FN = "shop-dev-api"

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from twophase.core import release_record
-from twophase.core.release_record import (
+from twophase.release import release_record
+from twophase.release.release_record import (
     DESCRIPTION_LIMIT,
     HISTORY_DEPTH,
     GitReader,

@@ -13,8 +13,8 @@ import pytest
 from twophase.config.load import load_config
 from twophase.config.model import Config
 from twophase.errors import ConfigError
-from twophase.render import DummyCode, dump_template, parameter_values, render_template
-from twophase.render.names import output_ids, resource_ids
+from twophase.infra.render import DummyCode, dump_template, parameter_values, render_template
+from twophase.names import output_ids, resource_ids
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "twophase.yml.example"

@@ -17,8 +17,8 @@ from twophase.config import rules
 from twophase.config.compiled import CompiledConfig, load_compiled
 from twophase.config.load import load_config
 from twophase.errors import ConfigError, ExitStatus
-from twophase.render.names import FunctionIds
-from twophase.render.triggers import _queue
+from twophase.infra.render.triggers import _queue
+from twophase.names import FunctionIds
 
 BASE = """\
 app: shop

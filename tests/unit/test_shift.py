@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from twophase.core.shift import remaining_after, shift_percentages, to_percent, to_weight
 from twophase.errors import UsageError
+from twophase.release.shift import remaining_after, shift_percentages, to_percent, to_weight
 
 
 @pytest.mark.parametrize(

@@ -13,14 +13,14 @@ from typing import Any
 
 from twophase.aws.cloudformation import ResourceChange
 from twophase.aws.lambda_client import AliasState
-from twophase.core.traffic import (
+from twophase.errors import NotFoundError
+from twophase.infra.traffic import (
     DUMMY,
     AliasReader,
     Target,
     new_alias_targets,
     traffic_risks,
 )
-from twophase.errors import NotFoundError
 
 FN = "shop-dev-api"
 

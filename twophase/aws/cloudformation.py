@@ -307,7 +307,7 @@ def _changes(resp: Mapping[str, Any]) -> list[ResourceChange]:
 
 
 def _parse_template(body: str) -> dict[str, Any]:
-    """Stacks twophase deploys hold JSON templates (see twophase.render)."""
+    """Stacks twophase deploys hold JSON templates (see twophase.infra.render)."""
     try:
         parsed = json.loads(body)
     except ValueError as exc:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from twophase.policy import SimulationUnavailable
+from twophase.infra.policy import SimulationUnavailable
 
 _UNSUPPORTED = {"NotImplemented", "InvalidAction", "UnknownOperationException", "501"}
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}

@@ -52,8 +52,8 @@ def alias() -> None:
 @pass_app
 def promote(app: AppContext, function: str, dry_run: bool, **kwargs: Any) -> None:
     """Point the next alias (default `live`) at the previous one's version."""
-    from twophase.core import PhaseTwo
-    from twophase.core.promote import PromoteOptions, apply_promote, plan_promote
+    from twophase.release.context import PhaseTwo
+    from twophase.release.promote import PromoteOptions, apply_promote, plan_promote
 
     if kwargs["canary"] and kwargs["linear"]:
         from twophase.errors import UsageError
@@ -101,8 +101,8 @@ def rollback(
     The dummy (no code pushed) is passed over: only `--to` can put it back, and a rollback with
     nothing but the dummy left is refused.
     """
-    from twophase.core import PhaseTwo
-    from twophase.core.rollback import RollbackOptions, apply_rollback, plan_rollback
+    from twophase.release.context import PhaseTwo
+    from twophase.release.rollback import RollbackOptions, apply_rollback, plan_rollback
 
     ctx = PhaseTwo.create(app.settings, app.env_name, app.clients, reporter=app.terminal)
     plan = plan_rollback(

@@ -34,15 +34,15 @@ def infra() -> None:
 @pass_app
 def render(app: AppContext, offline: bool) -> None:
     """Print the CloudFormation template `infra up` would deploy."""
-    from twophase.core.infra import build_dummies
-    from twophase.core.infra import render as render_template
+    from twophase.infra.apply import build_dummies
+    from twophase.infra.apply import render as render_template
 
     config, env = app.config, app.env_name
     if offline:
         body, _ = render_template(config, env, "ARTIFACT_BUCKET", build_dummies(config), None)
     else:
         svc = _services(app)
-        from twophase.core.infra import bucket_for
+        from twophase.infra.apply import bucket_for
 
         stack = svc.cfn.get_stack(config.stack_name(env))
         deployed = svc.cfn.get_template(stack.name) if stack and _deployed(stack.status) else None
@@ -74,7 +74,7 @@ allow_delete_option = click.option(
 @pass_app
 def plan(app: AppContext, exit_code: bool, allow_delete: tuple[str, ...]) -> None:
     """Preview what `infra up` would change (dangerous rows marked)."""
-    from twophase.core.infra import plan_up
+    from twophase.infra.apply import plan_up
 
     svc = _services(app)
     result = plan_up(app.config, app.env_name, svc, allow_delete=frozenset(allow_delete))
@@ -97,8 +97,8 @@ def plan(app: AppContext, exit_code: bool, allow_delete: tuple[str, ...]) -> Non
 @pass_app
 def up(app: AppContext, allow_delete: tuple[str, ...]) -> None:
     """Create or update the stack through a change set; a no-op when nothing changed."""
-    from twophase.core.infra_up import UpOptions
-    from twophase.core.infra_up import up as run_up
+    from twophase.infra.up import UpOptions
+    from twophase.infra.up import up as run_up
 
     def show(plan: Any) -> None:
         if plan.has_changes:
@@ -180,8 +180,8 @@ def _show_behind(app: AppContext, behind: Any) -> None:
 @pass_app
 def down(app: AppContext, force: bool, purge: bool) -> None:
     """Delete the stack (keeps tables, buckets and the artifact bucket unless --purge)."""
-    from twophase.core.infra_down import check_protected
-    from twophase.core.infra_down import down as run_down
+    from twophase.infra.down import check_protected
+    from twophase.infra.down import down as run_down
 
     config, env = app.config, app.env_name
     check_protected(config, env, force=force)
@@ -199,7 +199,7 @@ def down(app: AppContext, force: bool, purge: bool) -> None:
 
 
 def _services(app: AppContext) -> Any:
-    from twophase.core.infra import InfraServices
+    from twophase.infra.apply import InfraServices
 
     return InfraServices.from_clients(app.clients, app.terminal)
 

@@ -47,9 +47,9 @@ def invoke(
     payload: Path | None,
 ) -> None:
     """Invoke an alias with a realistic generated event; print what the function answered."""
-    from twophase.core import PhaseTwo
-    from twophase.core.invoke import InvokeOptions
-    from twophase.core.invoke import invoke as run_invoke
+    from twophase.release.context import PhaseTwo
+    from twophase.release.invoke import InvokeOptions
+    from twophase.release.invoke import invoke as run_invoke
 
     ctx = PhaseTwo.create(app.settings, app.env_name, app.clients, reporter=app.terminal)
     event = payload.read_bytes() if payload is not None else None

@@ -32,8 +32,8 @@ pass_app = click.make_pass_decorator(AppContext)
 @pass_app
 def logs(app: AppContext, function: str, since: float, follow: bool) -> None:
     """Print the function's log events, oldest first (all its versions share one log group)."""
-    from twophase.core import PhaseTwo
-    from twophase.core.logs import LogsOptions, follow_logs, read_logs
+    from twophase.release.context import PhaseTwo
+    from twophase.release.logs import LogsOptions, follow_logs, read_logs
 
     ctx = PhaseTwo.create(app.settings, app.env_name, app.clients, reporter=app.terminal)
     options = LogsOptions(function, since)

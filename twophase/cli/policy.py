@@ -34,7 +34,7 @@ pass_app = click.make_pass_decorator(AppContext)
 @pass_app
 def policy(app: AppContext, function: str, template: bool, offline: bool) -> None:
     """Print FUNCTION's deployer policy: exactly what pushing it needs, as IAM JSON."""
-    from twophase.policy import (
+    from twophase.infra.policy import (
         deployer_policy,
         deployer_policy_outputs,
         deployer_policy_resources,
@@ -68,7 +68,7 @@ def _where(app: AppContext, offline: bool) -> dict[str, str]:
     if offline:
         return {}
     from twophase.aws.identity import Sts
-    from twophase.policy import partition_for
+    from twophase.infra.policy import partition_for
 
     region = app.clients.target.region
     account = Sts(app.clients.client("sts")).identity.account
@@ -87,7 +87,7 @@ def whoami(app: AppContext) -> None:
     """Show the caller and, per function, whether it may push it."""
     from twophase.aws.iam import PolicySimulator
     from twophase.aws.identity import Sts
-    from twophase.policy import partition_for, push_rights, simulation_principal
+    from twophase.infra.policy import partition_for, push_rights, simulation_principal
 
     config, env = app.config, app.env_name
     clients = app.clients

@@ -11,10 +11,10 @@ from twophase.cli.help import examples
 from twophase.errors import TwophaseError
 
 if TYPE_CHECKING:
-    from twophase.core.prune import PruneOutcome, PruneReport
+    from twophase.release.prune import PruneOutcome, PruneReport
 
 pass_app = click.make_pass_decorator(AppContext)
-DEFAULT_KEEP = 10  # twophase.core.prune.DEFAULT_KEEP (not imported: `--help` stays light)
+DEFAULT_KEEP = 10  # twophase.release.prune.DEFAULT_KEEP (not imported: `--help` stays light)
 
 
 @click.command(
@@ -42,9 +42,9 @@ def prune(
     app: AppContext, functions: tuple[str, ...], all_: bool, keep: int, dry_run: bool
 ) -> None:
     """Delete old published versions: they count against the Region's 75 GB of code storage."""
-    from twophase.core import PhaseTwo
-    from twophase.core.prune import PruneOptions
-    from twophase.core.prune import prune as run_prune
+    from twophase.release.context import PhaseTwo
+    from twophase.release.prune import PruneOptions
+    from twophase.release.prune import prune as run_prune
 
     ctx = PhaseTwo.create(app.settings, app.env_name, app.clients, reporter=app.terminal)
     options = PruneOptions(functions=functions, all=all_, keep=keep, dry_run=dry_run)

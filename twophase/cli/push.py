@@ -12,7 +12,7 @@ from twophase.cli.help import examples
 from twophase.errors import TwophaseError, UsageError
 
 if TYPE_CHECKING:
-    from twophase.core.push import PushOutcome, PushReport
+    from twophase.release.push import PushOutcome, PushReport
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -44,9 +44,9 @@ def push(
     jobs: int,
 ) -> None:
     """Ship code: UpdateFunctionCode, PublishVersion and move the first alias, compare-and-set."""
-    from twophase.core import PhaseTwo
-    from twophase.core.push import PushOptions
-    from twophase.core.push import push as run_push
+    from twophase.release.context import PhaseTwo
+    from twophase.release.push import PushOptions
+    from twophase.release.push import push as run_push
 
     if artifact is not None and (all_ or len(functions) != 1):
         raise UsageError(

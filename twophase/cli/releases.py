@@ -19,8 +19,8 @@ pass_app = click.make_pass_decorator(AppContext)
 @pass_app
 def releases(app: AppContext, function: str) -> None:
     """A function's release history: version, code sha, who, when, commit, aliases."""
-    from twophase.core import PhaseTwo
-    from twophase.core.releases import list_releases
+    from twophase.release.context import PhaseTwo
+    from twophase.release.releases import list_releases
 
     ctx = PhaseTwo.create(app.settings, app.env_name, app.clients, reporter=app.terminal)
     result = list_releases(ctx, function)

@@ -11,7 +11,7 @@ from twophase.cli.context import AppContext
 from twophase.cli.help import examples
 
 if TYPE_CHECKING:
-    from twophase.core.status import FunctionStatus
+    from twophase.release.status import FunctionStatus
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -23,9 +23,9 @@ pass_app = click.make_pass_decorator(AppContext)
 @pass_app
 def status(app: AppContext, functions: tuple[str, ...]) -> None:
     """Per function: dummy or real code, alias → version (weights), last release."""
-    from twophase.core import PhaseTwo
-    from twophase.core.status import StatusOptions
-    from twophase.core.status import status as read_status
+    from twophase.release.context import PhaseTwo
+    from twophase.release.status import StatusOptions
+    from twophase.release.status import status as read_status
 
     config, env = app.settings, app.env_name
     ctx = PhaseTwo.create(config, env, app.clients, reporter=app.terminal)

@@ -16,7 +16,7 @@ from typing import Any
 from twophase.config import refs, rules
 from twophase.config.model import Config
 from twophase.config.yamlnodes import Path as YamlPath
-from twophase.render.names import ARTIFACT_BUCKET_OUTPUT, output_ids, resource_ids
+from twophase.names import ARTIFACT_BUCKET_OUTPUT, output_ids, resource_ids
 
 ARTIFACT_SUFFIXES = (".zip", ".jar")
 HTTP_API_TIMEOUT = 30  # seconds: API Gateway HTTP APIs' integration timeout, a hard limit

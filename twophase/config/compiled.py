@@ -269,7 +269,7 @@ def _code_stamp() -> str:
     the version number stays (an editable install)."""
     here = Path(__file__).parent
     stamps = []
-    for module in [*sorted(here.glob("*.py")), here.parent / "render" / "names.py"]:
+    for module in [*sorted(here.glob("*.py")), here.parent / "names.py"]:
         st = module.stat()
         stamps.append(f"{module.name}:{st.st_size}:{st.st_mtime_ns}")
     return "|".join(stamps)

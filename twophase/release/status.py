@@ -3,7 +3,7 @@
 Two reads per function (versions with `$LATEST`, and aliases), functions in parallel. `code` is what
 the serving alias (the last of the chain, which triggers call) serves: "dummy" while it serves the
 dummy, whatever the other aliases serve. The dummy is known by phase one's version Description and
-by the CodeSha256 phase one records in the stack's metadata (see twophase.core.dummy_versions).
+by the CodeSha256 phase one records in the stack's metadata (see twophase.release.dummy_versions).
 """
 
 from __future__ import annotations
@@ -15,10 +15,10 @@ from typing import Literal
 
 from twophase.aws.lambda_client import LATEST, AliasState, FunctionState
 from twophase.aws.lambda_settings import changed_settings
-from twophase.core import PhaseTwo
-from twophase.core.dummy_versions import is_dummy
-from twophase.core.releases import Release, releases_of
 from twophase.errors import NotFoundError, TwophaseError
+from twophase.release.context import PhaseTwo
+from twophase.release.dummy_versions import is_dummy
+from twophase.release.releases import Release, releases_of
 
 CodeState = Literal["dummy", "real", "unknown", "missing"]
 

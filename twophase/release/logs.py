@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from twophase.aws.logs import LogEvent, LogReader
-from twophase.core import PhaseTwo
+from twophase.release.context import PhaseTwo
 
 LAG_MS = 30_000
 POLL_SECONDS = 2.0

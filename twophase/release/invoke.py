@@ -13,9 +13,9 @@ from dataclasses import dataclass, replace
 from typing import Any
 
 from twophase.aws.lambda_client import LATEST
-from twophase.core import PhaseTwo
 from twophase.errors import TwophaseError, UsageError
 from twophase.events import Where, event_for
+from twophase.release.context import PhaseTwo
 
 ROUTE = re.compile(r"(ANY|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /\S*")
 

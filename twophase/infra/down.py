@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from twophase.config.model import Config
-from twophase.core.artifact_store import artifact_stack_name
-from twophase.core.infra import InfraServices, _ignore, _raise_if_failed, bucket_for
 from twophase.errors import AwsError, PreconditionError
+from twophase.infra.apply import InfraServices, _ignore, _raise_if_failed, bucket_for
+from twophase.infra.artifact_store import artifact_stack_name
 
 
 @dataclass(frozen=True)

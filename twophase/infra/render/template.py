@@ -19,9 +19,15 @@ from typing import Any
 from twophase import __version__
 from twophase.config.model import Config, ResolvedFunction
 from twophase.errors import ConfigError
-from twophase.render.function import DummyCode, Resources, function_resources, ref, serving_alias
-from twophase.render.names import ARTIFACT_BUCKET_OUTPUT, FunctionIds, ids_for
-from twophase.render.triggers import trigger_parts
+from twophase.infra.render.function import (
+    DummyCode,
+    Resources,
+    function_resources,
+    ref,
+    serving_alias,
+)
+from twophase.infra.render.triggers import trigger_parts
+from twophase.names import ARTIFACT_BUCKET_OUTPUT, FunctionIds, ids_for
 
 TEMPLATE_FORMAT_VERSION = "2010-09-09"
 OWNED_ALIAS_PROPERTIES = ("FunctionVersion", "RoutingConfig")

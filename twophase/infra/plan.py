@@ -1,8 +1,8 @@
 """Phase one's plan: what `infra up` would change, read from remote state, as data.
 
 `plan_infra` renders the template (copying pushed code and alias targets from the deployed
-template, see twophase.render), asks CloudFormation for a change set and classifies every change.
-`infra plan` renders this plan; `infra up` executes it (twophase.core.infra_apply).
+template, see twophase.infra.render), asks CloudFormation for a change set and classifies every
+change. `infra plan` renders this plan; `infra up` executes it (twophase.infra.up).
 """
 
 from __future__ import annotations
@@ -186,7 +186,7 @@ def refusals(changes: tuple[PlannedChange, ...], allow_delete: frozenset[str]) -
 def with_traffic_risks(
     rows: tuple[PlannedChange, ...], risks: tuple[Any, ...], prefix: str
 ) -> tuple[PlannedChange, ...]:
-    """Mark the rows whose change would move traffic (see twophase.core.traffic)."""
+    """Mark the rows whose change would move traffic (see twophase.infra.traffic)."""
     from dataclasses import replace
 
     by_id = {r.logical_id: r for r in risks}

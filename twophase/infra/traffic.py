@@ -21,8 +21,8 @@ from typing import Any
 
 from twophase.aws.cloudformation import ResourceChange
 from twophase.aws.lambda_client import AliasState, LambdaClient
-from twophase.core.infra_plan import owning_function
 from twophase.errors import NotFoundError
+from twophase.infra.plan import owning_function
 
 ALIAS = "AWS::Lambda::Alias"
 # Where each trigger type names what it calls.

@@ -24,8 +24,8 @@ from typing import Any
 
 from twophase.config.model import Config
 from twophase.config.rules import camel
-from twophase.core.artifact_store import MAX_BUCKET_NAME, artifact_bucket_name
 from twophase.errors import AccessDeniedError, ConfigError, UsageError
+from twophase.infra.artifact_store import MAX_BUCKET_NAME, artifact_bucket_name
 
 POLICY_VERSION = "2012-10-17"
 PARTITION_VAR = "${AWS::Partition}"

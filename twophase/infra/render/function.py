@@ -7,8 +7,8 @@ from typing import Any
 
 from twophase.config import refs
 from twophase.config.model import Config, ResolvedFunction
-from twophase.core.dummy_versions import DUMMY_VERSION_DESCRIPTION
-from twophase.render.names import FunctionIds
+from twophase.names import FunctionIds
+from twophase.release.dummy_versions import DUMMY_VERSION_DESCRIPTION
 
 Resources = dict[str, dict[str, Any]]
 

@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from twophase.config.model import HttpTrigger, QueueTrigger, ResolvedFunction
-from twophase.render.function import Resources, get_att, ref, statement
-from twophase.render.names import FunctionIds, route_ids
+from twophase.infra.render.function import Resources, get_att, ref, statement
+from twophase.names import FunctionIds, route_ids
 
 SQS_CONSUMER_ACTIONS = [
     "sqs:ReceiveMessage",

@@ -14,8 +14,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from twophase.core.release_record import GitReader, utc_now
 from twophase.errors import UsageError
+from twophase.release.release_record import GitReader, utc_now
 from twophase.reporter import NullReporter, Reporter
 
 if TYPE_CHECKING:
@@ -110,7 +110,7 @@ class PhaseTwo:
     invoker: LambdaClient | None = None
     logs_client: Any = None  # a boto3 `logs` client, for `twophase logs` only
     # Function name → its dummy's CodeSha256 as phase one recorded it (read once, on demand,
-    # best effort: {} when the template cannot be read; see twophase.core.dummy_versions).
+    # best effort: {} when the template cannot be read; see twophase.release.dummy_versions).
     dummy_lookup: Callable[[], Mapping[str, str]] = no_dummies
     _dummies: Mapping[str, str] | None = field(default=None, init=False, repr=False)
     _bucket: str | None = field(default=None, init=False, repr=False)
@@ -132,8 +132,8 @@ class PhaseTwo:
         from twophase.aws.lambda_client import LambdaClient
         from twophase.aws.s3_client import ArtifactStore, artifact_bucket
         from twophase.aws.sts import CallerIdentity
-        from twophase.core.dummy_versions import recorded_dummy_shas
         from twophase.files import user_cache_dir
+        from twophase.release.dummy_versions import recorded_dummy_shas
 
         calls = CallCounter()
         said = reporter or NullReporter()

@@ -26,9 +26,6 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 from twophase.aws.lambda_client import AliasState, FunctionState, VersionInUse
-from twophase.core import PhaseTwo
-from twophase.core.dummy_versions import is_dummy
-from twophase.core.release_record import ReleaseRecord, decode_history
 from twophase.errors import (
     AccessDeniedError,
     ExitStatus,
@@ -36,6 +33,9 @@ from twophase.errors import (
     TwophaseError,
     UsageError,
 )
+from twophase.release.context import PhaseTwo
+from twophase.release.dummy_versions import is_dummy
+from twophase.release.release_record import ReleaseRecord, decode_history
 
 DEFAULT_KEEP = 10
 DEFAULT_WORKERS = 4
@@ -157,7 +157,7 @@ def choose(
 def rollback_target(
     alias: AliasState, versions: Mapping[str, FunctionState], dummies: Iterable[str]
 ) -> str | None:
-    """The version `alias rollback` would move `alias` back to (see twophase.core.rollback)."""
+    """The version `alias rollback` would move `alias` back to (see twophase.release.rollback)."""
     skip = {alias.function_version, *dummies}
     history = decode_history(alias.description)
     if not history:
@@ -255,7 +255,7 @@ def _prune_one(ctx: PhaseTwo, function: str, options: PruneOptions) -> PruneOutc
             return PruneOutcome(function, plan=plan)
         return PruneOutcome(function, plan=plan, result=apply_prune(ctx, plan))
     except AccessDeniedError as exc:
-        from twophase.policy import access_denied
+        from twophase.infra.policy import access_denied
 
         return PruneOutcome(
             function, error=access_denied(ctx.config.model(), ctx.env, function, exc)

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from twophase.aws.lambda_client import AliasState, FunctionState
-from twophase.core import PhaseTwo
-from twophase.core.dummy_versions import is_dummy
-from twophase.core.release_record import ReleaseRecord
+from twophase.release.context import PhaseTwo
+from twophase.release.dummy_versions import is_dummy
+from twophase.release.release_record import ReleaseRecord
 
 
 @dataclass(frozen=True)

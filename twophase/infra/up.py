@@ -16,7 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from twophase.config.model import Config
-from twophase.core.infra import (
+from twophase.errors import AwsError
+from twophase.infra.apply import (
     DeployRunning,
     InfraServices,
     UpResult,
@@ -25,8 +26,7 @@ from twophase.core.infra import (
     ensure_artifact_bucket,
     plan_up,
 )
-from twophase.core.infra_plan import InfraPlan
-from twophase.errors import AwsError
+from twophase.infra.plan import InfraPlan
 
 CHANGE_SET_PREFIX = "twophase-"
 LEFTOVER_STATES = {"AVAILABLE", "UNAVAILABLE", "OBSOLETE", "EXECUTE_FAILED", ""}

@@ -14,10 +14,10 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from twophase.aws.lambda_client import AliasState
-from twophase.core import PhaseTwo, check_version, unknown_version
-from twophase.core.release_record import decode_history, encode_history
-from twophase.core.shift import FULL, remaining_after, shift_percentages, to_percent, to_weight
 from twophase.errors import ConflictError, HealthCheckError, NotFoundError, UsageError
+from twophase.release.context import PhaseTwo, check_version, unknown_version
+from twophase.release.release_record import decode_history, encode_history
+from twophase.release.shift import FULL, remaining_after, shift_percentages, to_percent, to_weight
 
 DEFAULT_INTERVAL = 300.0
 METRIC_MARGIN = timedelta(minutes=1)

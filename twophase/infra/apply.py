@@ -20,13 +20,13 @@ from twophase.aws.lambda_client import LATEST, LambdaClient
 from twophase.aws.s3_client import ArtifactStore
 from twophase.config import rules
 from twophase.config.model import Config
-from twophase.core.artifact_store import (
+from twophase.errors import AwsError, ExitStatus, NotFoundError, PreconditionError, TwophaseError
+from twophase.infra.artifact_store import (
     artifact_bucket_name,
     artifact_stack_name,
     artifact_stack_template,
 )
-from twophase.core.dummy_versions import dummy_shas
-from twophase.core.infra_plan import (
+from twophase.infra.plan import (
     InfraPlan,
     added_rows,
     check_stack_state,
@@ -35,8 +35,8 @@ from twophase.core.infra_plan import (
     refusals,
     with_traffic_risks,
 )
-from twophase.core.traffic import AliasReader, new_alias_targets, traffic_risks
-from twophase.errors import AwsError, ExitStatus, NotFoundError, PreconditionError, TwophaseError
+from twophase.infra.traffic import AliasReader, new_alias_targets, traffic_risks
+from twophase.release.dummy_versions import dummy_shas
 from twophase.reporter import Reporter
 
 MAX_INLINE_TEMPLATE = 51_200
@@ -118,7 +118,7 @@ def render(
     deployed: Any,
     live: LiveState | None = None,
 ) -> tuple[str, dict[str, str]]:
-    from twophase.render import DummyCode, dump_template, parameter_values, render_template
+    from twophase.infra.render import DummyCode, dump_template, parameter_values, render_template
 
     codes = {n: DummyCode(bucket, d.key, d.code_sha256) for n, d in dummies.items()}
     live = live or LiveState()
@@ -137,9 +137,9 @@ def render(
 
 
 def add_deployer_policies(template: dict[str, Any], config: Config, env: str, bucket: str) -> None:
-    """One least-privilege deployer policy per function (see twophase.policy), attached to its
+    """One least-privilege deployer policy per function (see twophase.infra.policy), attached to its
     owners. Locally the owners are not attached: they name roles of a real account."""
-    from twophase.policy import deployer_policy_outputs, deployer_policy_resources
+    from twophase.infra.policy import deployer_policy_outputs, deployer_policy_resources
 
     attach = not config.environments[env].is_local
     template["Resources"].update(
@@ -162,7 +162,7 @@ def retain_data(template: dict[str, Any]) -> None:
 
 @dataclass(frozen=True)
 class LiveState:
-    """What phase one reads of phase two's state before rendering (see twophase.core.traffic)."""
+    """What phase one reads of phase two's state before rendering (see twophase.infra.traffic)."""
 
     new_aliases: Mapping[str, Mapping[str, Mapping[str, Any]]] = field(default_factory=dict)
     serving_code: frozenset[str] = frozenset()  # functions whose serving alias serves pushed code
@@ -404,7 +404,7 @@ def apply_up(plan: InfraPlan, svc: InfraServices) -> UpResult:
 def served_configuration(plan: InfraPlan, svc: InfraServices) -> tuple[ServedConfiguration, ...]:
     """For each function whose configuration this update changed: the aliases that now serve
     older configuration, and whether `$LATEST` got the dummy back (two reads per function)."""
-    from twophase.core.status import settings_behind
+    from twophase.release.status import settings_behind
 
     changed = sorted(
         {

@@ -19,15 +19,6 @@ from typing import Protocol
 
 from twophase.aws.lambda_client import LATEST, AliasState, CodeSource, FunctionState
 from twophase.aws.lambda_settings import changed_settings
-from twophase.core import PhaseTwo
-from twophase.core.release_record import (
-    ReleaseRecord,
-    Served,
-    decode_history,
-    encode_history,
-    served_release,
-    utc_stamp,
-)
 from twophase.errors import (
     AccessDeniedError,
     BuildError,
@@ -35,6 +26,15 @@ from twophase.errors import (
     ExitStatus,
     TwophaseError,
     UsageError,
+)
+from twophase.release.context import PhaseTwo
+from twophase.release.release_record import (
+    ReleaseRecord,
+    Served,
+    decode_history,
+    encode_history,
+    served_release,
+    utc_stamp,
 )
 
 DEFAULT_WORKERS = 8
@@ -576,7 +576,7 @@ def _retain(ctx: PhaseTwo, result: PushResult) -> tuple[str, ...]:
     keep = ctx.config.resolved(result.function).retention
     if not keep or result.unchanged or result.version == result.previous_version:
         return ()
-    from twophase.core.prune import prune_after_push
+    from twophase.release.prune import prune_after_push
 
     try:
         pruned = prune_after_push(ctx, result.function, result.version, keep)
@@ -614,7 +614,7 @@ def _push_one(
         result = apply_push(ctx, plan)
         return PushOutcome(function, plan=plan, result=result, pruned=_retain(ctx, result))
     except AccessDeniedError as exc:
-        from twophase.policy import access_denied
+        from twophase.infra.policy import access_denied
 
         return PushOutcome(
             function, error=access_denied(ctx.config.model(), ctx.env, function, exc)

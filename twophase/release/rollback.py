@@ -17,10 +17,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from twophase.aws.lambda_client import AliasState, FunctionState
-from twophase.core import PhaseTwo, check_version, unknown_version
-from twophase.core.dummy_versions import is_dummy
-from twophase.core.release_record import ReleaseRecord, decode_history, encode_history
 from twophase.errors import NotFoundError, PreconditionError, UsageError
+from twophase.release.context import PhaseTwo, check_version, unknown_version
+from twophase.release.dummy_versions import is_dummy
+from twophase.release.release_record import ReleaseRecord, decode_history, encode_history
 
 
 class NothingToRollBackTo(PreconditionError):

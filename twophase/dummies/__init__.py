@@ -1,9 +1,10 @@
 """Dummy function bodies: what every function runs until its owner pushes real code.
 
-One generic dummy per runtime family (sources in `dummies/`, installed as `twophase._dummies`). It
-detects the event at run time: HTTP requests (API Gateway REST and HTTP APIs, function URLs, ALB)
-get a 501 JSON answer naming the function; any other event raises, so no queue or stream record is
-consumed and the source retries. Artifacts are deterministic zips, content-addressed by their hash.
+One generic dummy per runtime family (sources in `dummies/`, installed as
+`twophase.dummies.sources`). It detects the event at run time: HTTP requests (API Gateway REST
+and HTTP APIs, function URLs, ALB) get a 501 JSON answer naming the function; any other event
+raises, so no queue or stream record is consumed and the source retries.
+Artifacts are deterministic zips, content-addressed by their hash.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from importlib.resources.abc import Traversable
 from pathlib import Path
 
 from twophase.build.detzip import Entry, build_zip, code_sha256, hex_sha256
-from twophase.dummies_java import DUMMY_CLASS, parse_java_handler, rename_handler
+from twophase.dummies.java import DUMMY_CLASS, parse_java_handler, rename_handler
 from twophase.errors import BuildError, ConfigError
 
 _FAMILIES = ("java", "nodejs", "provided", "python", "ruby")
@@ -199,6 +200,6 @@ def _source(relative: str) -> bytes:
 @functools.lru_cache(maxsize=1)
 def _dummies_root() -> Traversable:
     try:
-        return importlib.resources.files("twophase._dummies")
+        return importlib.resources.files("twophase.dummies.sources")
     except ModuleNotFoundError:
         return Path(__file__).resolve().parent.parent / "dummies"
