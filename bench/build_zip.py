@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from twophase.build import build_artifact
-from twophase.config.model import ResolvedFunction
+from twophase.config.model import Function
 from twophase.reporter import NullReporter
 
 WORDS = [
@@ -92,8 +92,8 @@ def make_tree(root: Path, files: int, megabytes: int, seed: int = 7) -> None:
         os.utime(path, (old, old))
 
 
-def function(source: Path) -> ResolvedFunction:
-    return ResolvedFunction(
+def function(source: Path) -> Function:
+    return Function(
         name="bench",
         handler="app.handler",
         runtime="python3.12",
@@ -104,8 +104,8 @@ def function(source: Path) -> ResolvedFunction:
         timeout=10,
         description=None,
         environment={},
-        policies=[],
-        owners=[],
+        policies=(),
+        owners=(),
         trigger=None,
         log_retention_days=14,
     )

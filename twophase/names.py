@@ -1,19 +1,102 @@
-"""Logical ids of generated resources and outputs, derived from the function's short name.
+"""Every name twophase generates: stacks, functions, logical ids, policies, the bucket and its keys.
 
-`order-worker` gives `OrderWorkerFunction`, `OrderWorkerRole`, `OrderWorkerAliasLive`... The ids
-never depend on the environment, so a stack keeps its resources across renders. The loader uses
-`resource_ids` / `output_ids` to refuse collisions with the shared template before rendering.
+Names are derived from the app, the environment and the function's short name only, so that any
+command (phase one or phase two, on any machine) finds the same thing under the same name, and a
+stack keeps its resources across renders: `order-worker` gives `OrderWorkerFunction`,
+`OrderWorkerRole`, `OrderWorkerAliasLive`... whatever the environment.
+
+The template builder, both phases and the AWS clients ask this module and spell no name
+themselves. Only the config, below it, keeps the three names it validates (the stack and function
+names, whose length Lambda limits, and the `camel` stem); they are re-exported here.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 
-from twophase.config.model import ResolvedFunction
-from twophase.config.rules import camel
+from twophase.config.rules import camel as camel
+from twophase.config.rules import function_name as function_name
+from twophase.config.rules import stack_name as stack_name
 
-ARTIFACT_BUCKET_OUTPUT = "ArtifactBucket"
+ARTIFACT_BUCKET_OUTPUT = "ArtifactBucket"  # the app stack's output naming the artifact bucket
+METADATA_KEY = "Twophase"  # the template's Metadata entry phase one records its functions in
+MAX_BUCKET_NAME = 63  # S3's limit
+_ACCOUNT_ID_LENGTH = 12
+_LONGEST_REGION = 14  # ap-southeast-4, us-isob-east-1
+
+
+# --- functions -----------------------------------------------------------------------------------
+
+
+def log_group_name(app: str, env: str, function: str) -> str:
+    """Where every version and alias of the function logs (Lambda's own convention)."""
+    return f"/aws/lambda/{function_name(app, env, function)}"
+
+
+def deployer_policy_name(app: str, env: str, function: str) -> str:
+    """The function's managed deployer policy: `<app>-<env>-<fn>-deployer`."""
+    return f"{function_name(app, env, function)}-deployer"
+
+
+# --- the artifact bucket -------------------------------------------------------------------------
+
+
+def artifact_stack_name(app: str, env: str) -> str:
+    """The artifact bucket's own stack, `<app>-<env>-artifacts`: `infra down` keeps it."""
+    return f"{stack_name(app, env)}-artifacts"
+
+
+def artifact_bucket_name(app: str, env: str, account: str, region: str) -> str:
+    """Deterministic and globally unique per account and region; shortened with a hash if long.
+
+    Anyone who knows the account and region can derive it: no stack has to be read to learn it."""
+    name = f"{app}-{env}-artifacts-{account}-{region}"
+    if len(name) <= MAX_BUCKET_NAME:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:10]
+    return f"{name[: MAX_BUCKET_NAME - 11].rstrip('-')}-{digest}"
+
+
+def artifact_bucket_name_is_plain(app: str, env: str) -> bool:
+    """Whether the bucket's name is never hashed, whatever the account and region: only then can
+    a template spell it with `${AWS::AccountId}` and `${AWS::Region}`."""
+    longest = f"{app}-{env}-artifacts-{'0' * _ACCOUNT_ID_LENGTH}-{'x' * _LONGEST_REGION}"
+    return len(longest) <= MAX_BUCKET_NAME
+
+
+def artifact_prefix(app: str, env: str, function: str) -> str:
+    """The function's own prefix in the bucket: its deployer may read and write under it only."""
+    return f"{app}/{env}/{function}/"
+
+
+def artifact_key(app: str, env: str, function: str, hexdigest: str) -> str:
+    """A pushed artifact, content-addressed under the function's prefix."""
+    return f"{artifact_prefix(app, env, function)}{hexdigest}.zip"
+
+
+def dummy_key(family: str, hexdigest: str) -> str:
+    """A dummy artifact, content-addressed per runtime family (shared by every function)."""
+    return f"dummies/{family}/{hexdigest}.zip"
+
+
+def template_key(hexdigest: str) -> str:
+    """A template too large to send inline, content-addressed."""
+    return f"templates/{hexdigest}.json"
+
+
+# --- change sets ---------------------------------------------------------------------------------
+
+CHANGE_SET_PREFIX = "twophase-"  # what a run finds the change sets an interrupted run left by
+
+
+def change_set_name(seconds: int, digest: str) -> str:
+    """A change set twophase makes: when (epoch seconds) and what (its template's digest)."""
+    return f"{CHANGE_SET_PREFIX}{seconds}-{digest}"
+
+
+# --- logical ids ---------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -85,6 +168,10 @@ class FunctionIds:
     def schedule_permission(self) -> str:
         return f"{self.stem}SchedulePermission"
 
+    @property
+    def deployer_policy(self) -> str:
+        return f"{self.stem}DeployerPolicy"
+
     # outputs
     @property
     def out_function_name(self) -> str:
@@ -106,45 +193,19 @@ class FunctionIds:
     def out_queue_url(self) -> str:
         return f"{self.stem}QueueUrl"
 
+    @property
+    def out_deployer_policy_arn(self) -> str:
+        return f"{self.stem}DeployerPolicyArn"
+
 
 def ids_for(function: str) -> FunctionIds:
     return FunctionIds(camel(function))
 
 
-def route_ids(ids: FunctionIds, routes: list[str]) -> dict[str, str]:
+def route_ids(ids: FunctionIds, routes: list[str] | tuple[str, ...]) -> dict[str, str]:
     """Route -> logical id; a clash between two routes' ids falls back to a numbered id."""
     out: dict[str, str] = {}
     for index, route in enumerate(routes, start=1):
         logical_id = ids.route(route)
         out[route] = logical_id if logical_id not in out.values() else f"{logical_id}{index}"
-    return out
-
-
-def resource_ids(fn: ResolvedFunction, aliases: list[str]) -> list[str]:
-    """The logical ids of every resource rendered for `fn`."""
-    ids = ids_for(fn.name)
-    out = [ids.role, ids.log_group, ids.function, ids.version]
-    out += [ids.alias(a) for a in aliases]
-    kind = fn.trigger.kind if fn.trigger else None
-    if kind == "http" and fn.trigger and fn.trigger.http:
-        out += [ids.http_api, ids.http_integration, ids.http_stage, ids.http_permission]
-        out += list(route_ids(ids, fn.trigger.http.routes).values())
-    elif kind == "queue" and fn.trigger and fn.trigger.queue:
-        if fn.trigger.queue.queue is None:
-            out += [ids.queue, ids.dead_letter_queue]
-        out.append(ids.event_source_mapping)
-    elif kind == "schedule":
-        out += [ids.schedule, ids.schedule_permission]
-    return out
-
-
-def output_ids(fn: ResolvedFunction) -> list[str]:
-    """The logical ids of every output rendered for `fn`."""
-    ids = ids_for(fn.name)
-    out = [ids.out_function_name, ids.out_function_arn, ids.out_aliases]
-    kind = fn.trigger.kind if fn.trigger else None
-    if kind == "http":
-        out.append(ids.out_api_endpoint)
-    if kind == "queue" and fn.trigger and fn.trigger.queue and fn.trigger.queue.queue is None:
-        out.append(ids.out_queue_url)
     return out

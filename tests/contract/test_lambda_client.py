@@ -11,14 +11,9 @@ from botocore.exceptions import EndpointConnectionError, NoCredentialsError
 from botocore.stub import Stubber
 
 from twophase.aws.errors import UpdateInProgress
-from twophase.aws.lambda_client import (
-    AliasState,
-    CodeSource,
-    LambdaClient,
-    VersionInUse,
-    WaitTimeout,
-    translate_error,
-)
+from twophase.aws.lambda_client import AliasState, CodeSource, LambdaClient, VersionInUse
+from twophase.aws.lambda_errors import translate_error
+from twophase.aws.lambda_waits import WaitTimeout
 from twophase.errors import (
     AccessDeniedError,
     AwsError,
@@ -66,6 +61,13 @@ def sleeps() -> list[float]:
     return []
 
 
+def pauses_are(sleeps: list[float], longest: list[float]) -> bool:
+    """Each pause is its bound, shortened by a jitter of at most a quarter."""
+    return len(sleeps) == len(longest) and all(
+        0.75 * bound <= pause <= bound for pause, bound in zip(sleeps, longest, strict=True)
+    )
+
+
 @pytest.fixture
 def client(boto_lambda: Any, sleeps: list[float]) -> LambdaClient:
     return LambdaClient(boto_lambda, sleep=sleeps.append, conflict_attempts=3, wait_polls=3)
@@ -100,7 +102,7 @@ def test_update_code_from_s3_waits_until_the_update_finishes(
     )
     state = client.update_code(FN, CodeSource(s3_bucket="bucket", s3_key="k.zip"), "r1")
     assert state.revision_id == "r3"
-    assert sleeps == [1.0]
+    assert pauses_are(sleeps, [0.05])  # a short first pause (twophase.aws.polling)
 
 
 def test_a_failed_update_reports_lambdas_reason(client: LambdaClient, stub: Stubber) -> None:
@@ -331,7 +333,7 @@ def test_wait_active_polls_until_the_function_is_active_and_says_so_once(
         stub.add_response("get_function_configuration", config(State=state), {"FunctionName": FN})
     assert client.wait_active(FN).state == "Active"
     assert said == [f"{FN}: waiting for it to become Active (Inactive)"]
-    assert sleeps == [1.0, 1.0]
+    assert pauses_are(sleeps, [0.05, 0.0575])  # short, growing (twophase.aws.polling)
 
 
 def test_update_in_progress_is_retried_then_succeeds(

@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
+from twophase.aws.identity import CACHE_NAME, CallerIdentity
 from twophase.aws.session import Clients, Target
-from twophase.aws.sts import CACHE_NAME, CallerIdentity
 from twophase.errors import CredentialsError
+
+if TYPE_CHECKING:
+    from mypy_boto3_sts.client import STSClient
 
 ARN = "arn:aws:iam::123456789012:user/ana"
 ANSWER = {"Account": "123456789012", "Arn": ARN, "UserId": "AIDAEXAMPLE"}
 
 
-def sts() -> tuple[object, Stubber]:
+def sts() -> tuple[STSClient, Stubber]:
     client = boto3.client(
         "sts", region_name="eu-west-1", aws_access_key_id="k", aws_secret_access_key="s"
     )

@@ -257,7 +257,7 @@ def _loopback_address(host: str, port: int) -> tuple[str, int]:
     addresses = [info[4] for info in infos]
     if not addresses or not all(ipaddress.ip_address(a[0]).is_loopback for a in addresses):
         raise ValueError(f"the upstream {host!r} is not a loopback address")
-    ipv4 = [a for a in addresses if ":" not in a[0]]
+    ipv4 = [a for a in addresses if ":" not in str(a[0])]
     chosen = (ipv4 or addresses)[0]
     return str(chosen[0]), int(chosen[1])
 

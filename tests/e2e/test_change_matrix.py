@@ -179,7 +179,7 @@ class Reader:
         latest, versions, aliases, configs = {}, {}, {}, {}
         for name in names:
             short = _short(name)
-            config = self.lam.get_function_configuration(FunctionName=name)
+            config: dict[str, Any] = dict(self.lam.get_function_configuration(FunctionName=name))
             config.pop("ResponseMetadata", None)
             configs[short] = config
             latest[short] = config["CodeSha256"]

@@ -86,9 +86,9 @@ def test_an_architecture_change_puts_the_dummy_on_latest_and_says_so(
     assert run_cli(capsys, "alias", "promote", "api").exit_code == 0
 
     def served() -> dict[str, object]:
-        found = lam.get_function_configuration(FunctionName=FN, Qualifier="live")
+        found = dict(lam.get_function_configuration(FunctionName=FN, Qualifier="live"))
         found.pop("ResponseMetadata")
-        return dict(found)
+        return found
 
     live = served()
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import LocalAwsHandle
-from tests.e2e.helpers import edit_config, run_cli, zip_with
+from tests.e2e.helpers import copy_example_app, edit_config, run_cli, zip_with
 
 FUNCTIONS = ("api", "worker", "nightly")
 
@@ -194,3 +194,41 @@ def test_a_template_over_the_inline_limit_goes_through_the_bucket(
     keys = [o["Key"] for o in s3.list_objects_v2(Bucket=bucket, Prefix="templates/")["Contents"]]
     assert len(keys) == 1
     assert run_cli(capsys, "infra", "up", "--yes").stdout.strip().endswith("no changes")
+
+
+@pytest.mark.parametrize(
+    ("section", "logical_id", "expected"),
+    [
+        (
+            "Resources",
+            "ApiDeployerPolicy",
+            "functions.api: generates 'ApiDeployerPolicy', which is also a resource of "
+            "infra/cloudformation/shared.yaml; rename the one in infra/cloudformation/shared.yaml",
+        ),
+        ("Resources", "ApiFunction", "functions.api: generates 'ApiFunction'"),
+        ("Outputs", "ApiFunctionArn", "functions.api: generates the output 'ApiFunctionArn'"),
+    ],
+)
+def test_render_refuses_a_shared_id_it_generates_in_one_line(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    section: str,
+    logical_id: str,
+    expected: str,
+) -> None:
+    # Offline: the refusal comes from rendering, before anything is asked of AWS.
+    copy_example_app(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    shared = tmp_path / "infra/cloudformation/shared.yaml"
+    text = shared.read_text()
+    assert text.count(f"\n{section}:\n") == 1
+    body = "    Type: AWS::SNS::Topic\n" if section == "Resources" else "    Value: x\n"
+    shared.write_text(text.replace(f"\n{section}:\n", f"\n{section}:\n  {logical_id}:\n{body}"))
+
+    result = run_cli(capsys, "-e", "local", "infra", "render", "--offline")
+
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    assert expected in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1, result.stderr

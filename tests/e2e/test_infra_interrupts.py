@@ -30,7 +30,7 @@ from typing import Any
 
 import pytest
 
-import twophase.infra.apply
+import twophase.infra.services
 from tests.conftest import LocalAwsHandle
 from tests.e2e.helpers import edit_config, run_cli
 from tests.e2e.interrupting_proxy import (
@@ -114,7 +114,7 @@ class BoundedCloudFormation(CloudFormation):
 
 @pytest.fixture(autouse=True)
 def bounded_waits(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(twophase.infra.apply, "CloudFormation", BoundedCloudFormation)
+    monkeypatch.setattr(twophase.infra.services, "CloudFormation", BoundedCloudFormation)
 
 
 # --- remote state -------------------------------------------------------------------------------
@@ -147,7 +147,7 @@ def remote_state(aws: LocalAwsHandle) -> RemoteState:
     clients = aws.clients()
     cfn, s3 = clients.client("cloudformation"), clients.client("s3")
     summaries = cfn.list_stacks().get("StackSummaries", [])
-    stacks = {s["StackName"]: s["StackStatus"] for s in summaries}
+    stacks: dict[str, str] = {s["StackName"]: s["StackStatus"] for s in summaries}
     buckets = tuple(sorted(b["Name"] for b in s3.list_buckets().get("Buckets", [])))
     return RemoteState(stacks, change_sets(aws), buckets)
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.e2e.helpers import run_cli
 from twophase.config.load import load_config
-from twophase.infra.policy import deployer_policy
+from twophase.infra.deployer_policy import deployer_policy
 
 LOCAL_ACCOUNT = "123456789012"  # the embedded AWS's account
 

@@ -131,10 +131,10 @@ def test_build_then_push_artifact_serves_the_same_code_as_a_plain_push(
     assert "unchanged" in plain.stdout
 
 
-def test_a_push_starts_without_yaml_pydantic_or_boto3_once_the_config_is_compiled(
+def test_a_push_starts_without_yaml_pydantic_or_boto3_once_the_config_is_cached(
     app: Path, local_aws: LocalAwsHandle, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert run_cli(capsys, "infra", "up", "--yes").exit_code == 0  # validates and compiles
+    assert run_cli(capsys, "infra", "up", "--yes").exit_code == 0  # validates and caches
     probe = (
         "import sys\n"
         "from twophase.cli.main import run\n"

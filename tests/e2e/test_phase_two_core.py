@@ -20,26 +20,31 @@ from tests.conftest import LocalAwsHandle
 from twophase.aws.session import Clients
 from twophase.build.detzip import Entry, build_zip, code_sha256, hex_sha256
 from twophase.build.model import Artifact
-from twophase.config.compiled import CompiledConfig
+from twophase.cli.wiring import PhaseTwoWiring
 from twophase.config.model import Config, Environment, Function
 from twophase.errors import ConflictError, ExitStatus
-from twophase.release.context import PhaseTwo
-from twophase.release.push import PushOptions, apply_push, plan_push, push
+from twophase.names import artifact_bucket_name
+from twophase.release.context import Scope
+from twophase.release.push import PushOptions, push
+from twophase.release.push_apply import apply_push
+from twophase.release.push_plan import plan_push
 from twophase.release.release_record import ReleaseRecord
 from twophase.reporter import RecordingReporter
+
+# The artifact bucket phase one creates (its name is derived: push reads no stack to learn it).
+BUCKET = artifact_bucket_name("shop", "local", "123456789012", "us-east-1")
 
 PHYSICAL = "shop-local-api"
 DUMMY_BODY = "def handler(event, context):\n    raise RuntimeError('no code pushed yet')\n"
 
 
-def make_config(root: Path, functions: tuple[str, ...] = ("api",)) -> CompiledConfig:
-    config = Config(
+def make_config(root: Path, functions: tuple[str, ...] = ("api",)) -> Config:
+    return Config(
         app="shop",
+        path=root / "twophase.yml",
         environments={"local": Environment(endpoint="local")},
-        functions={name: Function(handler="app.handler") for name in functions},
-        root=root,
+        functions={name: Function(name=name, handler="app.handler") for name in functions},
     )
-    return CompiledConfig.from_model(config)
 
 
 def make_artifact(folder: Path, body: str, *, needs_s3: bool = False) -> Artifact:
@@ -116,7 +121,7 @@ SERVICES = ("lambda", "s3", "sts", "cloudwatch", "cloudformation")
 class World:
     aws: LocalAwsHandle
     clients: Any
-    ctx: PhaseTwo
+    ctx: PhaseTwoWiring
     reporter: RecordingReporter
     dummy_sha: str
     tmp: Path
@@ -144,15 +149,15 @@ def world(local_aws: LocalAwsHandle, shared_session: Any, tmp_path: Path) -> Ite
     clients = clients_on(local_aws, shared_session)
     reporter = RecordingReporter()
     fixed = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
-    ctx = PhaseTwo.create(
+    ctx = PhaseTwoWiring(
         make_config(tmp_path),
         "local",
         clients,
         reporter=reporter,
         sleep=lambda _: None,
         now=lambda: fixed,
+        dummies=lambda: {"api": dummy_sha},  # what phase one records in the template
     )
-    ctx.dummy_lookup = lambda: {"api": dummy_sha}  # what phase one records in the template
     log = record_calls(clients, SERVICES)
     yield World(local_aws, setup, ctx, reporter, dummy_sha, tmp_path, log)
 
@@ -160,8 +165,8 @@ def world(local_aws: LocalAwsHandle, shared_session: Any, tmp_path: Path) -> Ite
 def test_push_publishes_version_2_and_moves_next(world: World) -> None:
     artifact = make_artifact(world.tmp, "def handler(e, c):\n    return 'v2'\n")
 
-    plan = plan_push(world.ctx, "api", artifact)
-    result = apply_push(world.ctx, plan)
+    plan = plan_push(world.ctx.push(), "api", artifact)
+    result = apply_push(world.ctx.push(), plan)
 
     assert (result.version, result.alias, result.unchanged) == ("2", "next", False)
     assert result.previous_version == "1"
@@ -182,7 +187,7 @@ def test_push_publishes_version_2_and_moves_next(world: World) -> None:
 
 def test_a_push_onto_a_split_alias_sends_all_of_its_traffic_to_the_code(world: World) -> None:
     artifact = make_artifact(world.tmp, "def handler(e, c):\n    return 'v2'\n")
-    apply_push(world.ctx, plan_push(world.ctx, "api", artifact))
+    apply_push(world.ctx.push(), plan_push(world.ctx.push(), "api", artifact))
     lam = world.lam()
     lam.update_alias(
         FunctionName=PHYSICAL,
@@ -191,7 +196,7 @@ def test_a_push_onto_a_split_alias_sends_all_of_its_traffic_to_the_code(world: W
         RoutingConfig={"AdditionalVersionWeights": {"1": 0.5}},
     )
 
-    result = apply_push(world.ctx, plan_push(world.ctx, "api", artifact))
+    result = apply_push(world.ctx.push(), plan_push(world.ctx.push(), "api", artifact))
 
     alias = lam.get_alias(FunctionName=PHYSICAL, Name="next")
     assert (result.version, alias["FunctionVersion"]) == ("2", "2")
@@ -200,11 +205,11 @@ def test_a_push_onto_a_split_alias_sends_all_of_its_traffic_to_the_code(world: W
 
 def test_second_push_of_the_same_code_is_unchanged_in_two_calls(world: World) -> None:
     artifact = make_artifact(world.tmp, "def handler(e, c):\n    return 'v2'\n")
-    apply_push(world.ctx, plan_push(world.ctx, "api", artifact))
+    apply_push(world.ctx.push(), plan_push(world.ctx.push(), "api", artifact))
     world.log.calls.clear()
 
-    plan = plan_push(world.ctx, "api", artifact)
-    result = apply_push(world.ctx, plan)
+    plan = plan_push(world.ctx.push(), "api", artifact)
+    result = apply_push(world.ctx.push(), plan)
 
     assert result.unchanged and result.version == "2"
     assert plan.describe() == [
@@ -216,17 +221,17 @@ def test_second_push_of_the_same_code_is_unchanged_in_two_calls(world: World) ->
 
 def test_large_artifact_goes_through_the_bucket_once(world: World) -> None:
     s3 = world.clients.client("s3")
-    s3.create_bucket(Bucket="shop-artifacts")
+    s3.create_bucket(Bucket=BUCKET)
     cfn_template = {
         "Resources": {"Topic": {"Type": "AWS::SNS::Topic"}},
-        "Outputs": {"ArtifactBucket": {"Value": "shop-artifacts"}},
+        "Outputs": {"ArtifactBucket": {"Value": BUCKET}},
     }
     world.clients.client("cloudformation").create_stack(
         StackName="shop-local", TemplateBody=json.dumps(cfn_template)
     )
     artifact = make_artifact(world.tmp, "def handler(e, c):\n    return 'big'\n", needs_s3=True)
 
-    plan = plan_push(world.ctx, "api", artifact)
+    plan = plan_push(world.ctx.push(), "api", artifact)
     key = f"shop/local/api/{artifact.hexdigest}.zip"
     assert [type(s).__name__ for s in plan.steps] == [
         "Upload",
@@ -234,21 +239,21 @@ def test_large_artifact_goes_through_the_bucket_once(world: World) -> None:
         "Publish",
         "MoveAlias",
     ]
-    apply_push(world.ctx, plan)
-    assert s3.head_object(Bucket="shop-artifacts", Key=key)["ContentLength"] == artifact.size
+    apply_push(world.ctx.push(), plan)
+    assert s3.head_object(Bucket=BUCKET, Key=key)["ContentLength"] == artifact.size
 
     # The same bytes again, after somebody else's push: no second upload.
     other = make_artifact(world.tmp, "def handler(e, c):\n    return 'other'\n")
-    apply_push(world.ctx, plan_push(world.ctx, "api", other))
-    again = plan_push(world.ctx, "api", artifact)
+    apply_push(world.ctx.push(), plan_push(world.ctx.push(), "api", other))
+    again = plan_push(world.ctx.push(), "api", artifact)
     assert [type(s).__name__ for s in again.steps] == ["UpdateCode", "Publish", "MoveAlias"]
 
 
 def test_push_many_reports_each_function(world: World, local_aws: LocalAwsHandle) -> None:
-    world.ctx.config = make_config(world.tmp, ("api", "missing"))
+    world.ctx.scope = Scope(make_config(world.tmp, ("api", "missing")), "local")
     artifact = make_artifact(world.tmp, "def handler(e, c):\n    return 3\n")
 
-    report = push(world.ctx, PushOptions(all=True), lambda name: artifact)
+    report = push(world.ctx.push(), PushOptions(all=True), lambda name: artifact)
 
     by_name = {o.function: o for o in report.outcomes}
     assert by_name["api"].result is not None and by_name["api"].result.version == "2"
@@ -259,7 +264,9 @@ def test_push_many_reports_each_function(world: World, local_aws: LocalAwsHandle
 
 def test_dry_run_changes_nothing(world: World) -> None:
     artifact = make_artifact(world.tmp, "def handler(e, c):\n    return 4\n")
-    report = push(world.ctx, PushOptions(functions=("api",), dry_run=True), lambda name: artifact)
+    report = push(
+        world.ctx.push(), PushOptions(functions=("api",), dry_run=True), lambda name: artifact
+    )
     (outcome,) = report.outcomes
     assert outcome.plan is not None and outcome.result is None
     assert len(outcome.plan.describe()) == 3
@@ -274,10 +281,10 @@ def test_eight_concurrent_pushers_never_publish_each_others_code(world: World) -
     outcomes: dict[int, Any] = {}
 
     def pusher(i: int) -> None:
-        plan = plan_push(world.ctx, "api", artifacts[i])
+        plan = plan_push(world.ctx.push(), "api", artifacts[i])
         barrier.wait()
         try:
-            outcomes[i] = apply_push(world.ctx, plan)
+            outcomes[i] = apply_push(world.ctx.push(), plan)
         except ConflictError as exc:
             outcomes[i] = exc
 

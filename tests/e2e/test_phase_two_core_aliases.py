@@ -12,8 +12,10 @@ from tests.e2e import test_phase_two_core as core_e2e
 from tests.e2e.test_phase_two_core import PHYSICAL, World, make_artifact
 from twophase.build.detzip import Entry, build_zip
 from twophase.errors import ConflictError, ExitStatus, HealthCheckError, NotFoundError, UsageError
+from twophase.release.context import Scope
 from twophase.release.promote import PromoteOptions, apply_promote, plan_promote
-from twophase.release.push import apply_push, plan_push
+from twophase.release.push_apply import apply_push
+from twophase.release.push_plan import plan_push
 from twophase.release.releases import AliasPointer, list_releases
 from twophase.release.rollback import (
     NothingToRollBackTo,
@@ -35,35 +37,39 @@ def alias_of(world: World, name: str) -> dict[str, Any]:
 
 def push_code(world: World, body: str) -> str:
     artifact = make_artifact(world.tmp, body)
-    return apply_push(world.ctx, plan_push(world.ctx, "api", artifact)).version
+    return apply_push(world.ctx.push(), plan_push(world.ctx.push(), "api", artifact)).version
 
 
 def test_promote_then_rollback_returns_live_to_what_it_served(world: World) -> None:
     assert push_code(world, "def handler(e, c):\n    return 2\n") == "2"
 
-    result = apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api")))
+    result = apply_promote(
+        world.ctx.promote(), plan_promote(world.ctx.promote(), PromoteOptions("api"))
+    )
     assert (result.alias, result.version, result.previous_version) == ("live", "2", "1")
     assert alias_of(world, "live")["FunctionVersion"] == "2"
 
-    again = apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api")))
+    again = apply_promote(
+        world.ctx.promote(), plan_promote(world.ctx.promote(), PromoteOptions("api"))
+    )
     assert again.unchanged
 
     assert push_code(world, "def handler(e, c):\n    return 3\n") == "3"
-    apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api")))
-    plan = plan_rollback(world.ctx, RollbackOptions("api"))
+    apply_promote(world.ctx.promote(), plan_promote(world.ctx.promote(), PromoteOptions("api")))
+    plan = plan_rollback(world.ctx.rollback(), RollbackOptions("api"))
     assert (plan.alias, plan.from_version, plan.to_version) == ("live", "3", "2")
-    apply_rollback(world.ctx, plan)
+    apply_rollback(world.ctx.rollback(), plan)
     assert alias_of(world, "live")["FunctionVersion"] == "2"
     assert alias_of(world, "next")["FunctionVersion"] == "3"
 
 
 def test_rolling_back_twice_never_puts_the_dummy_back_on_live(world: World) -> None:
     push_code(world, "def handler(e, c):\n    return 2\n")
-    apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api")))
+    apply_promote(world.ctx.promote(), plan_promote(world.ctx.promote(), PromoteOptions("api")))
     live = alias_of(world, "live")
 
     with pytest.raises(NothingToRollBackTo) as refused:
-        plan_rollback(world.ctx, RollbackOptions("api"))
+        plan_rollback(world.ctx.rollback(), RollbackOptions("api"))
 
     assert str(refused.value) == (
         "live of shop-local-api: nothing to roll back to but v1, the dummy (no code pushed) "
@@ -71,20 +77,29 @@ def test_rolling_back_twice_never_puts_the_dummy_back_on_live(world: World) -> N
     )
     assert refused.value.exit_status == ExitStatus.CONFLICT
     assert alias_of(world, "live")["RevisionId"] == live["RevisionId"]  # nothing moved
-    plan = plan_rollback(world.ctx, RollbackOptions("api", to_version="1"))  # asked for: fine
-    apply_rollback(world.ctx, plan)
+    plan = plan_rollback(
+        world.ctx.rollback(), RollbackOptions("api", to_version="1")
+    )  # asked for: fine
+    apply_rollback(world.ctx.rollback(), plan)
     assert alias_of(world, "live")["FunctionVersion"] == "1"
 
 
 def test_rollback_passes_over_the_dummy_in_the_history(world: World) -> None:
     push_code(world, "def handler(e, c):\n    return 2\n")
     push_code(world, "def handler(e, c):\n    return 3\n")
-    apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api", version="2")))
-    apply_rollback(world.ctx, plan_rollback(world.ctx, RollbackOptions("api", to_version="1")))
-    apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api", version="3")))
+    apply_promote(
+        world.ctx.promote(), plan_promote(world.ctx.promote(), PromoteOptions("api", version="2"))
+    )
+    apply_rollback(
+        world.ctx.rollback(),
+        plan_rollback(world.ctx.rollback(), RollbackOptions("api", to_version="1")),
+    )
+    apply_promote(
+        world.ctx.promote(), plan_promote(world.ctx.promote(), PromoteOptions("api", version="3"))
+    )
 
     # live served 1, 2, 1 (asked for), 3: rolling back passes over the dummy to 2.
-    plan = plan_rollback(world.ctx, RollbackOptions("api"))
+    plan = plan_rollback(world.ctx.rollback(), RollbackOptions("api"))
     assert (plan.from_version, plan.to_version) == ("3", "2")
     assert plan.reason == "what live served before (passing over the dummy)"
 
@@ -116,9 +131,9 @@ def test_an_unknown_alias_or_version_is_a_usage_error_saying_so(
     push_code(world, "def handler(e, c):\n    return 2\n")
     with pytest.raises(UsageError) as refused:
         if isinstance(options, RollbackOptions):
-            plan_rollback(world.ctx, options)
+            plan_rollback(world.ctx.rollback(), options)
         else:
-            plan_promote(world.ctx, options)
+            plan_promote(world.ctx.promote(), options)
     assert str(refused.value).startswith(message), str(refused.value)
     assert "infra up" not in str(refused.value)
     assert refused.value.exit_status == ExitStatus.USAGE
@@ -127,18 +142,22 @@ def test_an_unknown_alias_or_version_is_a_usage_error_saying_so(
 def test_rollback_follows_history_not_version_numbers(world: World) -> None:
     push_code(world, "def handler(e, c):\n    return 2\n")
     push_code(world, "def handler(e, c):\n    return 3\n")
-    apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api", version="3")))
-    apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api", version="2")))
+    apply_promote(
+        world.ctx.promote(), plan_promote(world.ctx.promote(), PromoteOptions("api", version="3"))
+    )
+    apply_promote(
+        world.ctx.promote(), plan_promote(world.ctx.promote(), PromoteOptions("api", version="2"))
+    )
     assert alias_of(world, "live")["FunctionVersion"] == "2"
 
     # live served 1, then 3, then 2: rolling back goes to 3 (not to 1, the lower number), then
     # to the dummy only when asked.
-    first = plan_rollback(world.ctx, RollbackOptions("api"))
-    apply_rollback(world.ctx, first)
+    first = plan_rollback(world.ctx.rollback(), RollbackOptions("api"))
+    apply_rollback(world.ctx.rollback(), first)
     assert first.to_version == "3"
     with pytest.raises(NothingToRollBackTo):
-        plan_rollback(world.ctx, RollbackOptions("api"))
-    second = plan_rollback(world.ctx, RollbackOptions("api", to_version="1"))
+        plan_rollback(world.ctx.rollback(), RollbackOptions("api"))
+    second = plan_rollback(world.ctx.rollback(), RollbackOptions("api", to_version="1"))
     assert second.to_version == "1"
 
 
@@ -148,13 +167,13 @@ def test_rollback_without_history_uses_the_release_record(world: World) -> None:
     lam = world.lam()
     lam.update_alias(FunctionName=PHYSICAL, Name="next", Description="set by hand")
 
-    plan = plan_rollback(world.ctx, RollbackOptions("api", alias="next"))
+    plan = plan_rollback(world.ctx.rollback(), RollbackOptions("api", alias="next"))
     assert plan.to_version == "2" and "release record" in plan.reason
 
 
 def test_rollback_with_no_history_at_all_asks_for_a_version(world: World) -> None:
     with pytest.raises(NotFoundError, match="no recorded history"):
-        plan_rollback(world.ctx, RollbackOptions("api"))
+        plan_rollback(world.ctx.rollback(), RollbackOptions("api"))
 
 
 def test_canary_with_errors_rolls_back_and_raises(world: World) -> None:
@@ -174,14 +193,14 @@ def test_canary_with_errors_rolls_back_and_raises(world: World) -> None:
             }
         ],
     )
-    plan = plan_promote(world.ctx, PromoteOptions("api", canary=10, interval=300))
+    plan = plan_promote(world.ctx.promote(), PromoteOptions("api", canary=10, interval=300))
     assert [s.describe() for s in plan.steps] == [
         "route 10% of live to v2 (90% stays on v1), then check health after 5m",
         "point live at v2 (was v1)",
     ]
 
     with pytest.raises(HealthCheckError, match="unhealthy at 10% \\(3 errors\\)") as info:
-        apply_promote(world.ctx, plan)
+        apply_promote(world.ctx.promote(), plan)
 
     assert info.value.exit_status == ExitStatus.UNHEALTHY
     live = alias_of(world, "live")
@@ -192,10 +211,8 @@ def test_canary_with_errors_rolls_back_and_raises(world: World) -> None:
 def test_healthy_linear_shift_ends_on_the_new_version(world: World) -> None:
     push_code(world, "def handler(e, c):\n    return 2\n")
     sleeps: list[float] = []
-    world.ctx.sleep = sleeps.append
-    result = apply_promote(
-        world.ctx, plan_promote(world.ctx, PromoteOptions("api", linear=25, interval=60))
-    )
+    deps = replace(world.ctx.promote(), sleep=sleeps.append)
+    result = apply_promote(deps, plan_promote(deps, PromoteOptions("api", linear=25, interval=60)))
     assert result.percents == (25, 50, 75, 100)
     assert sleeps == [60, 60, 60]
     live = alias_of(world, "live")
@@ -215,16 +232,16 @@ def test_an_interrupted_shift_resumes_or_rolls_back(world: World) -> None:
         RevisionId=live["RevisionId"],
         RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}},
     )
-    resumed = plan_promote(world.ctx, PromoteOptions("api", linear=25))
+    resumed = plan_promote(world.ctx.promote(), PromoteOptions("api", linear=25))
     assert resumed.resumed_at == 50
     assert [type(s).__name__ for s in resumed.steps] == ["Shift", "Complete"]
 
     # Undoing this shift would leave live on the dummy: only when asked by name.
     with pytest.raises(NothingToRollBackTo, match="undoing the shift to v2 would serve v1"):
-        plan_rollback(world.ctx, RollbackOptions("api"))
-    undo = plan_rollback(world.ctx, RollbackOptions("api", to_version="1"))
+        plan_rollback(world.ctx.rollback(), RollbackOptions("api"))
+    undo = plan_rollback(world.ctx.rollback(), RollbackOptions("api", to_version="1"))
     assert (undo.from_version, undo.to_version) == ("2", "1")
-    apply_rollback(world.ctx, undo)
+    apply_rollback(world.ctx.rollback(), undo)
     assert not (alias_of(world, "live").get("RoutingConfig") or {}).get("AdditionalVersionWeights")
 
 
@@ -239,25 +256,27 @@ def test_a_shift_to_another_version_is_refused(world: World) -> None:
         RoutingConfig={"AdditionalVersionWeights": {"2": 0.1}},
     )
     with pytest.raises(ConflictError, match="mid-shift to v2, not v3"):
-        plan_promote(world.ctx, PromoteOptions("api"))
+        plan_promote(world.ctx.promote(), PromoteOptions("api"))
 
 
 def test_promote_from_a_stale_read_is_a_conflict(world: World) -> None:
     push_code(world, "def handler(e, c):\n    return 2\n")
-    plan = plan_promote(world.ctx, PromoteOptions("api"))
+    plan = plan_promote(world.ctx.promote(), PromoteOptions("api"))
     world.lam().update_alias(
         FunctionName=PHYSICAL, Name="live", FunctionVersion="1", Description="x"
     )
     with pytest.raises(ConflictError):
-        apply_promote(world.ctx, plan)
+        apply_promote(world.ctx.promote(), plan)
 
 
 def test_releases_lists_versions_newest_first_with_aliases(world: World) -> None:
     push_code(world, "def handler(e, c):\n    return 2\n")
     push_code(world, "def handler(e, c):\n    return 3\n")
-    apply_promote(world.ctx, plan_promote(world.ctx, PromoteOptions("api", version="2")))
+    apply_promote(
+        world.ctx.promote(), plan_promote(world.ctx.promote(), PromoteOptions("api", version="2"))
+    )
 
-    result = list_releases(world.ctx, "api")
+    result = list_releases(world.ctx.releases(), "api")
 
     assert [r.version for r in result.releases] == ["3", "2", "1"]
     v3, v2, v1 = result.releases
@@ -270,11 +289,10 @@ def test_releases_lists_versions_newest_first_with_aliases(world: World) -> None
 
 
 def test_status_tells_dummy_from_real_code(world: World) -> None:
-    functions = world.ctx.config.functions
-    world.ctx.config = replace(
-        world.ctx.config, functions={**functions, "worker": functions["api"]}
-    )
-    before = status(world.ctx, StatusOptions(), {"api": world.dummy_sha})
+    config = world.ctx.scope.config
+    functions = {**config.functions, "worker": config.functions["api"]}
+    world.ctx.scope = Scope(replace(config, functions=functions), "local")
+    before = status(world.ctx.status(), StatusOptions(), {"api": world.dummy_sha})
     api, worker = before.functions
     assert (api.code, api.unpublished, api.last_release) == ("dummy", False, None)
     assert [(a.alias, a.version, a.dummy) for a in api.aliases] == [
@@ -287,7 +305,7 @@ def test_status_tells_dummy_from_real_code(world: World) -> None:
     unpublished = build_zip([Entry("app.py", b"x = 1\n")])
     world.lam().update_function_code(FunctionName=PHYSICAL, ZipFile=unpublished)
     (after,) = status(
-        world.ctx, StatusOptions(functions=("api",)), {"api": world.dummy_sha}
+        world.ctx.status(), StatusOptions(functions=("api",)), {"api": world.dummy_sha}
     ).functions
     assert after.code == "dummy" and after.unpublished  # live, the serving alias, is the dummy
     assert after.last_release is not None and after.last_release.version == "2"

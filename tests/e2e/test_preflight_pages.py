@@ -50,11 +50,15 @@ def test_a_dangerous_change_on_a_later_page_is_refused(
     plan = run_cli(capsys, "--output", "json", "infra", "plan")
     changes = json.loads(plan.stdout)["data"]["changes"]
     assert len(changes) > 100
+    # The template is over CloudFormation's 51,200-byte TemplateBody limit: it goes through S3.
+    s3 = local_aws.clients().client("s3")
+    s3.create_bucket(Bucket="probe-templates")
+    s3.put_object(Bucket="probe-templates", Key="probe.json", Body=_rendered(capsys).encode())
     cs = cfn.create_change_set(
         StackName="shop-local",
         ChangeSetName="probe",
         UsePreviousTemplate=False,
-        TemplateBody=_rendered(capsys),
+        TemplateURL=f"{local_aws.endpoint_url}/probe-templates/probe.json",
         Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
         Parameters=[{"ParameterKey": "Stage", "ParameterValue": "local"}],
     )

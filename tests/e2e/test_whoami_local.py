@@ -12,7 +12,7 @@ import pytest
 from tests.conftest import LocalAwsHandle
 from tests.e2e.helpers import run_cli
 from twophase.config.load import load_config
-from twophase.infra.policy import deployer_policy
+from twophase.infra.deployer_policy import deployer_policy
 from twophase.local.extensions.iam_enforcement import enable
 
 ACCOUNT = "123456789012"

@@ -65,7 +65,8 @@ def test_a_refused_delete_leaves_the_stack_delete_failed_until_deleted_again(
     local_aws: LocalAwsHandle,
 ) -> None:
     clients = local_aws.clients()
-    cfn, iam, lam = (clients.client(n) for n in ("cloudformation", "iam", "lambda"))
+    cfn, iam = clients.client("cloudformation"), clients.client("iam")
+    lam = clients.client("lambda")
     cfn.create_stack(StackName="s", TemplateBody=body(_template()))
     arn = iam.create_policy(PolicyName="extra", PolicyDocument=POLICY)["Policy"]["Arn"]
     iam.attach_role_policy(RoleName="worker", PolicyArn=arn)  # out of band

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -69,10 +69,10 @@ def alice(admin: Clients, local_aws: LocalAwsHandle) -> Any:
     return user_clients(admin, local_aws.endpoint_url, "alice", statement).client("lambda")
 
 
-def denied(call: Callable[[], Any]) -> dict[str, Any]:
+def denied(call: Callable[[], Any]) -> Mapping[str, Any]:
     with pytest.raises(ClientError) as info:
         call()
-    response: dict[str, Any] = info.value.response
+    response: Mapping[str, Any] = info.value.response
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 403
     assert response["Error"]["Code"] == "AccessDeniedException"
     return response

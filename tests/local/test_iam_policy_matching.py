@@ -24,7 +24,7 @@ AWS behaviour:
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from typing import Any
 
 import pytest
@@ -73,10 +73,10 @@ def as_user(
     return {"s3": clients.client("s3"), "lambda": clients.client("lambda")}
 
 
-def refused(call: Any, code: str = "AccessDenied") -> dict[str, Any]:
+def refused(call: Any, code: str = "AccessDenied") -> Mapping[str, Any]:
     with pytest.raises(ClientError) as info:
         call()
-    response: dict[str, Any] = info.value.response
+    response: Mapping[str, Any] = info.value.response
     assert response["ResponseMetadata"]["HTTPStatusCode"] == 403
     assert response["Error"]["Code"] == code
     return response

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import json
 import time
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
@@ -93,7 +94,7 @@ def create(
     )
 
 
-def payload(response: dict[str, Any]) -> Any:
+def payload(response: Mapping[str, Any]) -> Any:
     return json.loads(response["Payload"].read())
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
 from threading import Barrier
 from typing import Any
 
@@ -135,8 +136,11 @@ def test_racing_code_updates_with_one_revision_let_exactly_one_win(lam: Any) -> 
     rev = lam.get_function(FunctionName="fn")["Configuration"]["RevisionId"]
     statuses = race(
         [
-            lambda i=i: lam.update_function_code(
-                FunctionName="fn", ZipFile=code(f"n = {i}\n"), RevisionId=rev
+            partial(
+                lam.update_function_code,
+                FunctionName="fn",
+                ZipFile=code(f"n = {i}\n"),
+                RevisionId=rev,
             )
             for i in range(8)
         ]
@@ -149,8 +153,12 @@ def test_racing_alias_updates_with_one_revision_let_exactly_one_win(lam: Any) ->
     rev = lam.create_alias(FunctionName="fn", Name="live", FunctionVersion="1")["RevisionId"]
     statuses = race(
         [
-            lambda i=i: lam.update_alias(
-                FunctionName="fn", Name="live", Description=f"writer {i}", RevisionId=rev
+            partial(
+                lam.update_alias,
+                FunctionName="fn",
+                Name="live",
+                Description=f"writer {i}",
+                RevisionId=rev,
             )
             for i in range(8)
         ]

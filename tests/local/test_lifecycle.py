@@ -10,12 +10,16 @@ import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
 
 from twophase.local import lifecycle
 from twophase.local.lifecycle import LocalAwsError, LocalStatus
+
+if TYPE_CHECKING:
+    from mypy_boto3_lambda.client import LambdaClient
 
 
 @pytest.fixture
@@ -37,7 +41,7 @@ def _pid_alive(pid: int) -> bool:
     return not (stat.exists() and stat.read_text().rsplit(")", 1)[-1].split()[0] == "Z")
 
 
-def _lambda(endpoint: str) -> object:
+def _lambda(endpoint: str) -> LambdaClient:
     return boto3.client(
         "lambda",
         endpoint_url=endpoint,
@@ -58,7 +62,7 @@ def test_start_serves_on_loopback_reuses_and_stop_leaves_no_process(twophase_hom
     assert started.pid != os.getpid() and _pid_alive(started.pid)
     assert started.iam_enforcement is False
     assert 0 <= started.uptime < 60
-    assert _lambda(started.endpoint).list_functions()["Functions"] == []  # type: ignore[attr-defined]
+    assert _lambda(started.endpoint).list_functions()["Functions"] == []
     state = json.loads((twophase_home / "local.json").read_text())
     assert (state["pid"], state["endpoint"]) == (started.pid, started.endpoint)
 
@@ -132,7 +136,7 @@ def test_a_garbled_state_file_counts_as_no_server(twophase_home: Path) -> None:
 def test_a_server_that_cannot_start_gives_one_clear_error(
     twophase_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(lifecycle.sys, "executable", "/bin/false")
+    monkeypatch.setattr(sys, "executable", "/bin/false")
 
     with pytest.raises(LocalAwsError, match="exited at start with status 1"):
         lifecycle.start(timeout=5)

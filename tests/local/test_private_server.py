@@ -22,7 +22,7 @@ import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
@@ -31,8 +31,9 @@ from botocore.exceptions import ClientError
 from tests.conftest import LocalAwsHandle
 from tests.e2e.helpers import run_cli
 from tests.local.test_lambda_invoke import create, payload, role_arn
-from twophase.aws.session import Clients, resolve_target
+from twophase.aws.session import Clients
 from twophase.build.detzip import Entry, build_zip
+from twophase.cli.context import connect_local
 from twophase.errors import CredentialsError, ExitStatus
 from twophase.local import lifecycle
 from twophase.local.extensions import iam_enforcement
@@ -40,6 +41,9 @@ from twophase.local.invoke import extract_code
 from twophase.local.private import NotPrivate
 from twophase.local.protocol import ADMIN_HEADER, IDENTITY_PATH, identity_proof
 from twophase.local.root_credentials import RootCredentials
+
+if TYPE_CHECKING:
+    from mypy_boto3_lambda.client import LambdaClient
 
 OLD_BUILT_IN_KEY = ("twophase-local", "twophase-local-secret")  # what twophase used to ship
 GENUINE = "def handler(event, context):\n    return 'genuine'\n"
@@ -90,9 +94,9 @@ def _request(url: str, method: str = "GET", **headers: str) -> tuple[int, bytes]
         return exc.code, exc.read()
 
 
-def _signed_with(endpoint: str, key: tuple[str, str], service: str = "lambda") -> Any:
+def _signed_with(endpoint: str, key: tuple[str, str]) -> LambdaClient:
     return boto3.client(
-        service,
+        "lambda",
         endpoint_url=endpoint,
         region_name="us-east-1",
         aws_access_key_id=key[0],
@@ -278,7 +282,7 @@ def test_with_iam_the_old_built_in_key_and_unsigned_requests_are_refused(
 def test_the_cli_signs_with_the_keys_of_the_server_it_started(background: Path) -> None:
     started = lifecycle.start(iam_enforcement=True)
 
-    target = resolve_target(region=None, profile=None, endpoint="local")
+    target = connect_local(None)
 
     assert (target.endpoint_url, target.access_key) == (
         started.endpoint,
@@ -297,12 +301,12 @@ def test_no_keys_is_a_credentials_error_never_a_built_in_key(
 ) -> None:
     monkeypatch.setenv("TWOPHASE_LOCAL_ENDPOINT", "http://127.0.0.1:9")  # not one twophase started
     with pytest.raises(CredentialsError, match="no credentials for the embedded AWS") as none:
-        resolve_target(region=None, profile=None, endpoint="local")
+        connect_local(None)
     assert none.value.exit_status == ExitStatus.USAGE
 
     monkeypatch.setenv("TWOPHASE_LOCAL_ACCESS_KEY", "AKIAEXAMPLE000000000")
     with pytest.raises(CredentialsError, match="TWOPHASE_LOCAL_SECRET_KEY is not"):
-        resolve_target(region=None, profile=None, endpoint="local")
+        connect_local(None)
     monkeypatch.delenv("TWOPHASE_LOCAL_ACCESS_KEY")
 
     monkeypatch.chdir(tmp_path)

@@ -23,7 +23,8 @@ from pathlib import Path
 import pytest
 
 from tests.local.test_lambda_invoke import create, payload, role_arn
-from twophase.aws.session import Clients, resolve_target
+from twophase.aws.session import Clients
+from twophase.cli.context import connect_local
 from twophase.local import lifecycle
 
 GENUINE = "def handler(event, context):\n    return 'genuine'\n"
@@ -159,7 +160,7 @@ def test_a_second_local_user_cannot_reach_into_the_embedded_aws(
 ) -> None:
     python = _python_for(second_user)
     started = lifecycle.start(iam_enforcement=True)
-    owner = Clients(resolve_target(region=None, profile=None, endpoint="local"))
+    owner = Clients(connect_local(None))
     role_arn(owner)
     lam = owner.client("lambda")
     create(lam, "fn", {"app.py": GENUINE})

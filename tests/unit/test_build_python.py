@@ -18,6 +18,7 @@ import pytest
 from twophase.build import BuildOptions, CommandResult, build_artifact
 from twophase.build.model import run_subprocess
 from twophase.build.python_deps import python_target
+from twophase.config.model import Architecture
 from twophase.errors import BuildError
 from twophase.reporter import RecordingReporter
 
@@ -117,7 +118,7 @@ def speed_module(artifact_path: Path) -> bytes:
     ("architecture", "machine"), [("arm64", b"aarch64"), ("x86_64", b"x86_64")]
 )
 def test_dependency_wheel_matches_the_function_architecture(
-    tmp_path: Path, wheelhouse: Path, architecture: str, machine: bytes
+    tmp_path: Path, wheelhouse: Path, architecture: Architecture, machine: bytes
 ) -> None:
     root = python_app(tmp_path / "src", "fastthing==1.0\npurething\n")
     fn = dataclasses.replace(function(root), architecture=architecture)

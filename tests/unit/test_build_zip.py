@@ -14,16 +14,14 @@ from twophase.build import build_artifact
 from twophase.build.detzip import Entry, build_zip, code_sha256
 from twophase.build.fastzip import write_zip
 from twophase.build.sources import collect
-from twophase.config.model import ResolvedFunction
+from twophase.config.model import Function
 from twophase.reporter import NullReporter
 
 OLD = 1_600_000_000  # a settled mtime, far from now
 
 
-def function(
-    source: Path, runtime: str = "python3.12", handler: str = "app.handler"
-) -> ResolvedFunction:
-    return ResolvedFunction(
+def function(source: Path, runtime: str = "python3.12", handler: str = "app.handler") -> Function:
+    return Function(
         name="api",
         handler=handler,
         runtime=runtime,
@@ -34,8 +32,8 @@ def function(
         timeout=10,
         description=None,
         environment={},
-        policies=[],
-        owners=[],
+        policies=(),
+        owners=(),
         trigger=None,
         log_retention_days=14,
     )

@@ -24,6 +24,8 @@ BACKTICKED = re.compile(r"`(twophase(?: [^`\n]+)?)`")
 FILLED = {  # what an f-string's {value} stands for, by its expression
     "env": "prod",
     "ctx.env": "prod",
+    "deps.scope.env": "prod",
+    "scope.env": "prod",
     "function": "api",
     "fn": "api",
     "name": "api",
@@ -33,7 +35,7 @@ FILLED = {  # what an f-string's {value} stands for, by its expression
 
 def _skipped(tree: ast.AST) -> set[int]:
     """Docstrings, and the pieces of f-strings (read whole, by `_text`)."""
-    ids = set()
+    ids: set[int] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.JoinedStr):
             ids.update(id(value) for value in node.values)
@@ -105,7 +107,7 @@ HINTS = code_hints() + example_config_hints()
 def test_hints_are_found() -> None:
     """The collection itself works: the hints this test exists for are among those found."""
     hints = {hint for _, hint in HINTS}
-    assert "twophase infra up -e prod" in hints  # from `twophase infra up -e {ctx.env}`
+    assert "twophase infra up -e prod" in hints  # from `twophase infra up -e {deps.scope.env}`
     assert "twophase infra up -e ENV" in hints  # twophase.yml.example's header
     assert len(HINTS) >= 10
 

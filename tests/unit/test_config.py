@@ -23,7 +23,7 @@ def test_example_loads_with_defaults_applied() -> None:
     assert set(config.environments) == {"local", "dev", "prod"}
     assert config.environments["local"].is_local
     assert config.environments["prod"].protected
-    api = config.resolved("api")
+    api = config.function("api")
     assert (api.runtime, api.memory, api.timeout, api.architecture) == (
         "python3.12",
         512,
@@ -32,7 +32,7 @@ def test_example_loads_with_defaults_applied() -> None:
     )
     assert api.source == REPO / "examples/shop/services/api"
     assert api.source.is_dir()
-    worker = config.resolved("worker")
+    worker = config.function("worker")
     assert worker.runtime_family == "nodejs"
     assert worker.trigger is not None and worker.trigger.kind == "queue"
     assert config.function_name("prod", "worker") == "shop-prod-worker"
@@ -46,7 +46,7 @@ def test_relative_paths_resolve_against_the_config_folder(tmp_path: Path) -> Non
         "app: a\nenvironments: {dev: {}}\nfunctions:\n  f: {handler: m.h, source: code}\n"
     )
     config = load_config(tmp_path / "app" / "twophase.yml")
-    assert config.resolved("f").source == tmp_path / "app" / "code"
+    assert config.function("f").source == tmp_path / "app" / "code"
 
 
 def test_yaml_lines_are_recorded_per_key_and_item() -> None:

@@ -339,19 +339,6 @@ def test_missing_file(tmp_path: Path) -> None:
         load_config(tmp_path / "twophase.yml")
 
 
-def test_collision_with_a_shared_resource(project: Path) -> None:
-    (project / "shared.yaml").write_text(SHARED + "  ApiFunction:\n    Type: AWS::SNS::Topic\n")
-    text = HEAD + "template: shared.yaml\n"
-    message = str(_load(project, text))
-    assert "functions.api (line 5): generates 'ApiFunction'" in message
-
-
-def test_collision_with_a_shared_output(project: Path) -> None:
-    (project / "shared.yaml").write_text(SHARED + "Outputs:\n  ApiFunctionArn: {Value: x}\n")
-    message = str(_load(project, HEAD + "template: shared.yaml\n"))
-    assert "functions.api (line 5): generates the output 'ApiFunctionArn'" in message
-
-
 def test_required_template_parameter_needs_a_value(project: Path) -> None:
     (project / "shared.yaml").write_text(SHARED.replace(", Default: dev", ""))
     message = str(_load(project, HEAD.replace("app: shop\n", "app: shop\ntemplate: shared.yaml\n")))
@@ -392,4 +379,4 @@ def test_owners_may_be_role_user_or_group_arns_or_role_names(tmp_path: Path, own
     path = tmp_path / "twophase.yml"
     path.write_text(HEAD + f"    owners: ['{owner}']\n")
     (tmp_path / "src").mkdir(exist_ok=True)
-    assert load_config(path).functions["api"].owners == [owner]
+    assert load_config(path).functions["api"].owners == (owner,)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import importlib.resources
 import importlib.util
 import io
 import json
@@ -194,7 +195,7 @@ def test_sources_come_from_the_installed_package_first(
         assert package == "twophase.dummies.sources"
         return installed
 
-    monkeypatch.setattr(dummies.importlib.resources, "files", files)
+    monkeypatch.setattr(importlib.resources, "files", files)
     dummies.clear_cache()
     try:
         artifact = dummy_artifact("python3.12", "app.handler")

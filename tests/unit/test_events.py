@@ -37,7 +37,8 @@ def test_http_methods_and_paths(route: str, method: str, path: str) -> None:
 
 
 def test_a_queue_event_is_a_batch_of_one_message_from_the_functions_region() -> None:
-    [record] = queue_event(WHERE, body="order 42")["Records"]  # type: ignore[misc]
+    event: Any = queue_event(WHERE, body="order 42")
+    [record] = event["Records"]
 
     assert record["eventSource"] == "aws:sqs" and record["body"] == "order 42"
     assert record["md5OfBody"] == hashlib.md5(b"order 42", usedforsecurity=False).hexdigest()
@@ -47,7 +48,8 @@ def test_a_queue_event_is_a_batch_of_one_message_from_the_functions_region() -> 
 def test_the_default_queue_message_is_a_json_object_with_an_id() -> None:
     """What `twophase invoke` sends a queue consumer without --body: a consumer that processes
     messages by id (the example worker does) takes it."""
-    [record] = queue_event(WHERE)["Records"]  # type: ignore[misc]
+    event: Any = queue_event(WHERE)
+    [record] = event["Records"]
 
     message = json.loads(record["body"])
     assert isinstance(message, dict) and message["id"]

@@ -15,11 +15,11 @@ import pathspec
 import pytest
 
 from twophase.build import Artifact, build_artifact
-from twophase.build.sources import ALWAYS_IGNORED, SECRETS, AlwaysIgnored
+from twophase.build.ignore import ALWAYS_IGNORED, SECRETS, AlwaysIgnored
 from twophase.cli.main import run
-from twophase.config.compiled import CompiledConfig, load_compiled
+from twophase.config.cache import from_json, load_cached, to_json
 from twophase.config.load import load_config
-from twophase.config.model import ResolvedFunction
+from twophase.config.model import Function
 from twophase.errors import BuildError, ConfigError, ExitStatus
 from twophase.release.push import PushOptions, push
 from twophase.reporter import NullReporter
@@ -31,8 +31,8 @@ APP = "def handler(event, context):\n    return 1\n"
 
 def function(
     project: Path, *, source: str = "services/api", include: tuple[str, ...] = ()
-) -> ResolvedFunction:
-    return ResolvedFunction(
+) -> Function:
+    return Function(
         name="api",
         handler="app.handler",
         runtime="python3.12",
@@ -43,8 +43,8 @@ def function(
         timeout=10,
         description=None,
         environment={},
-        policies=[],
-        owners=[],
+        policies=(),
+        owners=(),
         trigger=None,
         log_retention_days=14,
         include=tuple(project / i for i in include),
@@ -471,21 +471,21 @@ def test_links_in_a_source_named_outside_the_project_may_not_leave_it(project: P
     assert "api: link ../outside/link points outside its source folder" in str(error)
 
 
-def test_include_reaches_the_build_through_the_compiled_config_and_its_cache(
+def test_include_reaches_the_build_through_the_config_and_its_cache(
     project: Path,
 ) -> None:
     path = config_with(project, "    include: [shared/, .env.d/x.txt]\n")
     write(project, {".env.d/x.txt": "x\n", ".twophaseignore": ""})
     write(project / "services/api", {".twophaseignore": "!.env.d/\n"})
 
-    first = load_compiled(path)
-    cached = load_compiled(path)  # from .twophase/cache/config.json
-    spec = cached.resolved("api")
+    first = load_cached(path)
+    cached = load_cached(path)  # from .twophase/cache/config.json
+    spec = cached.function("api")
 
-    assert first.resolved("api") == spec
+    assert first.function("api") == spec
     assert spec.include == (project / "shared", project / ".env.d/x.txt")
     assert spec.project == project
-    assert CompiledConfig.from_json(first.to_json(), path).resolved("api") == spec
+    assert from_json(to_json(first), path).function("api") == spec
     artifact = build_artifact(spec, cache_dir=project / ".twophase/cache", reporter=NullReporter())
     assert names(artifact) == [".env.d/x.txt", "app.py", "shared/util.py"]
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from twophase.cli.main import run
-from twophase.config.compiled import load_compiled
+from twophase.config.cache import load_cached
 from twophase.config.limits import MAX_ALIAS_VALUES, MAX_CONFIG_BYTES, MAX_DEPTH
 from twophase.config.load import load_config
 from twophase.config.template import load_template
@@ -192,12 +192,12 @@ def test_an_oversized_config_is_refused_before_it_is_parsed(project: Path) -> No
     assert message.startswith(f"{path}: over 1 MB, the limit for a config file")
 
 
-def test_an_oversized_config_is_refused_on_the_compiled_path_too(project: Path) -> None:
+def test_an_oversized_config_is_refused_on_the_cached_path_too(project: Path) -> None:
     path = project / "twophase.yml"
     path.write_bytes(HEAD.encode() + b"#" * (50 * 1024 * 1024))
 
     with pytest.raises(ConfigError, match="over 1 MB, the limit for a config file"):
-        load_compiled(path)
+        load_cached(path)
 
 
 def test_an_oversized_shared_template_is_refused_naming_the_template_key(project: Path) -> None:
@@ -221,7 +221,7 @@ def test_a_config_that_is_a_device_or_a_pipe_is_refused_without_waiting(project:
     for path in (zero, pipe):
         assert "is not a regular file" in refused(path)
         with pytest.raises(ConfigError, match="is not a regular file"):
-            load_compiled(path)
+            load_cached(path)
 
 
 def test_a_shared_template_that_is_a_device_is_refused(project: Path) -> None:

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from twophase.aws.cloudformation import ResourceChange
-from twophase.infra.artifact_store import artifact_bucket_name
 from twophase.infra.plan import Risk, classify, owning_function, refusals
+from twophase.names import artifact_bucket_name
 
 DEPLOYED = {
     "Resources": {

@@ -11,17 +11,14 @@ import pytest
 from twophase.config.load import load_config
 from twophase.config.model import Config
 from twophase.errors import AccessDeniedError, ConfigError, UsageError
-from twophase.infra.policy import (
-    DEPLOYER_ACTIONS,
-    Principals,
+from twophase.infra.deployer_policy import (
     deployer_policy,
     deployer_policy_outputs,
     deployer_policy_resources,
-    explain_access_denied,
-    parse_owners,
-    partition_for,
     substitute,
 )
+from twophase.infra.owners import Principals, parse_owners
+from twophase.release.access import DEPLOYER_ACTIONS, explain_access_denied, partition_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "111122223333"
@@ -40,7 +37,11 @@ EXPECTED = {
         "lambda:UpdateAlias",
         "lambda:UpdateFunctionCode",
     ],
-    "ArtifactsUnderThisFunctionPrefixOnly": ["s3:GetObject", "s3:PutObject"],
+    "ArtifactsUnderThisFunctionPrefixOnly": [
+        "s3:AbortMultipartUpload",
+        "s3:GetObject",
+        "s3:PutObject",
+    ],
     "ListThisFunctionPrefixSoMissingArtifactsAreNotFound": ["s3:ListBucket"],
     "ReadThisFunctionLogs": [
         "logs:DescribeLogStreams",
@@ -339,7 +340,7 @@ def test_explain_an_action_no_deployer_has(config: Config) -> None:
 def test_access_denied_error_from_aws_message(config: Config) -> None:
     from botocore.exceptions import ClientError
 
-    from twophase.infra.policy import access_denied, denied_action
+    from twophase.release.access import access_denied, denied_action
 
     aws = ClientError(
         {

@@ -3,21 +3,19 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import boto3
 import pytest
 from botocore.stub import Stubber
 
-from twophase.aws.iam import PolicySimulator
+from twophase.aws.iam import PolicySimulator, SimulationUnavailable
 from twophase.config.load import load_config
 from twophase.config.model import Config
-from twophase.infra.policy import (
-    PUSH_ACTIONS,
-    SimulationUnavailable,
-    push_checks,
-    push_rights,
-    simulation_principal,
-)
+from twophase.release.access import PUSH_ACTIONS, push_checks, push_rights, simulation_principal
+
+if TYPE_CHECKING:
+    from mypy_boto3_iam.client import IAMClient
 
 ROOT = Path(__file__).resolve().parents[2]
 WHERE = {"partition": "aws", "region": "eu-west-1", "account": "111122223333"}
@@ -86,7 +84,7 @@ def test_simulation_principal() -> None:
     )
 
 
-def _iam() -> tuple[object, Stubber]:
+def _iam() -> tuple[IAMClient, Stubber]:
     client = boto3.client(
         "iam", region_name="us-east-1", aws_access_key_id="x", aws_secret_access_key="y"
     )

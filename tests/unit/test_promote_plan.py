@@ -6,7 +6,14 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_push_plan import FakeHealth, FakeLambda, fresh_lambda, make_ctx, state
+from tests.unit.test_push_plan import (
+    FakeHealth,
+    FakeLambda,
+    fresh_lambda,
+    make_promote,
+    make_rollback,
+    state,
+)
 from twophase.aws.lambda_client import AliasState
 from twophase.errors import HealthCheckError, UsageError
 from twophase.release.promote import Complete, PromoteOptions, Shift, apply_promote, plan_promote
@@ -23,7 +30,7 @@ def pushed(lam: FakeLambda, version: str = "2") -> FakeLambda:
 
 def test_default_promotion_moves_live_to_next_at_once(tmp_path: Path) -> None:
     lam = pushed(fresh_lambda())
-    ctx = make_ctx(tmp_path, lam)
+    ctx = make_promote(tmp_path, lam)
     plan = plan_promote(ctx, PromoteOptions("api"))
     assert plan.steps == (Complete("live", "1", "2"),)
     result = apply_promote(ctx, plan)
@@ -33,7 +40,7 @@ def test_default_promotion_moves_live_to_next_at_once(tmp_path: Path) -> None:
 
 
 def test_the_last_alias_has_nothing_to_promote_to(tmp_path: Path) -> None:
-    ctx = make_ctx(tmp_path, fresh_lambda())
+    ctx = make_promote(tmp_path, fresh_lambda())
     with pytest.raises(UsageError, match="no alias after 'live'"):
         plan_promote(ctx, PromoteOptions("api", from_alias="live"))
 
@@ -41,8 +48,7 @@ def test_the_last_alias_has_nothing_to_promote_to(tmp_path: Path) -> None:
 def test_a_canary_shifts_checks_then_completes(tmp_path: Path) -> None:
     lam = pushed(fresh_lambda())
     sleeps: list[float] = []
-    ctx = make_ctx(tmp_path, lam)
-    ctx.sleep = sleeps.append
+    ctx = make_promote(tmp_path, lam, sleep=sleeps.append)
     plan = plan_promote(ctx, PromoteOptions("api", canary=10, interval=300))
     assert plan.steps == (Shift("live", "1", "2", 10, 300), Complete("live", "1", "2"))
     apply_promote(ctx, plan)
@@ -54,7 +60,7 @@ def test_a_canary_shifts_checks_then_completes(tmp_path: Path) -> None:
 
 def test_a_firing_alarm_rolls_back(tmp_path: Path) -> None:
     lam = pushed(fresh_lambda())
-    ctx = make_ctx(tmp_path, lam, health=FakeHealth(firing=["api-5xx"]))
+    ctx = make_promote(tmp_path, lam, health=FakeHealth(firing=["api-5xx"]))
     plan = plan_promote(ctx, PromoteOptions("api", linear=50, alarms=("api-5xx",)))
     with pytest.raises(HealthCheckError, match="alarm api-5xx firing"):
         apply_promote(ctx, plan)
@@ -68,7 +74,7 @@ def test_a_firing_alarm_rolls_back(tmp_path: Path) -> None:
 def test_promoting_what_the_alias_already_serves_does_nothing(tmp_path: Path) -> None:
     lam = pushed(fresh_lambda())
     lam.aliases["live"] = AliasState("live", "2", "a9")
-    ctx = make_ctx(tmp_path, lam)
+    ctx = make_promote(tmp_path, lam)
     result = apply_promote(ctx, plan_promote(ctx, PromoteOptions("api")))
     assert result.unchanged and lam.writes == []
 
@@ -76,7 +82,7 @@ def test_promoting_what_the_alias_already_serves_does_nothing(tmp_path: Path) ->
 def test_rollback_pops_the_alias_history(tmp_path: Path) -> None:
     lam = pushed(pushed(fresh_lambda(), "2"), "3")
     lam.aliases["live"] = AliasState("live", "3", "a7", encode_history(["2", "1"]))
-    ctx = make_ctx(tmp_path, lam)
+    ctx = make_rollback(tmp_path, lam)
     plan = plan_rollback(ctx, RollbackOptions("api"))
     assert (plan.from_version, plan.to_version, plan.history) == ("3", "2", ("1",))
     assert plan.describe() == [
@@ -90,11 +96,11 @@ def test_rollback_pops_the_alias_history(tmp_path: Path) -> None:
 def test_rollback_to_an_explicit_version_keeps_history(tmp_path: Path) -> None:
     lam = pushed(fresh_lambda(), "3")
     lam.aliases["live"] = AliasState("live", "3", "a7", encode_history(["2"]))
-    plan = plan_rollback(make_ctx(tmp_path, lam), RollbackOptions("api", to_version="1"))
+    plan = plan_rollback(make_rollback(tmp_path, lam), RollbackOptions("api", to_version="1"))
     assert (plan.to_version, plan.history) == ("1", ("3", "2"))
 
 
 def test_rollback_to_what_is_served_is_refused(tmp_path: Path) -> None:
     lam = fresh_lambda()
     with pytest.raises(UsageError, match="already serves v1"):
-        plan_rollback(make_ctx(tmp_path, lam), RollbackOptions("api", to_version="1"))
+        plan_rollback(make_rollback(tmp_path, lam), RollbackOptions("api", to_version="1"))

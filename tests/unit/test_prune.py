@@ -12,15 +12,25 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_push_plan import DUMMY, FakeLambda, artifact, fresh_lambda, make_ctx, state
+from tests.unit.test_push_plan import (
+    DUMMY,
+    FakeLambda,
+    artifact,
+    fresh_lambda,
+    make_ctx,
+    make_scope,
+    state,
+)
 from twophase.aws.lambda_client import AliasState
 from twophase.build.detzip import code_sha256 as sha_of
 from twophase.errors import ExitStatus, UsageError
-from twophase.release.context import PhaseTwo
+from twophase.release.context import Scope
 from twophase.release.dummy_versions import DUMMY_VERSION_DESCRIPTION
 from twophase.release.prune import (
     DeleteVersion,
     KeepReason,
+    Kept,
+    PruneDeps,
     PruneOptions,
     apply_prune,
     choose,
@@ -29,7 +39,9 @@ from twophase.release.prune import (
     prune_after_push,
 )
 from twophase.release.push import PushOptions, push
+from twophase.release.push_plan import PushDeps
 from twophase.release.release_record import ReleaseRecord, encode_history
+from twophase.reporter import RecordingReporter
 
 
 def with_versions(lam: FakeLambda, count: int) -> FakeLambda:
@@ -42,14 +54,14 @@ def with_versions(lam: FakeLambda, count: int) -> FakeLambda:
     return lam
 
 
-def ctx_for(tmp_path: Path, lam: FakeLambda) -> PhaseTwo:
-    ctx = make_ctx(tmp_path, lam)
-    ctx.dummy_lookup = lambda: {"api": sha_of(DUMMY)}
-    return ctx
+def ctx_for(tmp_path: Path, lam: FakeLambda, *, recorded: bool = True) -> PruneDeps:
+    """A prune's dependencies, on fakes; phase one's record names the dummy when `recorded`."""
+    dummies = {"api": sha_of(DUMMY)} if recorded else {}
+    return PruneDeps(make_scope(tmp_path), lam, RecordingReporter(), dummies=lambda: dummies)
 
 
-def reasons(kept: tuple[object, ...]) -> dict[str, KeepReason]:
-    return {k.version: k.reason for k in kept}  # type: ignore[attr-defined]
+def reasons(kept: tuple[Kept, ...]) -> dict[str, KeepReason]:
+    return {k.version: k.reason for k in kept}
 
 
 def test_keeps_served_rollback_targets_the_dummy_and_the_last_releases(tmp_path: Path) -> None:
@@ -152,8 +164,7 @@ def test_bad_options_are_usage_errors(tmp_path: Path, options: PruneOptions, mes
 def test_retention_after_a_push_deletes_beyond_the_last_n(tmp_path: Path) -> None:
     lam = with_versions(fresh_lambda(), 6)
     lam.aliases["next"] = AliasState("next", "6", "a1")
-    ctx = ctx_for(tmp_path, lam)
-    ctx.config.functions["api"] = _with_retention(ctx, 2)
+    ctx = _with_retention(make_ctx(tmp_path, lam), 2)
 
     report = push(ctx, PushOptions(functions=("api",)), lambda _: artifact(tmp_path))
 
@@ -166,8 +177,7 @@ def test_retention_after_a_push_deletes_beyond_the_last_n(tmp_path: Path) -> Non
 def test_retention_failing_is_a_warning_and_the_push_succeeds(tmp_path: Path) -> None:
     lam = with_versions(fresh_lambda(), 6)
     lam.aliases["next"] = AliasState("next", "6", "a1")
-    ctx = ctx_for(tmp_path, lam)
-    ctx.config.functions["api"] = _with_retention(ctx, 2)
+    ctx = _with_retention(make_ctx(tmp_path, lam), 2)
 
     def denied(function: str, version: str) -> None:
         from twophase.errors import AccessDeniedError
@@ -178,7 +188,8 @@ def test_retention_failing_is_a_warning_and_the_push_succeeds(tmp_path: Path) ->
     report = push(ctx, PushOptions(functions=("api",)), lambda _: artifact(tmp_path))
 
     assert report.ok and report.outcomes[0].pruned == ()
-    assert ctx.reporter.warnings == [  # type: ignore[attr-defined]
+    assert isinstance(ctx.reporter, RecordingReporter)
+    assert ctx.reporter.warnings == [
         "api: pushed, but deleting versions older than the last 2 failed: not allowed to call "
         "lambda:DeleteFunction"
     ]
@@ -195,11 +206,13 @@ def test_retention_makes_no_call_while_too_few_versions_exist(tmp_path: Path) ->
 def test_retention_never_deletes_the_dummy_known_by_its_description(tmp_path: Path) -> None:
     lam = with_versions(fresh_lambda(), 6)
     lam.aliases = {"next": AliasState("next", "6", "a1"), "live": AliasState("live", "6", "a1")}
-    ctx = make_ctx(tmp_path, lam)  # no recorded sha: the push does not read the template
+    ctx = ctx_for(tmp_path, lam, recorded=False)  # the push does not read the template
     pruned = prune_after_push(ctx, "api", "6", keep=1)
     assert pruned is not None and pruned.deleted == ("2", "3", "4", "5")
     assert sorted(lam.versions, key=int) == ["1", "6"]
 
 
-def _with_retention(ctx: PhaseTwo, keep: int) -> object:
-    return replace(ctx.config.functions["api"], retention=keep)
+def _with_retention(ctx: PushDeps, keep: int) -> PushDeps:
+    config = ctx.scope.config
+    api = replace(config.functions["api"], retention=keep)
+    return replace(ctx, scope=Scope(replace(config, functions={"api": api}), ctx.scope.env))

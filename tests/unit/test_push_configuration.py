@@ -22,8 +22,10 @@ from tests.unit.test_push_plan import (
     make_ctx,
 )
 from twophase.aws.lambda_client import AliasState
+from twophase.cli.push import summary
 from twophase.errors import UsageError
-from twophase.release.push import MoveAlias, Publish, Unchanged, WaitActive, apply_push, plan_push
+from twophase.release.push_apply import apply_push
+from twophase.release.push_plan import MoveAlias, Publish, Unchanged, WaitActive, plan_push
 from twophase.release.release_record import encode_history
 from twophase.reporter import RecordingReporter
 
@@ -77,7 +79,7 @@ def test_a_configuration_change_alone_publishes_and_moves_the_alias(
     assert not any(w.startswith("UpdateFunctionCode") for w in lam.writes)
     served = lam.versions[lam.aliases["next"].function_version]
     assert {k: served.settings.get(k) for k in edit} == edit
-    line = result.summary()
+    line = summary(result)
     assert line == f"api  v3 → next  (configuration: {', '.join(names)}; code unchanged)"
     assert SECRET not in line and all(SECRET not in d for d in plan.describe())
 
@@ -110,7 +112,7 @@ def test_code_and_configuration_changing_together_say_both(tmp_path: Path) -> No
     new = artifact(tmp_path, body=b"def handler(e, c):\n    return 2\n")
     result = apply_push(ctx, plan_push(ctx, "api", new))
     assert result.code_changed and result.settings_changed == ("timeout",)
-    assert result.summary().endswith("; configuration: timeout)")
+    assert summary(result).endswith("; configuration: timeout)")
 
 
 def test_a_record_from_before_configuration_was_recorded_reads_the_served_version(

@@ -6,7 +6,7 @@ The fakes here are shared by the other phase-two unit tests.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -17,7 +17,7 @@ from twophase.aws.lambda_client import AliasState, CodeSource, FunctionState, Ve
 from twophase.build.detzip import Entry, build_zip, hex_sha256
 from twophase.build.detzip import code_sha256 as sha_of
 from twophase.build.model import Artifact
-from twophase.config.compiled import CompiledConfig
+from twophase.cli.push import summary
 from twophase.config.model import Config, Environment, Function
 from twophase.errors import (
     AccessDeniedError,
@@ -26,18 +26,14 @@ from twophase.errors import (
     NotFoundError,
     UsageError,
 )
-from twophase.release.context import PhaseTwo
-from twophase.release.push import (
-    MoveAlias,
-    Publish,
-    PushOptions,
-    UpdateCode,
-    Upload,
-    apply_push,
-    plan_push,
-    push,
-)
+from twophase.release.context import Scope
+from twophase.release.ports import ArtifactUploads, Health
+from twophase.release.promote import PromoteDeps
+from twophase.release.push import PushOptions, push
+from twophase.release.push_apply import apply_push
+from twophase.release.push_plan import MoveAlias, Publish, PushDeps, UpdateCode, Upload, plan_push
 from twophase.release.release_record import GitReader, ReleaseRecord, decode_history
+from twophase.release.rollback import RollbackDeps
 from twophase.reporter import RecordingReporter
 
 FN = "shop-dev-api"
@@ -217,25 +213,57 @@ def fresh_lambda() -> FakeLambda:
     )
 
 
-def make_ctx(tmp_path: Path, lam: FakeLambda, **kwargs: object) -> PhaseTwo:
+NOW = datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC)
+
+
+def make_scope(tmp_path: Path) -> Scope:
     config = Config(
         app="shop",
+        path=tmp_path / "twophase.yml",
         environments={"dev": Environment(region="eu-west-1")},
-        functions={"api": Function(handler="app.handler")},
-        root=tmp_path,
+        functions={"api": Function(name="api", handler="app.handler")},
     )
-    return PhaseTwo(
-        config=CompiledConfig.from_model(config),
-        env="dev",
-        lambda_=lam,  # type: ignore[arg-type]
-        artifacts=kwargs.get("store", FakeStore()),  # type: ignore[arg-type]
-        identity=FakeIdentity(),  # type: ignore[arg-type]
-        health=kwargs.get("health", FakeHealth()),  # type: ignore[arg-type]
+    return Scope(config, "dev")
+
+
+def make_ctx(tmp_path: Path, lam: FakeLambda, *, store: ArtifactUploads | None = None) -> PushDeps:
+    """A push's dependencies, on fakes."""
+    return PushDeps(
+        scope=make_scope(tmp_path),
+        lambda_=lam,
+        artifacts=store or FakeStore(),
+        identity=FakeIdentity(),
         git=GitReader(tmp_path),  # not a repository: no commit recorded
-        bucket_lookup=lambda: "artifacts",
+        bucket=lambda: "artifacts",
         reporter=RecordingReporter(),
-        sleep=lambda _: None,
-        now=lambda: datetime(2026, 5, 6, 7, 8, 9, tzinfo=UTC),
+        now=lambda: NOW,
+    )
+
+
+def make_promote(
+    tmp_path: Path,
+    lam: FakeLambda,
+    *,
+    health: Health | None = None,
+    sleep: Callable[[float], None] = lambda _: None,
+) -> PromoteDeps:
+    """A promotion's dependencies, on fakes: no sleeping between steps."""
+    return PromoteDeps(
+        make_scope(tmp_path),
+        lam,
+        health or FakeHealth(),
+        RecordingReporter(),
+        sleep=sleep,
+        now=lambda: NOW,
+    )
+
+
+def make_rollback(
+    tmp_path: Path, lam: FakeLambda, dummies: Mapping[str, str] | None = None
+) -> RollbackDeps:
+    """A rollback's dependencies, on fakes (`dummies`: phase one's record of them)."""
+    return RollbackDeps(
+        make_scope(tmp_path), lam, RecordingReporter(), dummies=lambda: dummies or {}
     )
 
 
@@ -280,7 +308,7 @@ def test_apply_publishes_only_the_uploaded_code_and_records_the_release(tmp_path
     record = ReleaseRecord.decode(lam.versions["2"].description)
     assert record == ReleaseRecord(art.hexdigest[:16], CALLER, "2026-05-06T07:08:09Z", "1")
     assert decode_history(lam.aliases["next"].description) == ["1"]
-    assert result.summary().startswith(f"api  v2 → next  (sha {art.code_sha256[:8]}…, ")
+    assert summary(result).startswith(f"api  v2 → next  (sha {art.code_sha256[:8]}…, ")
 
 
 def test_pushing_the_same_code_again_reads_two_things_and_writes_nothing(tmp_path: Path) -> None:
@@ -430,8 +458,9 @@ def test_an_alias_moved_under_you_names_who_moved_it(tmp_path: Path) -> None:
 def test_one_failure_does_not_stop_the_others(tmp_path: Path) -> None:
     lam = fresh_lambda()
     ctx = make_ctx(tmp_path, lam)
-    api = ctx.config.functions["api"]
-    ctx.config = replace(ctx.config, functions={"api": api, "gone": replace(api, name="gone")})
+    api = ctx.scope.config.functions["api"]
+    config = replace(ctx.scope.config, functions={"api": api, "gone": replace(api, name="gone")})
+    ctx = replace(ctx, scope=Scope(config, "dev"))
     built = artifact(tmp_path)  # built once: two threads writing the same file would race
     report = push(ctx, PushOptions(all=True, max_workers=2), lambda _: built)
     by_name = {o.function: o for o in report.outcomes}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -14,7 +15,7 @@ from twophase.config.load import load_config
 from twophase.config.model import Config
 from twophase.errors import ConfigError
 from twophase.infra.render import DummyCode, dump_template, parameter_values, render_template
-from twophase.names import output_ids, resource_ids
+from twophase.names import ids_for
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "twophase.yml.example"
@@ -66,21 +67,32 @@ def test_cfn_lint_reports_no_errors_or_warnings(example: Config) -> None:
     assert [f"{m.rule.id} {m.message}" for m in matches] == []
 
 
+def _generated_ids(example: Config) -> tuple[set[str], set[str]]:
+    """The example's generated resource and output ids, spelled out per trigger kind."""
+    resources: set[str] = set()
+    outputs = {"ArtifactBucket"}
+    for name in example.functions:
+        ids = ids_for(name)
+        resources |= {ids.role, ids.log_group, ids.function, ids.version, ids.deployer_policy}
+        resources |= {ids.alias(alias) for alias in example.aliases}
+        outputs |= {ids.out_function_name, ids.out_function_arn, ids.out_aliases}
+        outputs.add(ids.out_deployer_policy_arn)
+    api, worker, nightly = ids_for("api"), ids_for("worker"), ids_for("nightly")
+    resources |= {api.http_api, api.http_integration, api.http_stage, api.http_permission}
+    resources |= {"ApiRouteGetHealth", "ApiRouteGetOrdersId", "ApiRoutePostOrders"}
+    resources |= {worker.queue, worker.dead_letter_queue, worker.event_source_mapping}
+    resources |= {nightly.schedule, nightly.schedule_permission}
+    outputs |= {api.out_api_endpoint, worker.out_queue_url}
+    return resources, outputs
+
+
 def test_every_function_gets_its_resources(example: Config) -> None:
     template = render(example)
-    for name in example.functions:
-        fn = example.resolved(name)
-        for logical_id in resource_ids(fn, example.aliases):
-            assert logical_id in template["Resources"]
-        for logical_id in output_ids(fn):
-            assert logical_id in template["Outputs"]
-    generated = {
-        rid
-        for name in example.functions
-        for rid in resource_ids(example.resolved(name), example.aliases)
-    }
-    shared = set(example.shared_template()["Resources"])
-    assert set(template["Resources"]) == generated | shared
+    resources, outputs = _generated_ids(example)
+    assert set(example.functions) == {"api", "worker", "nightly"}
+    shared = example.shared_template()
+    assert set(template["Resources"]) == resources | set(shared["Resources"])
+    assert set(template["Outputs"]) == outputs | set(shared["Outputs"])
 
 
 def test_function_properties(example: Config) -> None:
@@ -219,12 +231,106 @@ def test_unknown_environment_is_an_error(example: Config) -> None:
 
 
 def test_render_refuses_a_collision_the_loader_did_not_see(tmp_path: Path) -> None:
-    # The loader refuses collisions; rendering checks again, so a shared template changed
-    # after loading still cannot overwrite a generated resource.
+    # Rendering is where collisions are found, so a shared template changed after loading still
+    # cannot overwrite a generated resource.
     config = _small(tmp_path, "")
     config.shared_template()["Resources"]["ApiRole"] = {"Type": "AWS::SNS::Topic"}
     with pytest.raises(ConfigError, match="generates 'ApiRole'"):
         render(config, "dev")
+
+
+# --- collisions: every id rendered is checked against the shared template ----------------------
+
+
+@pytest.mark.parametrize(
+    ("section", "logical_id", "expected"),
+    [
+        (
+            "Resources",
+            "ApiDeployerPolicy",
+            "functions.api: generates 'ApiDeployerPolicy', which is also a resource of "
+            "shared.yaml; rename the one in shared.yaml",
+        ),
+        (
+            "Resources",
+            "ApiFunction",
+            "functions.api: generates 'ApiFunction', which is also a resource of shared.yaml",
+        ),
+        (
+            "Parameters",
+            "ApiRole",
+            "functions.api: generates 'ApiRole', which is also a parameter of shared.yaml",
+        ),
+        (
+            "Outputs",
+            "ApiDeployerPolicyArn",
+            "functions.api: generates the output 'ApiDeployerPolicyArn', which is also an output "
+            "of shared.yaml",
+        ),
+        (
+            "Outputs",
+            "ApiFunctionArn",
+            "functions.api: generates the output 'ApiFunctionArn', which is also an output of "
+            "shared.yaml",
+        ),
+        (
+            "Outputs",
+            "ArtifactBucket",
+            "shared.yaml: the output 'ArtifactBucket' is a name twophase generates; rename it",
+        ),
+        (
+            "Metadata",
+            "Twophase",
+            "shared.yaml: the metadata key 'Twophase' is a name twophase generates; rename it",
+        ),
+    ],
+)
+def test_a_shared_id_twophase_generates_is_refused_in_one_line(
+    tmp_path: Path, section: str, logical_id: str, expected: str
+) -> None:
+    body = {
+        "Resources": {"Type": "AWS::SNS::Topic"},
+        "Parameters": {"Type": "String", "Default": "x"},
+    }
+    config = _small(tmp_path, "", extra_shared={section: {logical_id: body.get(section, {})}})
+    with pytest.raises(ConfigError) as caught:
+        render(config, "dev")
+    message = str(caught.value)
+    assert message.startswith(expected if expected.startswith("shared") else f"{config.path}: ")
+    assert expected in message
+    assert "\n" not in message and caught.value.hint is None
+
+
+def test_every_id_the_render_adds_is_checked(example: Config) -> None:
+    # Derived from what is rendered, not from a list: put each generated id into the shared
+    # template and the render must refuse it, naming it.
+    shared = example.shared_template()
+    template = render(example)
+    generated = [
+        (section, logical_id)
+        for section in ("Resources", "Outputs", "Metadata")
+        for logical_id in template[section]
+        if logical_id not in (shared.get(section) or {})
+    ]
+    assert ("Resources", "WorkerDeployerPolicy") in generated
+    assert ("Outputs", "ArtifactBucket") in generated and ("Metadata", "Twophase") in generated
+    for section, logical_id in generated:
+        clashing = copy.deepcopy(shared)
+        clashing.setdefault(section, {})[logical_id] = {"Type": "AWS::SNS::Topic", "Value": "x"}
+        with pytest.raises(ConfigError, match=f"{logical_id!r}(, which is also| is a name)"):
+            render(dataclasses.replace(example, shared=clashing))
+
+
+def test_two_functions_generating_one_id_are_refused(tmp_path: Path) -> None:
+    queue = "    trigger: {queue: {}}\n"
+    other = "  api-dead-letter:\n    handler: app.handler\n    source: src\n" + queue
+    config = _small(tmp_path, queue + other)
+    with pytest.raises(ConfigError) as caught:
+        render(config, "dev")
+    assert str(caught.value) == (
+        f"{config.path}: functions.api-dead-letter: generates 'ApiDeadLetterQueue', which "
+        "functions.api also generates; rename one of them"
+    )
 
 
 # --- the ownership contract -------------------------------------------------------------------
@@ -325,11 +431,12 @@ def _example_with(tmp_path: Path, replacements: dict[str, str]) -> Config:
     return load_config(path)
 
 
-def _small(tmp_path: Path, extra: str) -> Config:
+def _small(tmp_path: Path, extra: str, extra_shared: dict[str, Any] | None = None) -> Config:
     (tmp_path / "src").mkdir(exist_ok=True)
-    (tmp_path / "shared.yaml").write_text(
-        "Resources:\n  OrdersTable:\n    Type: AWS::DynamoDB::Table\n"
-    )
+    shared: dict[str, Any] = {"Resources": {"OrdersTable": {"Type": "AWS::DynamoDB::Table"}}}
+    for section, items in (extra_shared or {}).items():
+        shared.setdefault(section, {}).update(items)
+    (tmp_path / "shared.yaml").write_text(json.dumps(shared))
     (tmp_path / "twophase.yml").write_text(
         "app: shop\ntemplate: shared.yaml\nenvironments: {dev: {region: eu-west-1}}\n"
         "functions:\n  api:\n    handler: app.handler\n    source: src\n" + extra

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from twophase.config import rules
-from twophase.config.compiled import CompiledConfig, load_compiled
+from twophase.config.cache import from_json, load_cached, to_json
 from twophase.config.load import load_config
 from twophase.errors import ConfigError, ExitStatus
 from twophase.infra.render.triggers import _queue
@@ -55,7 +55,7 @@ def test_current_runtimes_are_accepted(project: Path, runtime: str) -> None:
     handler = "app.Handler::handleRequest" if runtime.startswith("java") else "app.handler"
     text = BASE.replace("    handler: app.handler\n", f"    handler: {handler}\n")
     config = load_config(write(project, text + f"    runtime: {runtime}\n"))
-    assert config.resolved("api").runtime == runtime
+    assert config.function("api").runtime == runtime
 
 
 def test_every_accepted_runtime_has_its_dates_and_a_successor_when_deprecated() -> None:
@@ -73,8 +73,8 @@ def test_a_deprecated_runtime_loads_with_one_warning_line(
     on(monkeypatch, "2026-12-01")
     text = BASE + "    runtime: python3.9\n  worker:\n    handler: app.handler\n    source: src\n"
     text += "    runtime: python3.9\n  job:\n    handler: app.handler\n    source: src\n"
-    compiled = CompiledConfig.from_model(load_config(write(project, text)))
-    assert compiled.runtime_warnings() == [
+    config = load_config(write(project, text))
+    assert config.runtime_warnings() == [
         "python3.9 (functions api, worker) is deprecated by AWS Lambda since 2025-12-15: no more "
         "security patches; AWS blocks creating functions with it from 2027-02-01 and updating "
         "them from 2027-03-03: move to python3.14"
@@ -83,8 +83,8 @@ def test_a_deprecated_runtime_loads_with_one_warning_line(
 
 def test_a_supported_runtime_has_no_warning(project: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     on(monkeypatch, "2026-12-01")
-    compiled = CompiledConfig.from_model(load_config(write(project, BASE)))
-    assert compiled.runtime_warnings() == []
+    config = load_config(write(project, BASE))
+    assert config.runtime_warnings() == []
 
 
 @pytest.mark.parametrize(
@@ -137,10 +137,10 @@ def test_a_cached_validation_does_not_outlive_the_block_date(
 ) -> None:
     path = write(project, BASE + "    runtime: python3.9\n")
     on(monkeypatch, "2027-01-31")
-    assert load_compiled(path).functions["api"].runtime == "python3.9"  # validated, cached
+    assert load_cached(path).functions["api"].runtime == "python3.9"  # validated, cached
     on(monkeypatch, "2027-02-01")
     with pytest.raises(ConfigError, match=r"python3\.9 can no longer be used"):
-        load_compiled(path)
+        load_cached(path)
 
 
 # --- handlers -----------------------------------------------------------------------------------
@@ -187,9 +187,9 @@ def test_an_http_function_inheriting_a_long_timeout_is_refused_at_the_function(
 
 
 def test_30_seconds_and_other_triggers_are_fine(project: Path) -> None:
-    assert load_config(write(project, HTTP + "    timeout: 30\n")).resolved("api").timeout == 30
+    assert load_config(write(project, HTTP + "    timeout: 30\n")).function("api").timeout == 30
     queue = BASE + "    trigger: {queue: {}}\n    timeout: 900\n"
-    assert load_config(write(project, queue)).resolved("api").timeout == 900
+    assert load_config(write(project, queue)).function("api").timeout == 900
 
 
 @pytest.mark.parametrize(
@@ -199,8 +199,9 @@ def test_queue_mappings_report_batch_item_failures_by_default(
     project: Path, setting: str, expected: bool
 ) -> None:
     config = load_config(write(project, BASE + f"    trigger: {{queue: {{{setting}}}}}\n"))
-    fn = config.resolved("api")
-    parts = _queue(fn.trigger.queue, fn, FunctionIds("Api"), "ApiAliasLive", True)  # type: ignore[union-attr]
+    fn = config.function("api")
+    assert fn.trigger is not None and fn.trigger.queue is not None
+    parts = _queue(fn.trigger.queue, fn, FunctionIds("Api"), "ApiAliasLive", True)
     mapping = parts.resources["ApiEventSourceMapping"]["Properties"]
     assert ("FunctionResponseTypes" in mapping) is expected
     if expected:
@@ -213,9 +214,8 @@ def test_queue_mappings_report_batch_item_failures_by_default(
 def test_retention_from_defaults_a_function_may_turn_it_off(project: Path) -> None:
     text = BASE + "    retention: 0\n  job:\n    handler: app.handler\n    source: src\n"
     config = load_config(write(project, text + "defaults:\n  retention: 20\n"))
-    compiled = CompiledConfig.from_model(config)
-    assert (compiled.functions["api"].retention, compiled.functions["job"].retention) == (0, 20)
-    again = CompiledConfig.from_json(compiled.to_json(), compiled.path)
+    assert (config.functions["api"].retention, config.functions["job"].retention) == (0, 20)
+    again = from_json(to_json(config), config.path)
     assert again.functions["job"].retention == 20
 
 

@@ -66,8 +66,8 @@ def test_the_written_config_is_valid_and_keeps_each_functions_runtime(tmp_path: 
     config = load_config(tmp_path / "twophase.yml")
 
     assert config.app == "shop" and config.defaults.runtime == "python3.12"
-    assert config.resolved("web").runtime == "nodejs22.x"
-    assert config.resolved("api-2").source == tmp_path / "services/api"
+    assert config.function("web").runtime == "nodejs22.x"
+    assert config.function("api-2").source == tmp_path / "services/api"
     assert config.environments["local"].is_local
     assert list(config.aliases) == ["next", "live"]
 
@@ -80,7 +80,7 @@ def test_a_function_at_the_root_is_named_after_the_folder(tmp_path: Path) -> Non
     (root / "twophase.yml").write_text(render_config("my-func", [fn]))
 
     assert fn == FoundFunction("my-func", ".", "python", "app.handler")
-    assert load_config(root / "twophase.yml").resolved("my-func").source == root
+    assert load_config(root / "twophase.yml").function("my-func").source == root
 
 
 @pytest.mark.parametrize(
@@ -130,7 +130,7 @@ def test_odd_folders_are_skipped_or_shortened_and_the_config_still_validates(
     write_init(plan)
     config = load_config(tmp_path / "twophase.yml")
 
-    assert config.resolved("we-ird").source == tmp_path / 'svc/we"ird'
+    assert config.function("we-ird").source == tmp_path / 'svc/we"ird'
     assert [s.split(":")[0] for s in plan.skipped] == ["svc/spaced"]
     long_names = sorted(n for n in config.functions if n.startswith("a-really"))
     assert len(long_names) == 2 and long_names[0] != long_names[1]

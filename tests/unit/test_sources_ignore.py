@@ -7,7 +7,8 @@ from pathlib import Path
 import pathspec
 import pytest
 
-from twophase.build.sources import ALWAYS_IGNORED, AlwaysIgnored, collect, ignore_spec
+from twophase.build.ignore import ALWAYS_IGNORED, AlwaysIgnored, ignore_spec
+from twophase.build.sources import collect
 
 PATHS = [
     "app.py",

@@ -41,7 +41,7 @@ def reader(**targets: tuple[str, dict[str, float]]) -> AliasReader:
     fake = FakeAliases(
         {FN: [AliasState(name, v, "r", "", w) for name, (v, w) in sorted(targets.items())]}
     )
-    return AliasReader(fake)  # type: ignore[arg-type]
+    return AliasReader(fake)
 
 
 def alias(name: str, version: Any = None) -> dict[str, Any]:
@@ -84,7 +84,7 @@ def test_a_new_alias_starts_where_the_serving_alias_is_today_with_its_weights() 
 
 def test_an_unchanged_chain_reads_nothing() -> None:
     fake = FakeAliases()
-    found = new_alias_targets({"api": (["next", "live"], ["next", "live"], FN)}, AliasReader(fake))  # type: ignore[arg-type]
+    found = new_alias_targets({"api": (["next", "live"], ["next", "live"], FN)}, AliasReader(fake))
     assert found == {} and fake.reads == []
 
 
@@ -164,6 +164,6 @@ def test_a_trigger_change_that_keeps_its_alias_is_fine_and_reads_one_function() 
         (modify("NightlySchedule", "AWS::Events::Rule"),),
         template("live"),
         template("live"),
-        AliasReader(fake),  # type: ignore[arg-type]
+        AliasReader(fake),
     )
     assert risks == () and fake.reads == [FN]

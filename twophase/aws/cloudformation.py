@@ -7,13 +7,26 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twophase.aws.errors import aws_call, error_code
 from twophase.errors import AwsError
 
+if TYPE_CHECKING:
+    from mypy_boto3_cloudformation.client import CloudFormationClient
+    from mypy_boto3_cloudformation.literals import CapabilityType
+    from mypy_boto3_cloudformation.type_defs import (
+        CreateChangeSetInputTypeDef,
+        DescribeChangeSetOutputTypeDef,
+        ListChangeSetsInputTypeDef,
+    )
+
 NO_CHANGES_MARKERS = ("didn't contain changes", "No updates are to be performed")
-CAPABILITIES = ["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"]
+CAPABILITIES: list[CapabilityType] = [
+    "CAPABILITY_IAM",
+    "CAPABILITY_NAMED_IAM",
+    "CAPABILITY_AUTO_EXPAND",
+]
 TERMINAL_SUFFIXES = ("_COMPLETE", "_FAILED")
 
 
@@ -73,7 +86,7 @@ CHANGE_SET_DEADLINE = 300  # seconds: CloudFormation usually describes a change 
 
 @dataclass
 class CloudFormation:
-    client: Any
+    client: CloudFormationClient
     sleep: Callable[[float], None] = time.sleep
     poll_seconds: float = 0.5
     timeout_seconds: float = 3600
@@ -94,13 +107,11 @@ class CloudFormation:
         return Stack(name, s["StackStatus"], s.get("StackStatusReason", ""), outputs)
 
     def get_template(self, name: str) -> dict[str, Any]:
+        """The stack's original template (botocore parses a JSON body into a mapping)."""
         with aws_call("cloudformation:GetTemplate", name):
-            body = self.client.get_template(StackName=name, TemplateStage="Original")[
-                "TemplateBody"
-            ]
-        if isinstance(body, Mapping):
-            return json.loads(json.dumps(body))
-        return _parse_template(body)
+            answer = self.client.get_template(StackName=name, TemplateStage="Original")
+        body: object = answer["TemplateBody"]
+        return _parse_template(json.dumps(body) if isinstance(body, Mapping) else str(body))
 
     def create_change_set(
         self,
@@ -113,7 +124,7 @@ class CloudFormation:
         tags: Mapping[str, str] | None = None,
     ) -> str:
         """The change set's id, or '' when the endpoint says there is nothing to change."""
-        params: dict[str, Any] = {
+        params: CreateChangeSetInputTypeDef = {
             "StackName": stack,
             "ChangeSetName": name,
             "ChangeSetType": "CREATE" if create else "UPDATE",
@@ -126,7 +137,7 @@ class CloudFormation:
         if template.url:
             params["TemplateURL"] = template.url
         else:
-            params["TemplateBody"] = template.body
+            params["TemplateBody"] = template.body or ""
         try:
             with aws_call("cloudformation:CreateChangeSet", stack):
                 return str(self.client.create_change_set(**params)["Id"])
@@ -184,7 +195,7 @@ class CloudFormation:
             with aws_call("cloudformation:ListChangeSets", stack):
                 token: str | None = None
                 while True:
-                    kwargs: dict[str, Any] = {"StackName": stack}
+                    kwargs: ListChangeSetsInputTypeDef = {"StackName": stack}
                     if token:
                         kwargs["NextToken"] = token
                     page = self.client.list_change_sets(**kwargs)
@@ -280,7 +291,7 @@ def _no_changes(reason: str) -> bool:
     return any(marker in reason for marker in NO_CHANGES_MARKERS)
 
 
-def _changes(resp: Mapping[str, Any]) -> list[ResourceChange]:
+def _changes(resp: DescribeChangeSetOutputTypeDef) -> list[ResourceChange]:
     out: list[ResourceChange] = []
     for change in resp.get("Changes", []):
         rc = change.get("ResourceChange", {})

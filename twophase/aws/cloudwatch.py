@@ -4,22 +4,26 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING
 
-from twophase.aws.lambda_client import aws_errors
+from twophase.aws.lambda_errors import aws_errors
+
+if TYPE_CHECKING:
+    from mypy_boto3_cloudwatch.client import CloudWatchClient
+    from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef
 
 
 class HealthReader:
     """CloudWatch reads only. Takes a boto3 `cloudwatch` client."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: CloudWatchClient) -> None:
         self._client = client
 
     def version_errors(
         self, function: str, alias: str, version: str, *, start: datetime, end: datetime
     ) -> float:
         """The sum of AWS/Lambda `Errors` for `version` invoked through `alias` in [start, end)."""
-        dimensions = [
+        dimensions: list[DimensionTypeDef] = [
             {"Name": "FunctionName", "Value": function},
             {"Name": "Resource", "Value": f"{function}:{alias}"},
             {"Name": "ExecutedVersion", "Value": version},

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
-from twophase.infra.policy import SimulationUnavailable
+if TYPE_CHECKING:
+    from botocore.exceptions import ClientError
+    from mypy_boto3_iam.client import IAMClient
+    from mypy_boto3_iam.type_defs import EvaluationResultTypeDef
 
 _UNSUPPORTED = {"NotImplemented", "InvalidAction", "UnknownOperationException", "501"}
 _DENIED = {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation"}
 
 
+class SimulationUnavailable(Exception):
+    """The endpoint cannot simulate policies, or the caller may not ask it to (the reason)."""
+
+
 class PolicySimulator:
     """iam:SimulatePrincipalPolicy for one principal. Takes a boto3 `iam` client."""
 
-    def __init__(self, client: Any, principal_arn: str) -> None:
+    def __init__(self, client: IAMClient, principal_arn: str) -> None:
         self._client = client
         self._principal = principal_arn
 
@@ -38,14 +45,14 @@ class PolicySimulator:
         return all(_allowed(r) for r in results)
 
 
-def _allowed(result: dict[str, Any]) -> bool:
+def _allowed(result: EvaluationResultTypeDef) -> bool:
     per_resource = result.get("ResourceSpecificResults") or []
     if per_resource:
         return all(r.get("EvalResourceDecision") == "allowed" for r in per_resource)
     return bool(result.get("EvalDecision") == "allowed")
 
 
-def _reason(exc: Any) -> str:
+def _reason(exc: ClientError) -> str:
     err = exc.response.get("Error", {})
     code = str(err.get("Code", ""))
     status = str(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode", ""))

@@ -2,52 +2,44 @@
 
 This is the only place that speaks Lambda's CamelCase. Every write carries its precondition
 (`RevisionId`, `CodeSha256`); a failed precondition becomes `ConflictError` and is never retried.
-Only "an update is in progress" and waiter timeouts are retried, bounded, with an injectable sleep.
-Errors go through the shared `twophase.aws.errors` mapping, with phase two's hints.
+Only "an update is in progress" (see twophase.aws.lambda_errors) and waiter timeouts are retried,
+bounded, with an injectable sleep. Errors go through the shared mapping, with phase two's hints.
 """
 
 from __future__ import annotations
 
-import re
 import time
-from collections.abc import Callable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
-from twophase.aws.errors import NOT_FOUND_HINT, aws_call, translate
-from twophase.aws.lambda_settings import release_settings, settings_digest
-from twophase.errors import AwsError, ConflictError, TwophaseError
+from twophase.aws.lambda_errors import aws_errors, retry_in_progress
+from twophase.aws.lambda_settings import Settings, release_settings, settings_digest
+from twophase.aws.lambda_waits import FunctionWaits
+from twophase.errors import ConflictError
+
+if TYPE_CHECKING:
+    from mypy_boto3_lambda.client import LambdaClient as BotoLambdaClient
+    from mypy_boto3_lambda.type_defs import (
+        AliasConfigurationResponseTypeDef,
+        AliasConfigurationTypeDef,
+        FunctionConfigurationResponseTypeDef,
+        FunctionConfigurationTypeDef,
+        GetFunctionConfigurationRequestTypeDef,
+        UpdateAliasRequestTypeDef,
+        UpdateFunctionCodeRequestTypeDef,
+    )
+
+    FunctionResponse = FunctionConfigurationTypeDef | FunctionConfigurationResponseTypeDef
+    AliasResponse = AliasConfigurationTypeDef | AliasConfigurationResponseTypeDef
 
 T = TypeVar("T")
 
 LATEST = "$LATEST"
-DENIED_HINT = "ask for the function's deployer policy (`twophase policy FUNCTION`)"
-
-
-class WaitTimeout(AwsError):
-    """The function stayed `InProgress` past the waiter's budget (retried, bounded)."""
 
 
 class VersionInUse(ConflictError):
     """Lambda refused to delete a version because an alias routes to it (HTTP 409)."""
-
-
-# --- error translation: the shared mapping, with phase two's hints ------------------------------
-
-
-def translate_error(
-    exc: Exception, *, action: str, resource: str, not_found_hint: str = NOT_FOUND_HINT
-) -> TwophaseError:
-    """One of our errors for a botocore exception raised by `action` on `resource`."""
-    return translate(exc, action, resource, not_found_hint=not_found_hint, denied_hint=DENIED_HINT)
-
-
-@contextmanager
-def aws_errors(action: str, resource: str, not_found_hint: str = NOT_FOUND_HINT) -> Iterator[None]:
-    """Translate botocore exceptions raised inside the block."""
-    with aws_call(action, resource, not_found_hint=not_found_hint, denied_hint=DENIED_HINT):
-        yield
 
 
 # --- typed views of Lambda's responses ----------------------------------------------------------
@@ -66,12 +58,12 @@ class FunctionState:
     description: str
     last_modified: str
     # The configuration a version freezes (see twophase.aws.lambda_settings), and the state.
-    settings: Mapping[str, Any] = field(default_factory=dict, compare=False)
+    settings: Settings = field(default_factory=dict, compare=False)
     state: str = "Active"
     state_reason: str = ""
 
     @classmethod
-    def from_response(cls, r: Mapping[str, Any]) -> FunctionState:
+    def from_response(cls, r: FunctionResponse) -> FunctionState:
         return cls(
             name=str(r.get("FunctionName", "")),
             version=str(r.get("Version", LATEST)),
@@ -98,6 +90,11 @@ class FunctionState:
     def runtime(self) -> str:
         return str(self.settings.get("runtime") or "")
 
+    @property
+    def architectures(self) -> tuple[str, ...]:
+        found = self.settings.get("architecture")
+        return tuple(str(a) for a in found) if isinstance(found, list) else ()
+
 
 @dataclass(frozen=True)
 class AliasState:
@@ -108,7 +105,7 @@ class AliasState:
     weights: Mapping[str, float] = field(default_factory=dict)
 
     @classmethod
-    def from_response(cls, r: Mapping[str, Any]) -> AliasState:
+    def from_response(cls, r: AliasResponse) -> AliasState:
         routing = r.get("RoutingConfig") or {}
         weights = routing.get("AdditionalVersionWeights") or {}
         return cls(
@@ -149,7 +146,7 @@ class LambdaClient:
 
     def __init__(
         self,
-        client: Any,
+        client: BotoLambdaClient,
         *,
         sleep: Callable[[float], None] = time.sleep,
         conflict_attempts: int = 6,
@@ -159,12 +156,11 @@ class LambdaClient:
         on_wait: Callable[[str], None] = lambda _: None,
     ) -> None:
         self._client = client
-        self._on_wait = on_wait
         self._sleep = sleep
         self._conflict_attempts = conflict_attempts
-        self._wait_polls = wait_polls
-        self._wait_attempts = wait_attempts
-        self._poll_seconds = poll_seconds
+        self._waits = FunctionWaits(
+            self.get_configuration, sleep, on_wait, wait_polls, wait_attempts, poll_seconds
+        )
 
     def connect(self) -> None:
         """Set the underlying client up now rather than at the first call (it may be lazy)."""
@@ -174,7 +170,7 @@ class LambdaClient:
 
     def get_configuration(self, function: str, qualifier: str | None = None) -> FunctionState:
         """GetFunctionConfiguration of `$LATEST` (no qualifier), a version, or an alias."""
-        kwargs: dict[str, Any] = {"FunctionName": function}
+        kwargs: GetFunctionConfigurationRequestTypeDef = {"FunctionName": function}
         if qualifier is not None:
             kwargs["Qualifier"] = qualifier
         resource = f"{function}:{qualifier}" if qualifier else function
@@ -235,17 +231,22 @@ class LambdaClient:
         """UpdateFunctionCode guarded by the function's `RevisionId`; waits until it settles.
         `code_sha256` is the code sent: `$LATEST` found holding it after a failed precondition
         is this write's own result."""
-        kwargs: dict[str, Any] = {"FunctionName": function, "RevisionId": revision_id}
+        kwargs: UpdateFunctionCodeRequestTypeDef = {
+            "FunctionName": function,
+            "RevisionId": revision_id,
+        }
         if source.zip_bytes is not None:
             kwargs["ZipFile"] = source.zip_bytes
         elif source.image_uri is not None:
             kwargs["ImageUri"] = source.image_uri
         else:
-            kwargs["S3Bucket"] = source.s3_bucket
-            kwargs["S3Key"] = source.s3_key
+            kwargs["S3Bucket"] = source.s3_bucket or ""
+            kwargs["S3Key"] = source.s3_key or ""
         try:
             state = self._write(
-                "lambda:UpdateFunctionCode", function, "update_function_code", kwargs
+                "lambda:UpdateFunctionCode",
+                function,
+                lambda: self._client.update_function_code(**kwargs),
             )
         except ConflictError:
             if not code_sha256 or self.get_configuration(function).code_sha256 != code_sha256:
@@ -263,14 +264,17 @@ class LambdaClient:
         When neither code nor configuration changed since the latest version, Lambda publishes
         nothing and returns that version. A `CodeSha256` that is no longer `$LATEST`'s is a 400
         `InvalidParameterValueException` on AWS (not a 412): a conflict all the same."""
-        kwargs = {
-            "FunctionName": function,
-            "CodeSha256": code_sha256,
-            "RevisionId": revision_id,
-            "Description": description,
-        }
+
+        def publish() -> FunctionConfigurationResponseTypeDef:
+            return self._client.publish_version(
+                FunctionName=function,
+                CodeSha256=code_sha256,
+                RevisionId=revision_id,
+                Description=description,
+            )
+
         try:
-            return self._write("lambda:PublishVersion", function, "publish_version", kwargs)
+            return self._write("lambda:PublishVersion", function, publish)
         except ConflictError:
             mine = self._published(function, code_sha256, description)
             if mine is None:
@@ -297,7 +301,7 @@ class LambdaClient:
         """UpdateAlias from the state read as `revision_id`; `weights` replaces the routing.
         An alias found exactly where this call asked, after a failed precondition, is success."""
         wanted = {str(k): float(v) for k, v in (weights or {}).items()}
-        kwargs: dict[str, Any] = {
+        kwargs: UpdateAliasRequestTypeDef = {
             "FunctionName": function,
             "Name": alias,
             "FunctionVersion": version,
@@ -308,7 +312,7 @@ class LambdaClient:
             kwargs["Description"] = description
         try:
             with aws_errors("lambda:UpdateAlias", f"alias {alias} of {function}"):
-                response = self._retry_in_progress(lambda: self._client.update_alias(**kwargs))
+                response = self._retry(lambda: self._client.update_alias(**kwargs))
         except ConflictError:
             now = self.get_alias(function, alias)
             same = now.function_version == version and dict(now.weights) == wanted
@@ -326,148 +330,28 @@ class LambdaClient:
         resource = f"{function}:{version}"
         try:
             with aws_errors("lambda:DeleteFunction", resource, "it may be deleted already"):
-                self._retry_in_progress(
+                self._retry(
                     lambda: self._client.delete_function(FunctionName=function, Qualifier=version)
                 )
         except ConflictError as exc:
             raise VersionInUse(exc.message, hint="an alias points to it") from exc
 
-    # waiting
+    # waiting (twophase.aws.lambda_waits)
 
     def wait_updated(self, function: str) -> FunctionState:
         """Poll `$LATEST` until LastUpdateStatus leaves InProgress; Failed raises its reason."""
-        return self._waiting(self._poll_until_settled, function)
+        return self._waits.updated(function)
 
     def wait_active(self, function: str, qualifier: str | None = None) -> FunctionState:
-        """Poll until the function (or a version) is `Active`: a function idle for weeks is
-        `Inactive`, a new one or a new version may start `Pending`. `Failed` raises its reason."""
-        return self._waiting(lambda f: self._poll_until_active(f, qualifier), function)
-
-    def _waiting(self, poll: Callable[[str], FunctionState], function: str) -> FunctionState:
-        from tenacity import Retrying, retry_if_exception_type, stop_after_attempt
-
-        retrying = Retrying(
-            retry=retry_if_exception_type(WaitTimeout),
-            stop=stop_after_attempt(self._wait_attempts),
-            sleep=self._sleep,
-            reraise=True,
-        )
-        return retrying(poll, function)
-
-    def _poll_until_settled(self, function: str) -> FunctionState:
-        for poll in range(self._wait_polls):
-            state = self.get_configuration(function)
-            if state.last_update_status == "Successful":
-                return state
-            if state.last_update_status == "Failed":
-                reason = state.last_update_reason or "no reason given"
-                raise AwsError(
-                    f"the code update of {function} failed: {' '.join(reason.split())}",
-                    hint="fix the artifact and push again; the previous release keeps serving",
-                )
-            self._pause(poll, f"{function}: waiting for its update to finish (InProgress)")
-        raise WaitTimeout(
-            f"{function} is still updating after {self._wait_polls} checks",
-            hint="run the command again in a minute",
-        )
-
-    def _poll_until_active(self, function: str, qualifier: str | None) -> FunctionState:
-        target = f"{function}:{qualifier}" if qualifier else function
-        for poll in range(self._wait_polls):
-            state = self.get_configuration(function, qualifier)
-            if state.state == "Active":
-                return state
-            if state.state == "Failed":
-                reason = " ".join((state.state_reason or "no reason given").split())
-                raise AwsError(f"{target} failed to become active: {reason}")
-            self._pause(poll, f"{target}: waiting for it to become Active ({state.state})")
-        raise WaitTimeout(
-            f"{target} is still not Active after {self._wait_polls} checks",
-            hint="run the command again in a minute",
-        )
-
-    def _pause(self, poll: int, what: str) -> None:
-        if poll == 0:
-            self._on_wait(what)
-        if poll + 1 < self._wait_polls:
-            self._sleep(self._poll_seconds)
+        """Poll until the function (or a version) is `Active`; `Failed` raises its reason."""
+        return self._waits.active(function, qualifier)
 
     def _write(
-        self, action: str, function: str, method: str, kwargs: Mapping[str, Any]
+        self, action: str, function: str, call: Callable[[], FunctionConfigurationResponseTypeDef]
     ) -> FunctionState:
-        call = getattr(self._client, method)
         with aws_errors(action, function):
-            response = self._retry_in_progress(lambda: call(**kwargs))
+            response = self._retry(call)
         return FunctionState.from_response(response)
 
-    def _retry_in_progress(self, call: Callable[[], T]) -> T:
-        """Retry `call` while Lambda answers "an update is in progress" or "the function is
-        Pending"; a stale `CodeSha256` becomes a conflict; the rest propagates."""
-        from botocore.exceptions import ClientError
-
-        def attempt() -> T:
-            try:
-                return call()
-            except ClientError as exc:
-                if _busy(exc):
-                    raise _InProgress(exc) from exc
-                if _stale_code_sha(exc):
-                    message = exc.response.get("Error", {}).get("Message", "")
-                    raise ConflictError(
-                        f"$LATEST changed under you: {' '.join(str(message).split())}",
-                        hint="read the new state with `twophase releases FUNCTION` and push again",
-                    ) from exc
-                raise
-
-        try:
-            return attempt()  # the usual case, without loading the retry machinery
-        except _InProgress as exc:
-            failures = [exc]
-        from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
-
-        def replayed_then_retried() -> T:
-            if failures:  # tenacity's first attempt is the one that already failed
-                raise failures.pop()
-            return attempt()
-
-        retrying = Retrying(
-            retry=retry_if_exception_type(_InProgress),
-            stop=stop_after_attempt(self._conflict_attempts),
-            wait=wait_exponential(multiplier=0.5, max=8),
-            sleep=self._sleep,
-            reraise=True,
-        )
-        try:
-            return retrying(replayed_then_retried)
-        except _InProgress as exc:
-            raise exc.cause from exc
-
-
-def _error(exc: Any) -> tuple[str, str]:
-    err = exc.response.get("Error", {})
-    return str(err.get("Code", "")), " ".join(str(err.get("Message", "")).split()).lower()
-
-
-# "… currently in the following state: Pending" (a function), "… state: 'Pending'" (a version).
-_PENDING = re.compile(r"following state: '?pending")
-
-
-def _busy(exc: Any) -> bool:
-    """Lambda's "try again later": an update in progress, or a function still Pending."""
-    code, message = _error(exc)
-    if code != "ResourceConflictException":
-        return False
-    return "in progress" in message or _PENDING.search(message) is not None
-
-
-def _stale_code_sha(exc: Any) -> bool:
-    """PublishVersion's answer to a `CodeSha256` that is not `$LATEST`'s (AWS says it only in the
-    message: "CodeSHA256 (…) is different from current CodeSHA256 in $LATEST (…)")."""
-    code, message = _error(exc)
-    return code == "InvalidParameterValueException" and "codesha256" in message
-
-
-class _InProgress(Exception):
-    def __init__(self, cause: Exception) -> None:
-        super().__init__(str(cause))
-        self.cause = cause
+    def _retry(self, call: Callable[[], T]) -> T:
+        return retry_in_progress(call, attempts=self._conflict_attempts, sleep=self._sleep)

@@ -12,16 +12,15 @@ from __future__ import annotations
 import hashlib
 import json
 from collections.abc import Callable, Mapping
-from typing import Any
 
-Settings = Mapping[str, Any]
+Settings = Mapping[str, object]
 
-_Reader = Callable[[Mapping[str, Any]], Any]
+_Reader = Callable[[Mapping[str, object]], object]
 
 
 def _get(*path: str) -> _Reader:
-    def read(r: Mapping[str, Any]) -> Any:
-        node: Any = r
+    def read(r: Mapping[str, object]) -> object:
+        node: object = r
         for key in path:
             if not isinstance(node, Mapping):
                 return None
@@ -31,28 +30,44 @@ def _get(*path: str) -> _Reader:
     return read
 
 
-def _layers(r: Mapping[str, Any]) -> Any:
-    return [str(layer.get("Arn", "")) for layer in r.get("Layers") or []] or None
+def _mapping(value: object) -> Mapping[str, object]:
+    """`value` when it is a block of settings; a missing or null block reads as an empty one."""
+    return value if isinstance(value, Mapping) else {}
 
 
-def _vpc(r: Mapping[str, Any]) -> Any:
-    vpc = r.get("VpcConfig") or {}
-    subnets, groups = sorted(vpc.get("SubnetIds") or []), sorted(vpc.get("SecurityGroupIds") or [])
+def _strings(value: object) -> list[str]:
+    """The items of a list of names or ids, sorted; a missing or null list reads as empty."""
+    return sorted(str(item) for item in value) if isinstance(value, list) else []
+
+
+def _layers(r: Mapping[str, object]) -> object:
+    layers = r.get("Layers")
+    arns = (
+        [str(_mapping(layer).get("Arn", "")) for layer in layers]
+        if isinstance(layers, list)
+        else []
+    )
+    return arns or None
+
+
+def _vpc(r: Mapping[str, object]) -> object:
+    vpc = _mapping(r.get("VpcConfig"))
+    subnets, groups = _strings(vpc.get("SubnetIds")), _strings(vpc.get("SecurityGroupIds"))
     return [subnets, groups] if subnets or groups else None
 
 
-def _ephemeral(r: Mapping[str, Any]) -> Any:
-    size = (r.get("EphemeralStorage") or {}).get("Size")
+def _ephemeral(r: Mapping[str, object]) -> object:
+    size = _mapping(r.get("EphemeralStorage")).get("Size")
     return None if size in (None, 512) else size  # 512 MB is Lambda's default
 
 
-def _logging(r: Mapping[str, Any]) -> Any:
-    config = dict(r.get("LoggingConfig") or {})
+def _logging(r: Mapping[str, object]) -> object:
+    config = _mapping(r.get("LoggingConfig"))
     return {k: v for k, v in sorted(config.items()) if v} or None
 
 
-def _tracing(r: Mapping[str, Any]) -> Any:
-    mode = (r.get("TracingConfig") or {}).get("Mode")
+def _tracing(r: Mapping[str, object]) -> object:
+    mode = _mapping(r.get("TracingConfig")).get("Mode")
     return None if mode in (None, "PassThrough") else mode  # PassThrough is the default
 
 
@@ -79,7 +94,7 @@ SETTINGS: tuple[tuple[str, _Reader], ...] = (
 )
 
 
-def release_settings(response: Mapping[str, Any]) -> dict[str, Any]:
+def release_settings(response: Mapping[str, object]) -> dict[str, object]:
     """The settings of a GetFunctionConfiguration-shaped answer (unset ones left out)."""
     found = {name: read(response) for name, read in SETTINGS}
     return {name: value for name, value in found.items() if value is not None}

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING
 
 from twophase.aws.errors import aws_call
+
+if TYPE_CHECKING:
+    from mypy_boto3_logs.client import CloudWatchLogsClient
+    from mypy_boto3_logs.type_defs import FilterLogEventsRequestTypeDef
 
 NOT_FOUND_HINT = "invoke it first: the log group appears with the first invocation's logs"
 
@@ -21,13 +25,17 @@ class LogEvent:
 class LogReader:
     """Reads one log group. Takes a boto3 `logs` client."""
 
-    def __init__(self, client: Any) -> None:
+    def __init__(self, client: CloudWatchLogsClient) -> None:
         self._client = client
 
     def since(self, group: str, start_ms: int) -> list[LogEvent]:
         """Every event at or after `start_ms`, oldest first (all pages)."""
         events: list[LogEvent] = []
-        kwargs: dict[str, Any] = {"logGroupName": group, "startTime": start_ms, "interleaved": True}
+        kwargs: FilterLogEventsRequestTypeDef = {
+            "logGroupName": group,
+            "startTime": start_ms,
+            "interleaved": True,
+        }
         with aws_call("logs:FilterLogEvents", group, not_found_hint=NOT_FOUND_HINT):
             while True:
                 page = self._client.filter_log_events(**kwargs)

@@ -1,17 +1,28 @@
 """The one factory that wires real boto3 clients for an environment.
 
 Nothing else in twophase creates boto3 sessions or clients: constructors take their clients, and
-this factory builds them from the environment's region, profile and endpoint (or the embedded local
-AWS for `endpoint: local`).
+this factory builds them from the environment's region, profile and endpoint (for `endpoint:
+local`, the embedded AWS's endpoint and keys, which the CLI connects to and hands in).
 """
 
 from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from twophase.errors import CredentialsError
+
+if TYPE_CHECKING:
+    from botocore.client import BaseClient
+    from botocore.session import Session
+    from mypy_boto3_cloudformation.client import CloudFormationClient
+    from mypy_boto3_cloudwatch.client import CloudWatchClient
+    from mypy_boto3_iam.client import IAMClient
+    from mypy_boto3_lambda.client import LambdaClient
+    from mypy_boto3_logs.client import CloudWatchLogsClient
+    from mypy_boto3_s3.client import S3Client
+    from mypy_boto3_sts.client import STSClient
 
 LOCAL_REGION = "us-east-1"
 # A user's own keys on the embedded AWS (an IAM user of it); without them, the root keys the
@@ -38,11 +49,11 @@ class Clients:
     """Lazily created, cached boto3 clients for one target."""
 
     target: Target
-    _session: Any = None
-    _cache: dict[str, Any] = field(default_factory=dict)
+    _session: Session | None = None
+    _cache: dict[str, BaseClient] = field(default_factory=dict)
 
     @property
-    def session(self) -> Any:
+    def session(self) -> Session:
         """A botocore session: twophase only makes client calls, so boto3's resource layer (and
         its import time) is never needed."""
         if self._session is None:
@@ -73,7 +84,27 @@ class Clients:
             return None
         return f"{self.target.endpoint_url or 'aws'}\0{credentials.access_key}"
 
-    def client(self, service: str, *, once: bool = False) -> Any:
+    # One overload per service twophase calls: each caller gets the service's typed client.
+    @overload
+    def client(self, service: Literal["lambda"], *, once: bool = False) -> LambdaClient: ...
+    @overload
+    def client(self, service: Literal["s3"], *, once: bool = False) -> S3Client: ...
+    @overload
+    def client(self, service: Literal["sts"], *, once: bool = False) -> STSClient: ...
+    @overload
+    def client(self, service: Literal["iam"], *, once: bool = False) -> IAMClient: ...
+    @overload
+    def client(
+        self, service: Literal["cloudformation"], *, once: bool = False
+    ) -> CloudFormationClient: ...
+    @overload
+    def client(self, service: Literal["cloudwatch"], *, once: bool = False) -> CloudWatchClient: ...
+    @overload
+    def client(self, service: Literal["logs"], *, once: bool = False) -> CloudWatchLogsClient: ...
+    @overload  # a service twophase does not call (tests read others): untyped
+    def client(self, service: str, *, once: bool = False) -> Any: ...
+
+    def client(self, service: str, *, once: bool = False) -> BaseClient:
         """The service's client: retried in botocore's standard mode, or, with `once`, never
         retried and patient for 15 minutes (Invoke: a retried call would run the code again,
         and a function may run that long)."""
@@ -102,9 +133,10 @@ def resolve_target(
     profile: str | None,
     endpoint: str | None,
 ) -> Target:
-    """Build the target from the environment's settings (already merged with CLI overrides)."""
+    """Build an AWS target from the environment's settings (already merged with CLI overrides);
+    the embedded AWS (`endpoint: local`) is reached through `local_target` instead."""
     if endpoint == "local":
-        return _local_target(region)
+        raise ValueError("endpoint: local is connected by the CLI, then given to local_target")
     resolved_region = region or os.environ.get("AWS_REGION") or os.environ.get("AWS_DEFAULT_REGION")
     if not resolved_region:
         raise CredentialsError(
@@ -114,12 +146,11 @@ def resolve_target(
     return Target(region=resolved_region, profile=profile, endpoint_url=endpoint)
 
 
-def _local_target(region: str | None) -> Target:
-    """The embedded AWS (started if none runs), signed with the user's own keys for it, or else
-    with the root keys its private state file holds; no keys at all is a credentials error."""
-    from twophase.local.lifecycle import connect
-
-    local = connect()
+def local_target(
+    region: str | None, endpoint: str, root_keys: tuple[str, str] | None = None
+) -> Target:
+    """The embedded AWS at `endpoint`, signed with the user's own keys for it, or else with the
+    `root_keys` of the server twophase started; no keys at all is a credentials error."""
     access_key = os.environ.get(LOCAL_ACCESS_KEY_ENV)
     secret_key = os.environ.get(LOCAL_SECRET_KEY_ENV)
     if bool(access_key) != bool(secret_key):
@@ -131,18 +162,17 @@ def _local_target(region: str | None) -> Target:
         raise CredentialsError(
             f"{given} is set but {missing} is not", hint="set both, or neither to act as root"
         )
-    if not access_key and local.credentials is not None:
-        access_key = local.credentials.access_key_id
-        secret_key = local.credentials.secret_access_key
+    if not access_key and root_keys is not None:
+        access_key, secret_key = root_keys
     if not access_key:
         raise CredentialsError(
-            f"no credentials for the embedded AWS at {local.endpoint}",
+            f"no credentials for the embedded AWS at {endpoint}",
             hint=f"set {LOCAL_ACCESS_KEY_ENV} and {LOCAL_SECRET_KEY_ENV} (twophase holds keys "
             "only for the embedded AWS it started)",
         )
     return Target(
         region=region or LOCAL_REGION,
-        endpoint_url=local.endpoint,
+        endpoint_url=endpoint,
         local=True,
         access_key=access_key,
         secret_key=secret_key,

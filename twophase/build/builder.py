@@ -18,7 +18,7 @@ import time
 from collections.abc import Mapping
 from pathlib import Path
 
-from twophase.build import checks, node_deps, python_deps, sources, zipcheck
+from twophase.build import checks, ignore, node_deps, python_deps, sources, zipcheck
 from twophase.build.fastzip import ZipResult, write_zip
 from twophase.build.model import Artifact, BuildOptions, BuildTarget
 from twophase.build.sources import Collected, SourceFile
@@ -106,7 +106,7 @@ def collect_files(
     extra = {"node_modules/": "installed afresh by npm ci"} if uses_npm else {}
     if cache_dir.resolve().is_relative_to(folder.resolve()):  # never zip the cache into itself
         extra[cache_dir.resolve().relative_to(folder.resolve()).as_posix()] = "the build cache"
-    rules = sources.ignore_spec(folder, extra)
+    rules = ignore.ignore_spec(folder, extra)
     project = fn.project or folder
     # A source the config names outside the project (`../x`, an absolute path) is the user's
     # choice; links in it may not leave it. One named inside may not lead out (a link).
@@ -124,7 +124,7 @@ def collect_files(
     included = [_include(fn, path, project, rules) for path in fn.include]
     _check_clashes(fn, folder, project, own.files, included)
     layers: list[list[SourceFile]] = []
-    deps = sources.Rules(fixed=sources.AlwaysIgnored(secrets=False))
+    deps = ignore.Rules(fixed=ignore.AlwaysIgnored(secrets=False))
     if fn.runtime_family == "python":
         site = python_deps.install(
             fn, folder, cache_dir=cache_dir, reporter=reporter, options=options
@@ -150,7 +150,7 @@ def _shown(path: Path, project: Path) -> str:
     return "" if rel == "." else rel + "/"
 
 
-def _include(fn: BuildTarget, path: Path, project: Path, rules: sources.Rules) -> Collected:
+def _include(fn: BuildTarget, path: Path, project: Path, rules: ignore.Rules) -> Collected:
     """One `include:` path, archived at its path relative to the project."""
     rel = os.path.relpath(path, project).replace(os.sep, "/")
     if rel == "." or rel == ".." or rel.startswith("../") or os.path.isabs(rel):
@@ -173,7 +173,7 @@ def _include(fn: BuildTarget, path: Path, project: Path, rules: sources.Rules) -
         why = whole.reason
         raise BuildError(
             f"{fn.name}: include {rel} is left out of the artifact ({why})",
-            hint=f"re-include it with `!{rel}` in {sources.IGNORE_FILE} if it must ship",
+            hint=f"re-include it with `!{rel}` in {ignore.IGNORE_FILE} if it must ship",
         )
     return found
 

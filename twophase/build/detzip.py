@@ -1,8 +1,9 @@
-"""Deterministic zip archives: same entries in, same bytes out, on any machine.
+"""Deterministic zip archives of entries held in memory: same entries in, same bytes out.
 
-Entries are sorted by name, timestamps fixed to 1980-01-01, modes normalised (0644, or 0755 for
-executables), no directory entries, no extra fields. Lambda's CodeSha256 is the base64 of the
-SHA-256 of these bytes (`code_sha256`).
+Entries are sorted by name and encoded as `zipformat` says (stored when they do not compress,
+deflated in blocks otherwise; fixed times, normalised modes, no directory entries, no extra
+fields). `fastzip` writes the same bytes for files on disk, in parallel. Lambda's CodeSha256 is the
+base64 of the SHA-256 of these bytes (`code_sha256`).
 """
 
 from __future__ import annotations
@@ -10,12 +11,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import io
-import zipfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-FIXED_DATE = (1980, 1, 1, 0, 0, 0)
-COMPRESSION_LEVEL = 6
+from twophase.build.zipformat import ArchiveWriter, encode
 
 
 @dataclass(frozen=True)
@@ -29,15 +29,20 @@ def build_zip(entries: Iterable[Entry]) -> bytes:
     """The archive's bytes; entries are sorted and de-duplicated by name (the last one wins)."""
     by_name = {e.name: e for e in entries}
     buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
-        for name in sorted(by_name):
-            entry = by_name[name]
-            info = zipfile.ZipInfo(name, date_time=FIXED_DATE)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3  # unix, so the mode below is honoured
-            mode = 0o755 if entry.executable else 0o644
-            info.external_attr = (0o100000 | mode) << 16
-            zf.writestr(info, entry.data, compresslevel=COMPRESSION_LEVEL)
+    writer = ArchiveWriter(buf)
+    for name in sorted(by_name):
+        entry = by_name[name]
+        method, payload = encode(entry.data)
+        writer.header(
+            name,
+            executable=entry.executable,
+            method=method,
+            crc=zlib.crc32(entry.data),
+            compressed=len(payload),
+            size=len(entry.data),
+        )
+        writer.write(payload)
+    writer.finish()
     return buf.getvalue()
 
 

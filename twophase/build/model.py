@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal, Protocol
+from typing import Literal, TypeAlias
+
+from twophase.config.model import Function
 
 ArtifactKind = Literal["zip", "jar", "image"]
 
@@ -15,32 +17,11 @@ DIRECT_UPLOAD_LIMIT = 50 * MB
 UNZIPPED_LIMIT = 250 * MB
 
 
-class BuildTarget(Protocol):
-    """What a build needs of a function (`ResolvedFunction` and `CodeSpec` both have it).
-
-    `project` is the folder holding twophase.yml: links may point anywhere inside it, never out
-    (None: the source folder itself). `include` lists files and folders of the project copied into
-    the artifact at their path relative to it.
-    """
-
-    @property
-    def name(self) -> str: ...
-    @property
-    def handler(self) -> str: ...
-    @property
-    def runtime(self) -> str: ...
-    @property
-    def runtime_family(self) -> str: ...
-    @property
-    def source(self) -> Path | None: ...
-    @property
-    def image(self) -> str | None: ...
-    @property
-    def architecture(self) -> str: ...
-    @property
-    def include(self) -> tuple[Path, ...]: ...
-    @property
-    def project(self) -> Path | None: ...
+# What a build works from: a function of twophase.yml with the defaults applied. Its `project`
+# is the folder holding twophase.yml: links may point anywhere inside it, never out (None: the
+# source folder itself); `include` lists files and folders of the project copied into the
+# artifact at their path relative to it.
+BuildTarget: TypeAlias = Function
 
 
 @dataclass(frozen=True)

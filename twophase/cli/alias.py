@@ -6,9 +6,11 @@ from typing import Any
 
 import click
 
+from twophase.cli import shapes
 from twophase.cli.context import AppContext
 from twophase.cli.durations import FORMAT, Duration
 from twophase.cli.help import examples
+from twophase.cli.output import show
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -50,31 +52,36 @@ def alias() -> None:
 @click.option("--alarm", "alarms", multiple=True, help="CloudWatch alarm that must stay OK.")
 @click.option("--dry-run", is_flag=True, help="Print the steps; change nothing.")
 @pass_app
-def promote(app: AppContext, function: str, dry_run: bool, **kwargs: Any) -> None:
+def promote(app: AppContext, /, function: str, dry_run: bool, **kwargs: Any) -> None:
     """Point the next alias (default `live`) at the previous one's version."""
-    from twophase.release.context import PhaseTwo
+    from twophase.cli.wiring import for_app
     from twophase.release.promote import PromoteOptions, apply_promote, plan_promote
 
     if kwargs["canary"] and kwargs["linear"]:
         from twophase.errors import UsageError
 
         raise UsageError("--canary and --linear exclude each other", hint="choose one")
-    ctx = PhaseTwo.create(app.settings, app.env_name, app.clients, reporter=app.terminal)
+    deps = for_app(app).promote()
     options = PromoteOptions(function=function, **{**kwargs, "alarms": tuple(kwargs["alarms"])})
-    plan = plan_promote(ctx, options)
+    plan = plan_promote(deps, options)
     if dry_run:
-        _show_steps(app, "alias promote", plan.describe())
-        return
-    result = apply_promote(ctx, plan)
-    if app.terminal.json:
-        app.terminal.envelope("alias promote", result.__dict__)
-    elif result.unchanged:
-        app.terminal.line(f"{function}  {result.alias} already serves v{result.version}")
-    else:
-        app.terminal.line(
-            f"{function}  {result.alias}: v{result.previous_version} → v{result.version}"
-            f"  ({result.seconds:.1f} s)"
+        steps = plan.describe()
+        show(
+            app.terminal, "alias promote", shapes.promote_dry_run(steps), lambda: _steps(app, steps)
         )
+        return
+    result = apply_promote(deps, plan)
+
+    def human() -> None:
+        if result.unchanged:
+            app.terminal.line(f"{function}  {result.alias} already serves v{result.version}")
+        else:
+            app.terminal.line(
+                f"{function}  {result.alias}: v{result.previous_version} → v{result.version}"
+                f"  ({result.seconds:.1f} s)"
+            )
+
+    show(app.terminal, "alias promote", shapes.promote(result), human)
 
 
 @alias.command(
@@ -101,28 +108,27 @@ def rollback(
     The dummy (no code pushed) is passed over: only `--to` can put it back, and a rollback with
     nothing but the dummy left is refused.
     """
-    from twophase.release.context import PhaseTwo
+    from twophase.cli.wiring import for_app
     from twophase.release.rollback import RollbackOptions, apply_rollback, plan_rollback
 
-    ctx = PhaseTwo.create(app.settings, app.env_name, app.clients, reporter=app.terminal)
+    deps = for_app(app).rollback()
     plan = plan_rollback(
-        ctx, RollbackOptions(function=function, alias=alias_name, to_version=to_version)
+        deps, RollbackOptions(function=function, alias=alias_name, to_version=to_version)
     )
     if dry_run:
-        _show_steps(app, "alias rollback", plan.describe())
-        return
-    result = apply_rollback(ctx, plan)
-    if app.terminal.json:
-        app.terminal.envelope("alias rollback", result.__dict__)
-    else:
-        app.terminal.line(
-            f"{function}  {result.alias}: v{result.from_version} → v{result.to_version}"
+        steps = plan.describe()
+        show(
+            app.terminal,
+            "alias rollback",
+            shapes.rollback_dry_run(steps),
+            lambda: _steps(app, steps),
         )
-
-
-def _show_steps(app: AppContext, command: str, steps: list[str]) -> None:
-    if app.terminal.json:
-        app.terminal.envelope(command, {"dry_run": True, "steps": steps})
         return
+    result = apply_rollback(deps, plan)
+    moved = f"{function}  {result.alias}: v{result.from_version} → v{result.to_version}"
+    show(app.terminal, "alias rollback", shapes.rollback(result), lambda: app.terminal.line(moved))
+
+
+def _steps(app: AppContext, steps: list[str]) -> None:
     for step in steps:
         app.terminal.line(step)

@@ -8,8 +8,10 @@ from typing import TYPE_CHECKING
 
 import click
 
+from twophase.cli import shapes
 from twophase.cli.context import AppContext
 from twophase.cli.help import examples
+from twophase.cli.output import show
 
 if TYPE_CHECKING:
     from twophase.build import Artifact
@@ -34,9 +36,8 @@ def build(app: AppContext, function: str, output_file: Path | None) -> None:
     from twophase.build import build_artifact
 
     config = app.settings
-    config.check_function(function)
     artifact = build_artifact(
-        config.resolved(function),
+        config.function(function),
         cache_dir=config.root / ".twophase" / "cache",
         reporter=app.terminal,
     )
@@ -46,19 +47,10 @@ def build(app: AppContext, function: str, output_file: Path | None) -> None:
         output_file.parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(path, output_file)
         path = output_file
-    data = {
-        "function": function,
-        "path": str(path) if path else None,
-        "kind": artifact.kind,
-        "size": artifact.size,
-        "code_sha256": artifact.code_sha256,
-        "image_uri": artifact.image_uri,
-    }
-    if app.terminal.json:
-        app.terminal.envelope("build", data)
-    else:
-        where = path or artifact.image_uri
-        app.terminal.line(f"{function}  {where}  (sha {artifact.code_sha256}, {artifact.size} B)")
+    where = path or artifact.image_uri
+    said = f"{function}  {where}  (sha {artifact.code_sha256}, {artifact.size} B)"
+    shape = shapes.build(function, artifact, str(path) if path else None)
+    show(app.terminal, "build", shape, lambda: app.terminal.line(said))
 
 
 def report_left_out(app: AppContext, function: str, artifact: Artifact) -> None:

@@ -12,9 +12,8 @@ from twophase.cli.terminal import Terminal
 from twophase.errors import UsageError
 
 if TYPE_CHECKING:
-    from twophase.aws.session import Clients
-    from twophase.config.compiled import CompiledConfig, CompiledEnvironment
-    from twophase.config.model import Config
+    from twophase.aws.session import Clients, Target
+    from twophase.config.model import Config, Environment
 
 DEFAULT_CONFIG = "twophase.yml"
 CONFIG_NAMES = (DEFAULT_CONFIG, "twophase.yaml")
@@ -70,9 +69,9 @@ class AppContext:
         return self.given_config or find_config(Path.cwd()) or Path(DEFAULT_CONFIG)
 
     @cached_property
-    def settings(self) -> CompiledConfig:
-        """The validated config as phase two reads it (cached between runs; see `compiled`)."""
-        from twophase.config.compiled import load_compiled
+    def settings(self) -> Config:
+        """The validated config as phase two reads it (cached between runs; see `cache`)."""
+        from twophase.config.cache import load_cached
 
         path = self.config_path
         if self.given_config is None and not path.exists():
@@ -82,15 +81,21 @@ class AppContext:
                 f"no {DEFAULT_CONFIG} (or twophase.yaml) in {Path.cwd()} or any folder above it",
                 hint="run `twophase init` to write one, or pass --config PATH",
             )
-        compiled = load_compiled(path)
-        for line in compiled.runtime_warnings():  # deprecated by AWS: it loads, with a warning
+        config = load_cached(path)
+        for line in config.runtime_warnings():  # deprecated by AWS: it loads, with a warning
             self.terminal.warn(line)
-        return compiled
+        return config
 
-    @property
+    @cached_property
     def config(self) -> Config:
-        """The full validated model (phase one, policies)."""
-        return self.settings.model()
+        """The config validated in this run, files on disk included (phase one, policies): the
+        cached one again when it came from the cache."""
+        settings = self.settings
+        if not settings.cached:
+            return settings
+        from twophase.config.load import load_config
+
+        return load_config(settings.path)
 
     @property
     def env_name(self) -> str:
@@ -103,16 +108,12 @@ class AppContext:
                 "no environment given",
                 hint=f"pass --env/-e (one of: {', '.join(sorted(envs))}) or set TWOPHASE_ENV",
             )
-        if name not in envs:
-            raise UsageError(
-                f"unknown environment {name!r}",
-                hint=f"use one of: {', '.join(sorted(envs))} (declared under `environments:`)",
-            )
+        self.settings.environment(name)  # refuses one twophase.yml does not declare
         return name
 
     @property
-    def environment(self) -> CompiledEnvironment:
-        return self.settings.environments[self.env_name]
+    def environment(self) -> Environment:
+        return self.settings.environment(self.env_name)
 
     @cached_property
     def clients(self) -> Clients:
@@ -120,18 +121,30 @@ class AppContext:
 
         env = self.environment
         endpoint = self.options.endpoint_url or env.endpoint
-        local = _local_server_record if endpoint == "local" else None
-        before = local() if local else None
-        target = resolve_target(
-            region=self.options.region or env.region,
-            profile=self.options.profile or env.profile,
-            endpoint=endpoint,
-        )
-        if local:
-            from twophase.cli.local import say_if_started
+        region, profile = self.options.region or env.region, self.options.profile or env.profile
+        if endpoint != "local":
+            return Clients(resolve_target(region=region, profile=profile, endpoint=endpoint))
+        from twophase.cli.local import say_if_started, translated
 
-            say_if_started(self.terminal, before, local(), env=self.env_name)
+        with translated():  # the embedded AWS's errors, as twophase's
+            before = _local_server_record()
+            target = connect_local(region)
+            after = _local_server_record()
+        say_if_started(self.terminal, before, after, env=self.env_name)
         return Clients(target)
+
+
+def connect_local(region: str | None) -> Target:
+    """The embedded AWS as a target: the running server (started if none runs), signed with the
+    user's own keys for it or the root keys of the server twophase started. Only the CLI reaches
+    the embedded AWS; the AWS layer gets its endpoint and keys."""
+    from twophase.aws.session import local_target
+    from twophase.local.lifecycle import connect
+
+    local = connect()
+    keys = local.credentials
+    root = (keys.access_key_id, keys.secret_access_key) if keys is not None else None
+    return local_target(region, local.endpoint, root)
 
 
 def _local_server_record() -> dict[str, Any] | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
 
 import click
 
@@ -12,7 +13,13 @@ _FACTORS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
 FORMAT = "30s, 5m, 1h, 1h30m or 500ms; a bare number is seconds"
 
 
-class Duration(click.ParamType):
+if TYPE_CHECKING:  # generic from click 8.2; subscripted only for the checker (click>=8.1)
+    _ParamType = click.ParamType[float, object]
+else:
+    _ParamType = click.ParamType
+
+
+class Duration(_ParamType):
     name = "duration"
 
     def convert(

@@ -6,8 +6,10 @@ from typing import Any
 
 import click
 
+from twophase.cli import shapes
 from twophase.cli.context import AppContext
 from twophase.cli.help import examples
+from twophase.cli.output import show
 from twophase.errors import PendingChanges, UsageError
 
 pass_app = click.make_pass_decorator(AppContext)
@@ -34,22 +36,10 @@ def infra() -> None:
 @pass_app
 def render(app: AppContext, offline: bool) -> None:
     """Print the CloudFormation template `infra up` would deploy."""
-    from twophase.infra.apply import build_dummies
-    from twophase.infra.apply import render as render_template
+    from twophase.infra.plan_up import template_for
 
-    config, env = app.config, app.env_name
-    if offline:
-        body, _ = render_template(config, env, "ARTIFACT_BUCKET", build_dummies(config), None)
-    else:
-        svc = _services(app)
-        from twophase.infra.apply import bucket_for
-
-        stack = svc.cfn.get_stack(config.stack_name(env))
-        deployed = svc.cfn.get_template(stack.name) if stack and _deployed(stack.status) else None
-        body, _ = render_template(
-            config, env, bucket_for(config, env, svc), build_dummies(config), deployed
-        )
-    app.terminal.raw(body)
+    svc = None if offline else _services(app)
+    app.terminal.raw(template_for(app.config, app.env_name, svc))
 
 
 allow_delete_option = click.option(
@@ -74,14 +64,21 @@ allow_delete_option = click.option(
 @pass_app
 def plan(app: AppContext, exit_code: bool, allow_delete: tuple[str, ...]) -> None:
     """Preview what `infra up` would change (dangerous rows marked)."""
-    from twophase.infra.apply import plan_up
+    from twophase.infra.plan_up import plan_up
 
     svc = _services(app)
     result = plan_up(app.config, app.env_name, svc, allow_delete=frozenset(allow_delete))
     pending = None
     if exit_code and result.has_changes:
         pending = PendingChanges(f"{len(result.changes)} change(s) pending for {result.stack}")
-    _show_plan(app, result, pending=pending)
+    show(
+        app.terminal,
+        "infra plan",
+        shapes.infra_plan(result),
+        lambda: _show_plan(app, result),
+        exit_code=int(pending.exit_status) if pending else 0,
+        errors=pending.lines() if pending else (),
+    )
     if pending is not None:
         raise pending
 
@@ -100,7 +97,7 @@ def up(app: AppContext, allow_delete: tuple[str, ...]) -> None:
     from twophase.infra.up import UpOptions
     from twophase.infra.up import up as run_up
 
-    def show(plan: Any) -> None:
+    def preview(plan: Any) -> None:
         if plan.has_changes:
             _show_plan(app, plan, to_stderr=True)
 
@@ -109,34 +106,21 @@ def up(app: AppContext, allow_delete: tuple[str, ...]) -> None:
         app.env_name,
         _services(app),
         UpOptions(allow_delete=frozenset(allow_delete)),
-        show=show,
+        show=preview,
         confirm=lambda plan: _confirm(app, plan),
     )
     outputs = _reachable(app, result.outputs)
-    data = {
-        "stack": result.stack,
-        "status": result.status,
-        "changed": result.changed,
-        "outputs": outputs,
-        "behind": [
-            {
-                "function": b.function,
-                "aliases": {alias: list(names) for alias, names in b.aliases},
-                "latest_dummy": b.latest_dummy,
-            }
-            for b in result.behind
-        ],
-    }
-    if app.terminal.json:
-        app.terminal.envelope("infra up", data)
-        return
-    if not result.changed:
-        app.terminal.line(f"{result.stack}: no changes")
-        return
-    app.terminal.line(f"{result.stack}: {result.status} ({result.changes} change(s))")
-    for key, value in sorted(outputs.items()):
-        app.terminal.line(f"  {key:<32} {value}")
-    _show_behind(app, result.behind)
+
+    def human() -> None:
+        if not result.changed:
+            app.terminal.line(f"{result.stack}: no changes")
+            return
+        app.terminal.line(f"{result.stack}: {result.status} ({result.changes} change(s))")
+        for key, value in sorted(outputs.items()):
+            app.terminal.line(f"  {key:<32} {value}")
+        _show_behind(app, result.behind)
+
+    show(app.terminal, "infra up", shapes.infra_up(result, outputs), human)
 
 
 def _reachable(app: AppContext, outputs: Any) -> dict[str, str]:
@@ -190,38 +174,34 @@ def down(app: AppContext, force: bool, purge: bool) -> None:
     ):
         raise UsageError("not confirmed", hint="pass --yes to delete without a prompt")
     result = run_down(config, env, _services(app), force=force, purge=purge)
-    if app.terminal.json:
-        app.terminal.envelope("infra down", result.__dict__)
-    else:
+
+    def human() -> None:
         app.terminal.line(f"{result.stack}: {'deleted' if result.deleted else 'nothing to delete'}")
-    if result.purged_bucket and not app.terminal.json:
-        app.terminal.line(f"{result.purged_bucket}: artifact bucket deleted")
+        if result.purged_bucket:
+            app.terminal.line(f"{result.purged_bucket}: artifact bucket deleted")
+
+    show(app.terminal, "infra down", shapes.infra_down(result), human)
 
 
 def _services(app: AppContext) -> Any:
-    from twophase.infra.apply import InfraServices
+    from twophase.infra.services import InfraServices
 
     return InfraServices.from_clients(app.clients, app.terminal)
 
 
-def _deployed(status: str) -> bool:
-    return status not in ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE")
-
-
 def _confirm(app: AppContext, plan: Any) -> None:
-    env = app.config.environments[app.env_name]
-    risky = env.protected or bool(plan.dangerous)
-    if not risky:
+    from twophase.infra.up import confirmation
+
+    why = confirmation(app.config, app.env_name, plan)
+    if why is None:
         return
-    why = "a protected environment" if env.protected else "dangerous changes"
     question = f"Deploy {len(plan.changes)} change(s) to {plan.stack} ({why})?"
     if not app.terminal.confirm(question, assume_yes=app.options.yes):
         raise UsageError(f"not confirmed: {why}", hint="review `infra plan`, then pass --yes")
 
 
-def _show_plan(
-    app: AppContext, plan: Any, *, to_stderr: bool = False, pending: PendingChanges | None = None
-) -> None:
+def _show_plan(app: AppContext, plan: Any, *, to_stderr: bool = False) -> None:
+    """The plan for people: a table on stdout (`infra plan`), or as `infra up`'s progress."""
     rows = [
         (
             "!" if c.danger else "",
@@ -232,21 +212,6 @@ def _show_plan(
         )
         for c in plan.changes
     ]
-    if app.terminal.json and not to_stderr:
-        data = {
-            "stack": plan.stack,
-            "exists": plan.stack_exists,
-            "changes": [c.__dict__ for c in plan.changes],
-            "refusals": list(plan.refusals),
-            "held_mappings": list(plan.held_mappings),
-        }
-        app.terminal.envelope(
-            "infra plan",
-            data,
-            exit_code=int(pending.exit_status) if pending else 0,
-            errors=list(pending.lines()) if pending else [],
-        )
-        return
     say = app.terminal.info if to_stderr else app.terminal.line
     if not rows:
         say(f"{plan.stack}: no changes")

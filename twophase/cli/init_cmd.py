@@ -6,8 +6,10 @@ from pathlib import Path
 
 import click
 
+from twophase.cli import shapes
 from twophase.cli.context import DEFAULT_CONFIG, AppContext
 from twophase.cli.help import examples
+from twophase.cli.output import show
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -27,14 +29,15 @@ def init(app: AppContext, app_name: str | None) -> None:
     write_init(plan)
     for passed_over in plan.skipped:
         app.terminal.warn(f"skipped {passed_over}")
-    if app.terminal.json:
-        found = [vars(f) | {"runtime": f.runtime} for f in plan.functions]
-        data = {"path": str(plan.path), "app": plan.app, "functions": found}
-        app.terminal.envelope("init", data | {"skipped": list(plan.skipped)})
-        return
-    app.terminal.line(
-        f"wrote {plan.path} for app {plan.app}, with {len(plan.functions)} function(s):"
-    )
-    for fn in plan.functions:
-        app.terminal.line(f"  {fn.name}  {fn.source}  ({fn.runtime}, {fn.handler})")
-    app.terminal.line("next: `twophase infra up -e local`, then `twophase push FUNCTION -e local`")
+
+    def human() -> None:
+        app.terminal.line(
+            f"wrote {plan.path} for app {plan.app}, with {len(plan.functions)} function(s):"
+        )
+        for fn in plan.functions:
+            app.terminal.line(f"  {fn.name}  {fn.source}  ({fn.runtime}, {fn.handler})")
+        app.terminal.line(
+            "next: `twophase infra up -e local`, then `twophase push FUNCTION -e local`"
+        )
+
+    show(app.terminal, "init", shapes.init(plan), human)

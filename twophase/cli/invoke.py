@@ -7,8 +7,10 @@ from pathlib import Path
 
 import click
 
+from twophase.cli import shapes
 from twophase.cli.context import AppContext
 from twophase.cli.help import examples
+from twophase.cli.output import show
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -47,35 +49,30 @@ def invoke(
     payload: Path | None,
 ) -> None:
     """Invoke an alias with a realistic generated event; print what the function answered."""
-    from twophase.release.context import PhaseTwo
+    from twophase.cli.wiring import for_app
     from twophase.release.invoke import InvokeOptions
     from twophase.release.invoke import invoke as run_invoke
 
-    ctx = PhaseTwo.create(app.settings, app.env_name, app.clients, reporter=app.terminal)
+    deps = for_app(app).invoke()
     event = payload.read_bytes() if payload is not None else None
     options = InvokeOptions(function, alias, kind, route, body, event)
-    outcome = run_invoke(ctx, options, app.clients.target.region)
-    if app.terminal.json:
-        data = {
-            "function": outcome.function,
-            "qualifier": outcome.qualifier,
-            "executed_version": outcome.executed_version,
-            "function_error": outcome.function_error,
-            "payload": outcome.answer,
-            "log_tail": outcome.log_tail,
-        }
-        app.terminal.envelope(
-            "invoke",
-            data,
-            exit_code=int(outcome.error.exit_status) if outcome.error else 0,
-            errors=[str(outcome.error)] if outcome.error else [],
-        )
-    else:
+    outcome = run_invoke(deps, options, app.clients.target.region)
+
+    def human() -> None:
         answer = outcome.answer
         app.terminal.raw(answer if isinstance(answer, str) else json.dumps(answer, indent=2))
         if app.options.verbose:
             for line in outcome.log_tail.rstrip("\n").splitlines():
                 app.terminal.info(f"  {line}")
+
+    show(
+        app.terminal,
+        "invoke",
+        shapes.invoke(outcome),
+        human,
+        exit_code=int(outcome.error.exit_status) if outcome.error else 0,
+        errors=[str(outcome.error)] if outcome.error else (),
+    )
     if outcome.error is not None:
         raise outcome.error
     app.terminal.info(outcome.summary())

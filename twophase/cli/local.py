@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 import click
 
+from twophase.cli import shapes
 from twophase.cli.context import AppContext
 from twophase.cli.help import examples
+from twophase.cli.output import show
+from twophase.errors import ExitStatus, TwophaseError
 
 if TYPE_CHECKING:
     from twophase.cli.terminal import Terminal
@@ -16,6 +21,20 @@ if TYPE_CHECKING:
 
 pass_app = click.make_pass_decorator(AppContext)
 RUNS_IN_BACKGROUND = "the embedded AWS runs in the background; stop it with `twophase local stop`"
+
+
+@contextlib.contextmanager
+def translated() -> Iterator[None]:
+    """The embedded AWS's own errors (it imports nothing of twophase) as twophase's: the same
+    message, hint and exit status."""
+    from twophase.local.errors import LocalAwsError
+
+    try:
+        yield
+    except LocalAwsError as exc:
+        error = TwophaseError(exc.message, hint=exc.hint)
+        error.exit_status = ExitStatus(exc.exit_status)
+        raise error from exc
 
 
 @click.group(
@@ -35,10 +54,12 @@ def start(app: AppContext, iam: bool) -> None:
     from twophase.local.lifecycle import recorded
     from twophase.local.lifecycle import start as start_server
 
-    before = recorded()
-    st = start_server(iam_enforcement=iam)
-    _show(app, "local start", st)
-    if not say_if_started(app.terminal, before, recorded()):
+    with translated():
+        before = recorded()
+        st = start_server(iam_enforcement=iam)
+        after = recorded()
+    show(app.terminal, "local start", shapes.local_start(st), lambda: _say_running(app, st))
+    if not say_if_started(app.terminal, before, after):
         app.terminal.notice(RUNS_IN_BACKGROUND)
 
 
@@ -48,11 +69,10 @@ def stop(app: AppContext) -> None:
     """Stop the embedded AWS that `local start` (or an `endpoint: local` command) started."""
     from twophase.local.lifecycle import stop as stop_server
 
-    stopped = stop_server()
-    if app.terminal.json:
-        app.terminal.envelope("local stop", {"stopped": stopped})
-    else:
-        app.terminal.line("stopped" if stopped else "not running")
+    with translated():
+        stopped = stop_server()
+    said = "stopped" if stopped else "not running"
+    show(app.terminal, "local stop", shapes.local_stop(stopped), lambda: app.terminal.line(said))
 
 
 @local.command(epilog=examples("twophase local status", "twophase local status --output json"))
@@ -62,30 +82,23 @@ def status(app: AppContext) -> None:
     from twophase.local.lifecycle import recorded
     from twophase.local.lifecycle import status as server_status
 
-    st = server_status()
-    if st is None:
-        if app.terminal.json:
-            app.terminal.envelope("local status", None)
-        else:
-            app.terminal.line("not running")
+    with translated():
+        st = server_status()
         gone = recorded()
+    if st is None:
+        show(
+            app.terminal, "local status", shapes.local_status(None), lambda: _say_running(app, None)
+        )
         if gone is not None:  # a crash leaves the state file behind
             app.terminal.warn(f"{_gone(gone)}; the next command that needs it starts a new one")
         return
-    _show(app, "local status", st)
+    show(app.terminal, "local status", shapes.local_status(st), lambda: _say_running(app, st))
     app.terminal.notice(RUNS_IN_BACKGROUND)
 
 
-def _show(app: AppContext, command: str, st: LocalStatus) -> None:
-    if app.terminal.json:
-        data = {
-            "endpoint": st.endpoint,
-            "pid": st.pid,
-            "started_at": st.started_at,
-            "uptime_seconds": round(st.uptime, 1),
-            "iam_enforcement": st.iam_enforcement,
-        }
-        app.terminal.envelope(command, data)
+def _say_running(app: AppContext, st: LocalStatus | None) -> None:
+    if st is None:
+        app.terminal.line("not running")
         return
     iam = ", IAM enforced" if st.iam_enforcement else ""
     app.terminal.line(f"running at {st.endpoint} (pid {st.pid}, up {st.uptime:.0f}s{iam})")

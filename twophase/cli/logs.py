@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 import click
 
+from twophase.cli import shapes
 from twophase.cli.context import AppContext
 from twophase.cli.durations import FORMAT, Duration
 from twophase.cli.help import examples
+from twophase.cli.output import json_line, show
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -32,24 +33,24 @@ pass_app = click.make_pass_decorator(AppContext)
 @pass_app
 def logs(app: AppContext, function: str, since: float, follow: bool) -> None:
     """Print the function's log events, oldest first (all its versions share one log group)."""
-    from twophase.release.context import PhaseTwo
+    from twophase.cli.wiring import for_app
     from twophase.release.logs import LogsOptions, follow_logs, read_logs
 
-    ctx = PhaseTwo.create(app.settings, app.env_name, app.clients, reporter=app.terminal)
+    deps = for_app(app).logs()
     options = LogsOptions(function, since)
     if not follow:
-        group, events = read_logs(ctx, options)
-        if app.terminal.json:
-            data = {"log_group": group, "events": [vars(e) for e in events]}
-            app.terminal.envelope("logs", data)
-            return
-        for event in events:
-            app.terminal.line(_line(event.timestamp_ms, event.message))
+        group, events = read_logs(deps, options)
+
+        def human() -> None:
+            for event in events:
+                app.terminal.line(_line(event.timestamp_ms, event.message))
+
+        show(app.terminal, "logs", shapes.logs(group, events), human)
         return
     try:
-        for event in follow_logs(ctx, options):
+        for event in follow_logs(deps, options):
             if app.terminal.json:
-                app.terminal.line(json.dumps(vars(event), sort_keys=True))
+                json_line(app.terminal, shapes.log_event(event))
             else:
                 app.terminal.line(_line(event.timestamp_ms, event.message))
     except KeyboardInterrupt:

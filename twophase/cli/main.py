@@ -14,6 +14,7 @@ from typing import Any
 import click
 
 from twophase import __version__
+from twophase.cli import output
 from twophase.cli.context import AppContext, GlobalOptions
 from twophase.cli.help import examples
 from twophase.cli.options import accept_global_options, global_options
@@ -87,7 +88,7 @@ def _available(name: str) -> bool:
 )
 @click.version_option(__version__, prog_name="twophase")
 @click.pass_context
-def cli(ctx: click.Context, **kwargs: Any) -> None:
+def cli(ctx: click.Context, /, **kwargs: Any) -> None:
     """Two-phase deploys for AWS Lambda.
 
     Phase one (`infra up`) deploys the shared infrastructure and every function with a dummy body;
@@ -144,13 +145,12 @@ class _Session:
         return obj if isinstance(obj, AppContext) else None
 
     def fail(self, status: ExitStatus, lines: list[str], exc: BaseException | None = None) -> int:
+        """`--debug` as parsed (before or after the command) decides whether the traceback shows."""
         app = self.app
         if exc is not None and app is not None and app.options.debug:
             traceback.print_exception(exc)
-        for line in lines:
-            _stderr(f"error: {line}")
-        if app is not None and app.terminal.json and not app.terminal.enveloped:
-            app.terminal.envelope(app.command or "twophase", None, exit_code=status, errors=lines)
+        terminal = app.terminal if app is not None else None
+        output.fail(terminal, (app.command if app else "") or "twophase", status, lines)
         return int(status)
 
     def usage(self, exc: click.ClickException) -> int:
@@ -160,7 +160,8 @@ class _Session:
         app = self.app
         if (app is not None and app.terminal.json) or _asks_for_json(self.args):
             command = exc.ctx.command_path if isinstance(exc, click.UsageError) and exc.ctx else ""
-            Terminal(output="json").envelope(
+            output.envelope(
+                Terminal(output="json"),
                 command.partition(" ")[2] or "twophase",
                 None,
                 exit_code=ExitStatus.USAGE,
@@ -170,14 +171,12 @@ class _Session:
 
 
 def _asks_for_json(args: list[str]) -> bool:
-    """Whether the command line says `--output json`, for errors found before it was parsed."""
+    """Whether the command line says `--output json`, for click's usage errors: they are found
+    while the line is parsed, before a global option given after the command is applied (an
+    unknown option stops the parse before any value is read)."""
     for i, arg in enumerate(args):
         if arg == "--":
             return False
         if arg == "--output=json" or (arg == "--output" and args[i + 1 : i + 2] == ["json"]):
             return True
     return False
-
-
-def _stderr(message: str) -> None:
-    click.echo(message, err=True)

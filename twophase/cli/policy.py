@@ -7,8 +7,10 @@ from typing import Any
 
 import click
 
+from twophase.cli import shapes
 from twophase.cli.context import AppContext
 from twophase.cli.help import examples
+from twophase.cli.output import show
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -34,41 +36,33 @@ pass_app = click.make_pass_decorator(AppContext)
 @pass_app
 def policy(app: AppContext, function: str, template: bool, offline: bool) -> None:
     """Print FUNCTION's deployer policy: exactly what pushing it needs, as IAM JSON."""
-    from twophase.infra.policy import (
+    from twophase import names
+    from twophase.infra.deployer_policy import (
         deployer_policy,
-        deployer_policy_outputs,
-        deployer_policy_resources,
-        policy_logical_id,
-        policy_name,
-        policy_output_id,
+        deployer_policy_output,
+        deployer_policy_resource,
     )
 
     config, env = app.config, app.env_name
     if template:
-        logical_id, output_id = policy_logical_id(function), policy_output_id(function)
+        ids = names.ids_for(function)
         deployer_policy(config, env, function)  # refuses an unknown function
         document: dict[str, Any] = {
-            "Resources": {logical_id: deployer_policy_resources(config, env)[logical_id]},
-            "Outputs": {output_id: deployer_policy_outputs(config, env)[output_id]},
+            "Resources": {ids.deployer_policy: deployer_policy_resource(config, env, function)},
+            "Outputs": {ids.out_deployer_policy_arn: deployer_policy_output(config, env, function)},
         }
     else:
         document = deployer_policy(config, env, function, **_where(app, offline))
-    if app.terminal.json:
-        data = {
-            "function": function,
-            "policy_name": policy_name(config, env, function),
-            "document": document,
-        }
-        app.terminal.envelope("policy", data)
-        return
-    app.terminal.raw(json.dumps(document, indent=2))
+    policy_name = names.deployer_policy_name(config.app, env, function)
+    shape = shapes.policy(function, policy_name, document)
+    show(app.terminal, "policy", shape, lambda: app.terminal.raw(json.dumps(document, indent=2)))
 
 
 def _where(app: AppContext, offline: bool) -> dict[str, str]:
     if offline:
         return {}
-    from twophase.aws.identity import Sts
-    from twophase.infra.policy import partition_for
+    from twophase.aws.sts import Sts
+    from twophase.release.access import partition_for
 
     region = app.clients.target.region
     account = Sts(app.clients.client("sts")).identity.account
@@ -86,8 +80,8 @@ def _where(app: AppContext, offline: bool) -> dict[str, str]:
 def whoami(app: AppContext) -> None:
     """Show the caller and, per function, whether it may push it."""
     from twophase.aws.iam import PolicySimulator
-    from twophase.aws.identity import Sts
-    from twophase.infra.policy import partition_for, push_rights, simulation_principal
+    from twophase.aws.sts import Sts
+    from twophase.release.access import partition_for, push_rights, simulation_principal
 
     config, env = app.config, app.env_name
     clients = app.clients
@@ -107,20 +101,17 @@ def whoami(app: AppContext) -> None:
         region=region,
         account=identity.account,
     )
-    if app.terminal.json:
-        data = {
-            "caller": identity.arn,
-            "account": identity.account,
-            "region": region,
-            "functions": [r.__dict__ for r in rights],
-        }
-        app.terminal.envelope("whoami", data)
-        return
-    app.terminal.line(f"caller   {identity.arn}")
-    app.terminal.line(f"account  {identity.account} ({region})")
-    app.terminal.table(
-        ["function", "lambda function", "may push", "decided by"],
-        [(r.function, r.physical, r.may_push, r.how) for r in rights],
+
+    def human() -> None:
+        app.terminal.line(f"caller   {identity.arn}")
+        app.terminal.line(f"account  {identity.account} ({region})")
+        app.terminal.table(
+            ["function", "lambda function", "may push", "decided by"],
+            [(r.function, r.physical, r.may_push, r.how) for r in rights],
+        )
+
+    show(
+        app.terminal, "whoami", shapes.whoami(identity.arn, identity.account, region, rights), human
     )
 
 

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
+from twophase.cli import shapes
 from twophase.cli.context import AppContext
 from twophase.cli.help import examples
-from twophase.errors import TwophaseError
+from twophase.cli.output import show
 
 if TYPE_CHECKING:
     from twophase.release.prune import PruneOutcome, PruneReport
@@ -42,33 +43,31 @@ def prune(
     app: AppContext, functions: tuple[str, ...], all_: bool, keep: int, dry_run: bool
 ) -> None:
     """Delete old published versions: they count against the Region's 75 GB of code storage."""
-    from twophase.release.context import PhaseTwo
+    from twophase.cli.wiring import for_app
     from twophase.release.prune import PruneOptions
     from twophase.release.prune import prune as run_prune
 
-    ctx = PhaseTwo.create(app.settings, app.env_name, app.clients, reporter=app.terminal)
+    deps = for_app(app).prune()
     options = PruneOptions(functions=functions, all=all_, keep=keep, dry_run=dry_run)
-    report = run_prune(ctx, options)
+    report = run_prune(deps, options)
     _render(app, report, dry_run)
-    errors = [o.error for o in report.outcomes if o.error is not None]
-    if not errors:
-        return
-    if len(report.outcomes) == 1:
-        raise errors[0]
-    failed = TwophaseError(f"{len(errors)} of {len(report.outcomes)} functions failed to prune")
-    failed.exit_status = report.exit_status
-    raise failed
+    failure = report.failure()
+    if failure is not None:
+        raise failure
 
 
 def _render(app: AppContext, report: PruneReport, dry_run: bool) -> None:
-    if app.terminal.json:
-        app.terminal.envelope(
-            "prune",
-            [_outcome_data(o, dry_run) for o in report.outcomes],
-            exit_code=int(report.exit_status),
-            errors=[f"{o.function}: {o.error}" for o in report.outcomes if o.error],
-        )
-        return
+    show(
+        app.terminal,
+        "prune",
+        shapes.prune(report, dry_run=dry_run),
+        lambda: _human(app, report, dry_run),
+        exit_code=int(report.exit_status),
+        errors=[f"{o.function}: {o.error}" for o in report.outcomes if o.error],
+    )
+
+
+def _human(app: AppContext, report: PruneReport, dry_run: bool) -> None:
     several = len(report.outcomes) > 1
     for outcome in report.outcomes:
         if outcome.error is not None:
@@ -92,24 +91,3 @@ def _summary(outcome: PruneOutcome) -> str:
     for skip in result.skipped:
         text += f"; v{skip.version} {skip.note}"
     return text
-
-
-def _outcome_data(o: PruneOutcome, dry_run: bool) -> dict[str, Any]:
-    """The declared JSON of one function's prune (stable field names)."""
-    data: dict[str, Any] = {"function": o.function}
-    if o.plan is not None:
-        data["physical"] = o.plan.physical
-        data["keep"] = o.plan.keep
-        data["kept"] = [
-            {"version": k.version, "reason": k.reason.name.lower(), "alias": k.alias}
-            for k in o.plan.kept
-        ]
-        if dry_run:
-            data["would_delete"] = [s.version for s in o.plan.steps]
-    if o.result is not None:
-        data["deleted"] = list(o.result.deleted)
-        data["skipped"] = [{"version": s.version, "note": s.note} for s in o.result.skipped]
-    if o.error is not None:
-        data["error"] = str(o.error)
-        data["exit_code"] = int(o.error.exit_status)
-    return data

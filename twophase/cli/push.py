@@ -7,12 +7,15 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from twophase.cli import shapes
 from twophase.cli.context import AppContext
 from twophase.cli.help import examples
-from twophase.errors import TwophaseError, UsageError
+from twophase.cli.output import show
+from twophase.errors import UsageError
 
 if TYPE_CHECKING:
     from twophase.release.push import PushOutcome, PushReport
+    from twophase.release.push_apply import PushResult
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -44,7 +47,7 @@ def push(
     jobs: int,
 ) -> None:
     """Ship code: UpdateFunctionCode, PublishVersion and move the first alias, compare-and-set."""
-    from twophase.release.context import PhaseTwo
+    from twophase.cli.wiring import for_app
     from twophase.release.push import PushOptions
     from twophase.release.push import push as run_push
 
@@ -52,20 +55,13 @@ def push(
         raise UsageError(
             "--artifact goes with exactly one function", hint="push FUNCTION --artifact FILE"
         )
-    config, env = app.settings, app.env_name
-    ctx = PhaseTwo.create(config, env, app.clients, reporter=app.terminal)
+    deps = for_app(app).push()
     options = PushOptions(functions=functions, all=all_, dry_run=dry_run, max_workers=jobs)
-    report = run_push(ctx, options, _artifact_source(app, artifact))
+    report = run_push(deps, options, _artifact_source(app, artifact))
     _render(app, report, dry_run)
-    if not report.ok:
-        errors = [o for o in report.outcomes if o.error is not None]
-        first = errors[0].error
-        assert first is not None
-        if len(report.outcomes) == 1:
-            raise first  # said once, by the CLI
-        failed = TwophaseError(f"{len(errors)} of {len(report.outcomes)} pushes failed")
-        failed.exit_status = report.exit_status
-        raise failed
+    failure = report.failure()
+    if failure is not None:
+        raise failure  # said once, by the CLI
 
 
 def _artifact_source(app: AppContext, artifact: Path | None) -> Any:
@@ -76,7 +72,7 @@ def _artifact_source(app: AppContext, artifact: Path | None) -> Any:
     cache_dir = config.root / ".twophase" / "cache"
 
     def artifact_for(name: str) -> Any:
-        fn = config.resolved(name)
+        fn = config.function(name)
         if artifact is not None:
             return read_artifact(artifact, fn)
         built = build_artifact(fn, cache_dir=cache_dir, reporter=app.terminal)
@@ -87,14 +83,17 @@ def _artifact_source(app: AppContext, artifact: Path | None) -> Any:
 
 
 def _render(app: AppContext, report: PushReport, dry_run: bool) -> None:
-    if app.terminal.json:
-        app.terminal.envelope(
-            "push",
-            [_outcome_data(o) for o in report.outcomes],
-            exit_code=int(report.exit_status),
-            errors=[f"{o.function}: {o.error}" for o in report.outcomes if o.error],
-        )
-        return
+    show(
+        app.terminal,
+        "push",
+        shapes.push(report),
+        lambda: _human(app, report, dry_run),
+        exit_code=int(report.exit_status),
+        errors=[f"{o.function}: {o.error}" for o in report.outcomes if o.error],
+    )
+
+
+def _human(app: AppContext, report: PushReport, dry_run: bool) -> None:
     several = len(report.outcomes) > 1
     for outcome in report.outcomes:
         if outcome.error is not None and several:  # one line each; the count follows
@@ -110,17 +109,21 @@ def _render(app: AppContext, report: PushReport, dry_run: bool) -> None:
 def _summary(outcome: PushOutcome) -> str:
     assert outcome.result is not None
     pruned = ", ".join(f"v{v}" for v in outcome.pruned)
-    return outcome.result.summary() + (f"; deleted {pruned} (retention)" if pruned else "")
+    return summary(outcome.result) + (f"; deleted {pruned} (retention)" if pruned else "")
 
 
-def _outcome_data(o: PushOutcome) -> dict[str, Any]:
-    data: dict[str, Any] = {"function": o.function}
-    if o.plan is not None:
-        data["plan"] = o.plan.describe()
-    if o.result is not None:
-        data["result"] = {k: v for k, v in o.result.__dict__.items()}
-        data["pruned"] = list(o.pruned)
-    if o.error is not None:
-        data["error"] = str(o.error)
-        data["exit_code"] = int(o.error.exit_status)
-    return data
+def summary(result: PushResult) -> str:
+    """`api  v7 → next  (sha 9f2c…, 1.2 MB, 0.4 s)`, the configuration-only form
+    `api  v8 → next  (configuration: memory, environment; code unchanged)`, or unchanged."""
+    from twophase.build.checks import human_size
+
+    sha = f"sha {result.code_sha256[:8]}…"
+    if result.unchanged:
+        return f"{result.function}  unchanged  (v{result.version} = {result.alias}, {sha})"
+    config = f"configuration: {', '.join(result.settings_changed)}"
+    if not result.code_changed:
+        what = f"{config}; code unchanged" if result.settings_changed else "code unchanged"
+    else:
+        what = f"{sha}, {human_size(result.size)}, {result.seconds:.1f} s"
+        what += f"; {config}" if result.settings_changed else ""
+    return f"{result.function}  v{result.version} → {result.alias}  ({what})"

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
+from typing import TYPE_CHECKING
 
 import click
 
+from twophase.cli import shapes
 from twophase.cli.context import AppContext
 from twophase.cli.help import examples
+from twophase.cli.output import show
+
+if TYPE_CHECKING:
+    from twophase.release.releases import ReleasesResult
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -19,14 +24,15 @@ pass_app = click.make_pass_decorator(AppContext)
 @pass_app
 def releases(app: AppContext, function: str) -> None:
     """A function's release history: version, code sha, who, when, commit, aliases."""
-    from twophase.release.context import PhaseTwo
+    from twophase.cli.wiring import for_app
     from twophase.release.releases import list_releases
 
-    ctx = PhaseTwo.create(app.settings, app.env_name, app.clients, reporter=app.terminal)
-    result = list_releases(ctx, function)
-    if app.terminal.json:
-        app.terminal.envelope("releases", dataclasses.asdict(result))
-        return
+    deps = for_app(app).releases()
+    result = list_releases(deps, function)
+    show(app.terminal, "releases", shapes.releases(result), lambda: _table(app, result))
+
+
+def _table(app: AppContext, result: ReleasesResult) -> None:
     rows = []
     for r in result.releases:
         aliases = ", ".join(

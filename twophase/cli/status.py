@@ -2,16 +2,17 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import TYPE_CHECKING
 
 import click
 
+from twophase.cli import shapes
 from twophase.cli.context import AppContext
 from twophase.cli.help import examples
+from twophase.cli.output import show
 
 if TYPE_CHECKING:
-    from twophase.release.status import FunctionStatus
+    from twophase.release.status import FunctionStatus, StatusResult
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -23,16 +24,17 @@ pass_app = click.make_pass_decorator(AppContext)
 @pass_app
 def status(app: AppContext, functions: tuple[str, ...]) -> None:
     """Per function: dummy or real code, alias → version (weights), last release."""
-    from twophase.release.context import PhaseTwo
+    from twophase.cli.wiring import for_app
     from twophase.release.status import StatusOptions
     from twophase.release.status import status as read_status
 
-    config, env = app.settings, app.env_name
-    ctx = PhaseTwo.create(config, env, app.clients, reporter=app.terminal)
-    result = read_status(ctx, StatusOptions(functions=functions))
-    if app.terminal.json:
-        app.terminal.envelope("status", dataclasses.asdict(result))
-        return
+    env = app.env_name
+    deps = for_app(app).status()
+    result = read_status(deps, StatusOptions(functions=functions))
+    show(app.terminal, "status", shapes.status(result), lambda: _table(app, result, env))
+
+
+def _table(app: AppContext, result: StatusResult, env: str) -> None:
     rows = []
     for f in result.functions:
         aliases = "  ".join(

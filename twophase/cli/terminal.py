@@ -1,4 +1,6 @@
-"""The single owner of terminal output: results to stdout, progress to stderr.
+"""The single owner of the terminal's streams: results to stdout, progress to stderr.
+
+What a result looks like (human text or the JSON envelope) is `twophase.cli.output`'s to decide.
 
 Lines are plain text (click styles them on a terminal); rich is imported only to draw a table on a
 terminal, so the common commands don't pay for it. Its console is created with markup, emoji and
@@ -7,7 +9,6 @@ highlighting off: ARNs and AWS messages contain `[` and must never be read as ma
 
 from __future__ import annotations
 
-import json
 import sys
 import threading
 import time
@@ -17,7 +18,6 @@ from typing import Any
 
 import click
 
-ENVELOPE_VERSION = 1
 BAR_WIDTH = 20
 REDRAW_SECONDS = 0.1
 
@@ -31,7 +31,8 @@ class Terminal:
     _bars: dict[str, tuple[int, int | None, str]] = field(default_factory=dict, repr=False)
     _drawn_at: float = field(default=0.0, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
-    enveloped: bool = field(default=False, repr=False)  # the command's envelope is printed
+    # The run's JSON envelope is printed (by twophase.cli.output): a failure adds none.
+    enveloped: bool = field(default=False, repr=False)
 
     @property
     def json(self) -> bool:
@@ -130,27 +131,11 @@ class Terminal:
             table.add_row(*row)
         console.print(table)
 
-    def envelope(
-        self, command: str, data: Any, *, exit_code: int = 0, errors: Sequence[str] = ()
-    ) -> None:
-        doc = {
-            "version": ENVELOPE_VERSION,
-            "command": command,
-            "status": "ok" if exit_code == 0 else "error",
-            "exit_code": exit_code,
-            "data": data,
-            "errors": list(errors),
-        }
-        self.raw(json.dumps(doc, indent=2, sort_keys=True, default=str))
-        self.enveloped = True
-
     def confirm(self, question: str, *, assume_yes: bool) -> bool:
         if assume_yes:
             return True
         if not sys.stdin.isatty():
             return False
-        import click
-
         return click.confirm(question, default=False, err=True)
 
 

@@ -1,6 +1,6 @@
 """Checks that span values: handlers against runtimes, sources on disk, the shared template.
 
-Run by the loader after the model validated. Each check yields `Problem`s (a YAML path and a
+Run by the loader after the input schema validated. Each check yields `Problem`s (a YAML path and a
 message); the loader adds the file name and the line.
 """
 
@@ -14,9 +14,8 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from twophase.config import refs, rules
-from twophase.config.model import Config
+from twophase.config.schema import Config
 from twophase.config.yamlnodes import Path as YamlPath
-from twophase.names import ARTIFACT_BUCKET_OUTPUT, output_ids, resource_ids
 
 ARTIFACT_SUFFIXES = (".zip", ".jar")
 HTTP_API_TIMEOUT = 30  # seconds: API Gateway HTTP APIs' integration timeout, a hard limit
@@ -34,7 +33,6 @@ def check_config(config: Config, template: dict[str, Any]) -> Iterator[Problem]:
     yield from _check_refs(config, template)
     yield from _check_queues(config, template)
     yield from _check_parameters(config, template)
-    yield from _check_collisions(config, template)
 
 
 def _check_functions(config: Config) -> Iterator[Problem]:
@@ -196,32 +194,3 @@ def _check_parameters(config: Config, template: dict[str, Any]) -> Iterator[Prob
                 f"no value for template parameter {missing[0]!r} (it has no Default); "
                 f"add it under `parameters:`",
             )
-
-
-def _check_collisions(config: Config, template: dict[str, Any]) -> Iterator[Problem]:
-    taken = {
-        **{rid: "resource" for rid in template.get("Resources", {})},
-        **{pid: "parameter" for pid in template.get("Parameters", {})},
-    }
-    outputs = set(template.get("Outputs", {}))
-    source = config.template or "the shared template"
-    for name in config.functions:
-        fn = config.resolved(name)
-        for logical_id in resource_ids(fn, config.aliases):
-            if logical_id in taken:
-                yield Problem(
-                    ("functions", name),
-                    f"generates {logical_id!r}, which is also a {taken[logical_id]} of "
-                    f"{source}; rename one of them",
-                )
-        for logical_id in output_ids(fn):
-            if logical_id in outputs:
-                yield Problem(
-                    ("functions", name),
-                    f"generates the output {logical_id!r}, which {source} also defines; "
-                    "rename the output",
-                )
-    if ARTIFACT_BUCKET_OUTPUT in outputs:
-        yield Problem(("template",), f"{source} defines output ArtifactBucket; rename it")
-    if "Twophase" in template.get("Metadata", {}):
-        yield Problem(("template",), f"{source} defines Metadata.Twophase; rename it")

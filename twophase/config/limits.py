@@ -9,7 +9,7 @@
   policy or an environment across hundreds of functions stay far below; the 643-byte "billion
   laughs" file of nested aliases would expand to billions and is refused in well under a second.
 
-This module imports neither YAML nor pydantic: the fast start path (`compiled.py`) uses it.
+This module imports neither YAML nor pydantic: the fast start path (`cache.py`) uses it.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Load twophase.yml: YAML with line numbers -> the validated model -> cross checks.
+"""Load twophase.yml: YAML with line numbers -> the input schema -> cross checks -> the model.
 
 Every problem becomes one `ConfigError` line naming the file, the YAML path, the line and the fix:
 
@@ -19,6 +19,7 @@ from pydantic import BaseModel, ValidationError
 from twophase.config import limits
 from twophase.config.checks import Problem, check_config
 from twophase.config.model import Config
+from twophase.config.schema import Config as Input
 from twophase.config.template import load_template
 from twophase.config.yamlnodes import Lines, YamlProblem, load_yaml
 from twophase.config.yamlnodes import Path as YamlPath
@@ -42,8 +43,8 @@ _TYPE_MESSAGES = {
 
 
 def load_config(path: Path, raw: bytes | None = None) -> Config:
-    """Read, validate and check `path` (or its bytes `raw`, already read); relative paths in it
-    resolve against its folder."""
+    """Read, validate and check `path` (or its bytes `raw`, already read) into the model;
+    relative paths in it resolve against its folder."""
     try:
         if raw is None:
             raw = limits.read_limited(path, limits.MAX_CONFIG_BYTES, "a config file")
@@ -69,28 +70,29 @@ def load_config(path: Path, raw: bytes | None = None) -> Config:
             f"{path} (line 1): must be a mapping of settings (app, environments, functions)"
         )
     config = _validate(path, data, lines)
-    template = _shared_template(path, config, lines)
+    template, template_sha256 = _shared_template(path, config, lines)
     problems = list(check_config(config, template))
     if problems:
         raise _problem_error(path, lines, problems)
-    return config
+    return config.to_model(path, template, template_sha256)
 
 
-def _validate(path: Path, data: dict[str, Any], lines: Lines) -> Config:
+def _validate(path: Path, data: dict[str, Any], lines: Lines) -> Input:
     if "root" in data:
         raise _error(path, lines, ("root",), "unknown key 'root'; remove it")
     root = path.absolute().parent
     try:
-        return Config.model_validate({**data, "root": root})
+        return Input.model_validate({**data, "root": root})
     except ValidationError as exc:
         problems = [_from_pydantic(err) for err in exc.errors()]
         raise _problem_error(path, lines, problems) from None
 
 
-def _shared_template(path: Path, config: Config, lines: Lines) -> dict[str, Any]:
+def _shared_template(path: Path, config: Input, lines: Lines) -> tuple[dict[str, Any], str | None]:
+    """The shared template, checked, and the SHA-256 of its bytes as read (the cache's key)."""
     template_path = config.template_path
     if template_path is None:
-        return {}
+        return {}, None
     if not template_path.is_file():
         raise _error(
             path,
@@ -113,9 +115,7 @@ def _shared_template(path: Path, config: Config, lines: Lines) -> dict[str, Any]
             "CloudFormation's limit for a template",
         )
     template = load_template(template_path, data)
-    config._shared = template
-    config._template_sha256 = hashlib.sha256(data).hexdigest() if data is not None else None
-    return template
+    return template, hashlib.sha256(data).hexdigest() if data is not None else None
 
 
 def _problem_error(path: Path, lines: Lines, problems: list[Problem]) -> ConfigError:
@@ -200,8 +200,9 @@ def _fields_at(loc: YamlPath) -> list[str]:
 
 
 def _annotation_at(loc: YamlPath) -> Any:
-    """The type found at `loc` when walking down from Config (models, dicts and lists)."""
-    current: Any = Config
+    """The type found at `loc` when walking down from the input's Config (models, dicts and
+    lists)."""
+    current: Any = Input
     for part in loc:
         current = _unwrap(current)
         if isinstance(current, type) and issubclass(current, BaseModel):

@@ -300,7 +300,7 @@ def check_alias(value: str) -> str:
 
 
 def check_owner(value: str) -> str:
-    """A role, user or group ARN, or a plain role name (what twophase.infra.policy attaches to)."""
+    """A role, user or group ARN, or a plain role name (what twophase.infra.owners attaches to)."""
     if not (_OWNER.match(value) or _OWNER_NAME.match(value)):
         raise ValueError(
             f"{value!r} is not a role, user or group; write arn:aws:iam::123456789012:role/NAME "

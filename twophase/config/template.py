@@ -45,8 +45,7 @@ def load_template(path: Path, data: bytes | None = None) -> dict[str, Any]:
     except (OSError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: cannot read template: {exc}") from None
     template, lines = _parse(path, text)
-    _check(path, template, lines)
-    return template
+    return _check(path, template, lines)
 
 
 def _parse(path: Path, text: str) -> tuple[Any, Lines]:
@@ -72,7 +71,7 @@ def _fail(path: Path, lines: Lines, where: tuple[str, ...], message: str) -> Con
     return ConfigError(f"{path}: {'.'.join(where)}{at}: {message}")
 
 
-def _check(path: Path, template: Any, lines: Lines) -> None:
+def _check(path: Path, template: Any, lines: Lines) -> dict[str, Any]:
     if not isinstance(template, dict):
         raise ConfigError(f"{path}: not a CloudFormation template (expected a mapping)")
     for section in template:
@@ -90,6 +89,7 @@ def _check(path: Path, template: Any, lines: Lines) -> None:
             raise _fail(path, lines, where, "logical ids are letters and digits only")
         if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
             raise _fail(path, lines, where, "needs a Type (e.g. AWS::SQS::Queue)")
+    return template
 
 
 def resource_ids(template: dict[str, Any], type_: str | None = None) -> list[str]:

@@ -21,7 +21,7 @@ Lines = dict[Path, int]
 _BaseLoader: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
-class _Loader(_BaseLoader):
+class _Loader(_BaseLoader):  # type: ignore[misc]  # libyaml's loader or PyYAML's, chosen above
     """SafeLoader (libyaml when available) without implicit timestamps."""
 
 

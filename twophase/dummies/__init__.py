@@ -20,6 +20,7 @@ from pathlib import Path
 from twophase.build.detzip import Entry, build_zip, code_sha256, hex_sha256
 from twophase.dummies.java import DUMMY_CLASS, parse_java_handler, rename_handler
 from twophase.errors import BuildError, ConfigError
+from twophase.names import dummy_key
 
 _FAMILIES = ("java", "nodejs", "provided", "python", "ruby")
 _JS_IDENTIFIER = re.compile(r"[A-Za-z_$][A-Za-z0-9_$]*")
@@ -84,7 +85,7 @@ def _artifact(family: str, handler: str) -> DummyArtifact:
         data=data,
         code_sha256=code_sha256(data),
         hexdigest=digest,
-        key=f"dummies/{family}/{digest}.zip",
+        key=dummy_key(family, digest),
     )
 
 

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 
 from twophase.config.model import Config
 from twophase.errors import AwsError, PreconditionError
-from twophase.infra.apply import InfraServices, _ignore, _raise_if_failed, bucket_for
-from twophase.infra.artifact_store import artifact_stack_name
+from twophase.infra.apply import no_events, raise_if_failed
+from twophase.infra.services import InfraServices, bucket_for
+from twophase.names import artifact_stack_name
 
 
 @dataclass(frozen=True)
@@ -31,14 +32,14 @@ def down(config: Config, env: str, svc: InfraServices, *, force: bool, purge: bo
             deleting=True,
         )
         if final is not None and final.status != "DELETE_COMPLETE":
-            _raise_if_failed(stack_name, final, events)
+            raise_if_failed(stack_name, final, events)
         deleted = True
     purged = _purge_bucket(config, env, svc) if purge else ""
     return DownResult(stack_name, deleted, purged)
 
 
 def check_protected(config: Config, env: str, *, force: bool) -> None:
-    if config.environments[env].protected and not force:
+    if config.environment(env).protected and not force:
         raise PreconditionError(
             f"environment {env} is protected: refusing to delete {config.stack_name(env)}",
             hint="pass --force if you really mean it",
@@ -48,7 +49,7 @@ def check_protected(config: Config, env: str, *, force: bool) -> None:
 def _purge_bucket(config: Config, env: str, svc: InfraServices) -> str:
     """Delete the artifact bucket (by its name: it may have outlived its stack) and its stack,
     whatever state an interrupted run left that stack in."""
-    name = artifact_stack_name(config.stack_name(env))
+    name = artifact_stack_name(config.app, env)
     bucket = bucket_for(config, env, svc)
     purged = ""
     if svc.s3.bucket_exists(bucket):
@@ -56,7 +57,7 @@ def _purge_bucket(config: Config, env: str, svc: InfraServices) -> str:
         purged = bucket
     if svc.cfn.get_stack(name) is not None:
         svc.cfn.delete_stack(name)
-        final, _ = svc.cfn.wait_stack(name, _ignore, deleting=True)
+        final, _ = svc.cfn.wait_stack(name, no_events, deleting=True)
         if final is not None and final.status != "DELETE_COMPLETE":
             raise AwsError(f"could not delete {name}: {final.status} {final.reason}")
     return purged

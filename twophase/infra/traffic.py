@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from twophase.aws.cloudformation import ResourceChange
-from twophase.aws.lambda_client import AliasState, LambdaClient
+from twophase.aws.lambda_client import AliasState
 from twophase.errors import NotFoundError
 from twophase.infra.plan import owning_function
 
@@ -64,10 +64,16 @@ class Target:
 DUMMY = Target("dummy")  # a new alias at the function's dummy version
 
 
+class AliasLister(Protocol):
+    """What the reader needs of Lambda (twophase.aws.lambda_client.LambdaClient has it)."""
+
+    def list_aliases(self, function: str) -> list[AliasState]: ...
+
+
 class AliasReader:
     """The aliases of deployed functions, read from Lambda once per function per run."""
 
-    def __init__(self, lambdas: LambdaClient) -> None:
+    def __init__(self, lambdas: AliasLister) -> None:
         self._lambdas = lambdas
         self._read: dict[str, dict[str, Target]] = {}
 

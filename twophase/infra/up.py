@@ -17,18 +17,12 @@ from dataclasses import dataclass
 
 from twophase.config.model import Config
 from twophase.errors import AwsError
-from twophase.infra.apply import (
-    DeployRunning,
-    InfraServices,
-    UpResult,
-    apply_up,
-    discard,
-    ensure_artifact_bucket,
-    plan_up,
-)
+from twophase.infra.apply import DeployRunning, UpResult, apply_up, ensure_artifact_bucket
 from twophase.infra.plan import InfraPlan
+from twophase.infra.plan_up import plan_up
+from twophase.infra.services import InfraServices, discard
+from twophase.names import CHANGE_SET_PREFIX
 
-CHANGE_SET_PREFIX = "twophase-"
 LEFTOVER_STATES = {"AVAILABLE", "UNAVAILABLE", "OBSOLETE", "EXECUTE_FAILED", ""}
 
 
@@ -64,6 +58,14 @@ def up(
     except BaseException:
         discard(svc, plan.stack, plan.change_set_id, shell=not had_stack)
         raise
+
+
+def confirmation(config: Config, env: str, plan: InfraPlan) -> str | None:
+    """Why deploying `plan` needs a yes (a protected environment, or dangerous changes); None
+    when it goes ahead unasked."""
+    if config.environment(env).protected:
+        return "a protected environment"
+    return "dangerous changes" if plan.dangerous else None
 
 
 def settle(svc: InfraServices, stack: str) -> None:

@@ -19,6 +19,7 @@ import time
 from pathlib import Path
 
 from twophase.local.private import NotPrivate, private_folder, read_private, write_private
+from twophase.local.protocol import process_start
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:
@@ -29,6 +30,14 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     serve.add_argument("--port", type=int, default=0)
     serve.add_argument("--state-file", type=Path, default=None)
     serve.add_argument("--iam-enforcement", action="store_true")
+    serve.add_argument(
+        "--update-settle",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="hold each Lambda update InProgress this long, as AWS does (default: "
+        "$TWOPHASE_LOCAL_UPDATE_SETTLE, else 0)",
+    )
     return parser.parse_args(argv)
 
 
@@ -61,7 +70,11 @@ def serve(args: argparse.Namespace) -> int:
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda *_: stopped.set())
     server = LocalAws(
-        host=args.host, port=args.port, iam_enforcement=args.iam_enforcement, work_dir=work_dir
+        host=args.host,
+        port=args.port,
+        iam_enforcement=args.iam_enforcement,
+        work_dir=work_dir,
+        update_settle=args.update_settle,
     )
     endpoint = server.start()
     root = server.credentials
@@ -70,6 +83,7 @@ def serve(args: argparse.Namespace) -> int:
             args.state_file,
             {
                 "pid": os.getpid(),
+                "process_start": process_start(os.getpid()),
                 "port": server.port,
                 "endpoint": endpoint,
                 "started_at": time.time(),

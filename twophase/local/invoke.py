@@ -145,7 +145,7 @@ class Invocation:
 
     runtime: str
     handler: str
-    code: bytes
+    code: bytes | Path  # the zip, or the store's file named by its SHA-256 (`code_store`)
     event: bytes
     function_name: str
     function_version: str
@@ -192,17 +192,19 @@ def code_cache_root() -> Path:
         return _code_root
 
 
-def extract_code(code: bytes, root: Path | None = None) -> Path:
+def extract_code(code: bytes | Path, root: Path | None = None) -> Path:
     """The folder holding the zip's files; extracted once per content hash, atomically, in a
-    private folder of this process (anything else is refused, never reused)."""
+    private folder of this process (anything else is refused, never reused). A stored package
+    (a Path: `code_store` names it by its SHA-256) is read from its file, never whole."""
     root = root or code_cache_root()
     check_folder(root)
-    target = root / hashlib.sha256(code).hexdigest()
+    digest = code.name if isinstance(code, Path) else hashlib.sha256(code).hexdigest()
+    target = root / digest
     if _extracted(target):
         return target
     staging = Path(tempfile.mkdtemp(dir=root, prefix=".extract-"))
     try:
-        with zipfile.ZipFile(io.BytesIO(code)) as archive:
+        with zipfile.ZipFile(code if isinstance(code, Path) else io.BytesIO(code)) as archive:
             archive.extractall(staging)
         os.replace(staging, target)
     except OSError:

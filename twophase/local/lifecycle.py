@@ -6,9 +6,11 @@ with its pid, port, endpoint, start time, a random token and the root keys it ge
 start. The folder is private (0700, this user's, checked: see `private`) and the file 0600: the
 keys reach twophase through it and nowhere else. A process is ours only if the recorded pid is
 alive *and* the endpoint proves it holds the recorded token (`protocol.IDENTITY_PATH`); `stop`
-signals nothing else. A lock file serialises starters so that two commands racing start one
-server. The server extracts the code Invoke runs into its own `local-code-PID-*` folder there; a
-server that was killed leaves its folder behind, and the next start removes it.
+signals nothing else. A command that only needs the server (`connect`) asks it nothing when the
+recorded pid still runs with the recorded start time: that process is the one that wrote the
+file. A lock file serialises starters so that two commands racing start one server. The server
+keeps the packages it was sent, and extracts the code Invoke runs, in its own `local-code-PID-*`
+folder there; a server that was killed leaves its folder behind, and the next start removes it.
 """
 
 from __future__ import annotations
@@ -26,28 +28,25 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from twophase.errors import ExitStatus, TwophaseError
-from twophase.files import user_cache_dir
+from twophase.local.errors import LocalAwsError, UnsafeStateFolder
 from twophase.local.private import NotPrivate, open_private, private_folder, read_private
-from twophase.local.protocol import CODE_FOLDER_PREFIX, IDENTITY_PATH, identity_proof
+from twophase.local.protocol import (
+    CODE_FOLDER_PREFIX,
+    IDENTITY_PATH,
+    identity_proof,
+    process_start,
+)
 from twophase.local.root_credentials import RootCredentials
 
+__all__ = ["LocalAwsError", "LocalConnection", "LocalStatus", "UnsafeStateFolder"]
+
 ENDPOINT_ENV = "TWOPHASE_LOCAL_ENDPOINT"
+HOME_ENV = "TWOPHASE_HOME"  # twophase's per-user folder, the same as `twophase.files`'
 START_TIMEOUT = 15.0
 STOP_TIMEOUT = 5.0
 _POLL = 0.01
 
 _children: list[subprocess.Popen[bytes]] = []  # kept so that Python does not warn or leak zombies
-
-
-class LocalAwsError(TwophaseError):
-    """The embedded local AWS could not be started, reached or stopped."""
-
-
-class UnsafeStateFolder(LocalAwsError):
-    """The folder for the embedded AWS's state is not private to this user."""
-
-    exit_status = ExitStatus.USAGE
 
 
 @dataclass(frozen=True)
@@ -78,8 +77,10 @@ class LocalConnection:
 
 
 def home() -> Path:
-    """The user's private state folder (created 0700; refused if another user could use it)."""
-    folder = user_cache_dir()
+    """The user's private state folder, `$TWOPHASE_HOME` else `~/.cache/twophase` (created 0700;
+    refused if another user could use it)."""
+    configured = os.environ.get(HOME_ENV)
+    folder = Path(configured) if configured else Path.home() / ".cache" / "twophase"
     try:
         return private_folder(folder)
     except NotPrivate as exc:
@@ -94,10 +95,19 @@ def state_path() -> Path:
 
 
 def connect() -> LocalConnection:
-    """The running embedded AWS (started if none runs) and its root keys."""
+    """The running embedded AWS (started if none runs) and its root keys.
+
+    Every `endpoint: local` command comes here, so the usual case asks the server nothing: the
+    state file names the process that wrote it, by pid and start time, and that process still
+    running is the server (`_recorded_process_runs`). Only where that cannot be told (no /proc,
+    or a state file without the start time) is the server asked who it is, as `status` does."""
     url = os.environ.get(ENDPOINT_ENV)
     if url:
         return LocalConnection(url)
+    path = state_path()
+    state = _read_state(path)
+    if state is not None and _recorded_process_runs(state):
+        return LocalConnection(state["endpoint"], _credentials(state))
     current = status() or start()
     return LocalConnection(current.endpoint, current.credentials)
 
@@ -207,6 +217,17 @@ def _confirm(state: dict[str, Any], path: Path) -> LocalStatus | None:
     )
 
 
+def _recorded_process_runs(state: dict[str, Any]) -> bool:
+    """Whether the process the state file records still runs: its pid is alive and started when
+    the server wrote (`protocol.process_start`), so it is that server, not a process that reused
+    its pid. The server writes the state file only once it accepts requests."""
+    recorded_start = state.get("process_start")
+    if not isinstance(recorded_start, str) or not recorded_start:
+        return False
+    pid = int(state["pid"])
+    return _alive(pid) and process_start(pid) == recorded_start
+
+
 def _credentials(state: dict[str, Any]) -> RootCredentials | None:
     key, secret = state.get("access_key_id"), state.get("secret_access_key")
     if isinstance(key, str) and isinstance(secret, str) and key and secret:
@@ -244,6 +265,9 @@ def _spawn(path: Path, iam_enforcement: bool) -> subprocess.Popen[bytes]:
     env = dict(os.environ)
     env["PYTHONPATH"] = os.pathsep.join(p for p in (package_root, env.get("PYTHONPATH")) if p)
     env.pop(ENDPOINT_ENV, None)
+    # glibc: buffers of 1 MB and more (a pushed package, its base64 text) are mapped and given
+    # back when freed, instead of staying in the heap; the server's memory follows what it holds.
+    env.setdefault("MALLOC_MMAP_THRESHOLD_", str(1 << 20))
     log_path = path.with_name("local.log")
     log_path.unlink(missing_ok=True)  # a fresh file each start, never what a link points to
     log_fd = open_private(log_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL)

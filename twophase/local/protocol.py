@@ -23,3 +23,15 @@ def identity_proof(token: str, nonce: str) -> str:
     import hmac
 
     return hmac.new(token.encode(), nonce.encode(), hashlib.sha256).hexdigest()
+
+
+def process_start(pid: int) -> str | None:
+    """When process `pid` started, as the kernel counts it (/proc/PID/stat, field 22), or None
+    where that cannot be read. The server records its own in the state file: a process running
+    under that pid with that start time is the server, never one that reused its pid."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
+            fields = stat.read().rsplit(")", 1)[-1].split()
+    except OSError:
+        return None
+    return fields[19] if len(fields) > 19 else None  # fields[0] is field 3 (the state)

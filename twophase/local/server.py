@@ -5,6 +5,8 @@ private to the user who starts it:
 
 - its root user's keys are generated at each start (`root_credentials`), never built in;
 - the code Invoke runs is extracted into a folder this server creates (mkdtemp, 0700) and removes;
+  the deployment packages are kept there too, one file per SHA-256 (`code_store`), and served at
+  GetFunction's `Code.Location` only to a URL signed with the server's token;
 - moto's admin API (`/moto-api/...`: reset, dashboard, data.json, seed, state manager, recorder,
   config) is refused with 403 unless the request carries the server's own token in
   `X-Twophase-Admin-Token`; the token is in the private state file only;
@@ -29,7 +31,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
 
-from twophase.local import root_credentials
+from twophase.local import code_store, root_credentials
 from twophase.local.protocol import (
     ADMIN_HEADER,
     CODE_FOLDER_PREFIX,
@@ -68,6 +70,9 @@ _ADMIN_REFUSED = _json_refusal(
 _UNSIGNED_REFUSED = _json_refusal(
     "MissingAuthenticationTokenException", "Missing Authentication Token"
 )
+_DOWNLOAD_REFUSED = _json_refusal(
+    "AccessDenied", "the package's URL is not signed by this server, or has expired"
+)
 
 
 def identity_app(inner: WsgiApp, pid: int, token: str) -> WsgiApp:
@@ -88,6 +93,37 @@ def identity_app(inner: WsgiApp, pid: int, token: str) -> WsgiApp:
         return inner(environ, start_response)
 
     return app
+
+
+def code_download_app(inner: WsgiApp) -> WsgiApp:
+    """Wrap `inner` so that a signed `Code.Location` URL answers the package's bytes."""
+
+    def app(environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
+        path = str(environ.get("PATH_INFO", ""))
+        store = code_store.current()
+        if not path.startswith(code_store.DOWNLOAD_PATH) or store is None:
+            return inner(environ, start_response)
+        query = parse_qs(environ.get("QUERY_STRING", ""))
+        stored = store.download_path(
+            path[len(code_store.DOWNLOAD_PATH) :],
+            query.get("expires", [""])[0],
+            query.get("signature", [""])[0],
+        )
+        if stored is None or environ.get("REQUEST_METHOD") != "GET":
+            return _DOWNLOAD_REFUSED(environ, start_response)
+        size = stored.stat().st_size
+        start_response(
+            "200 OK", [("Content-Type", "application/zip"), ("Content-Length", str(size))]
+        )
+        return _chunks(stored)
+
+    return app
+
+
+def _chunks(path: Path, size: int = 1 << 20) -> Iterable[bytes]:
+    with path.open("rb") as package:
+        while chunk := package.read(size):
+            yield chunk
 
 
 def _signed(environ: dict[str, Any]) -> bool:
@@ -133,6 +169,7 @@ class LocalAws:
     port: int = 0
     iam_enforcement: bool = False
     work_dir: Path | None = None
+    update_settle: float | None = None  # seconds an update stays InProgress (lambda_update_settle)
     token: str = field(default_factory=lambda: secrets.token_hex(32), repr=False)
     credentials: RootCredentials = field(default_factory=RootCredentials.generate)
     code_dir: Path | None = field(default=None, init=False)
@@ -150,17 +187,28 @@ class LocalAws:
         from twophase.local.extensions import install_all
 
         install_all()
+        if self.update_settle is not None:
+            from twophase.local.extensions.lambda_update_settle import settle_updates
+
+            settle_updates(self.update_settle)
         root_credentials.use(self.credentials)
         prefix = f"{CODE_FOLDER_PREFIX}{os.getpid()}-"
         self.code_dir = Path(tempfile.mkdtemp(prefix=prefix, dir=self.work_dir))
         invoke.use_code_root(self.code_dir)
+        store = code_store.CodeStore(self.code_dir / "packages", self.token)
+        code_store.use(store)
         if self.iam_enforcement:
             _enable_iam_enforcement()
         app = identity_app(private_dispatcher(self.token), os.getpid(), self.token)
         self._server = make_server(
-            self.host, self.port, app, threaded=True, request_handler=MotoRequestHandler
+            self.host,
+            self.port,
+            code_download_app(app),
+            threaded=True,
+            request_handler=MotoRequestHandler,
         )
         self.host, self.port = self._server.server_address[:2]
+        store.endpoint = self.endpoint_url
         self._thread = threading.Thread(
             target=self._server.serve_forever, name="twophase-local", daemon=True
         )
@@ -183,6 +231,7 @@ class LocalAws:
             from twophase.local import invoke
 
             invoke.use_code_root(None)
+            code_store.use(None)
             shutil.rmtree(self.code_dir, ignore_errors=True)
             self.code_dir = None
 
@@ -218,7 +267,7 @@ def warm_up() -> None:
 def _enable_iam_enforcement() -> None:
     """Make moto check every request against IAM (moto's INITIAL_NO_AUTH_ACTION_COUNT = 0)."""
     from moto import settings
-    from moto.core.responses import ActionAuthenticatorMixin
+    from moto.core.authorization import ActionAuthenticatorMixin
 
     settings.INITIAL_NO_AUTH_ACTION_COUNT = 0
     ActionAuthenticatorMixin.request_count = 0

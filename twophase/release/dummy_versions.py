@@ -14,13 +14,14 @@ from typing import Any
 
 from twophase.aws.lambda_client import FunctionState
 from twophase.errors import TwophaseError
+from twophase.names import METADATA_KEY
 
 DUMMY_VERSION_DESCRIPTION = "twophase dummy: no code pushed yet"
 
 
 def dummy_shas(deployed: Mapping[str, Any]) -> dict[str, str]:
     """Function name → its dummy's CodeSha256, as phase one recorded it in the template."""
-    functions = ((deployed.get("Metadata") or {}).get("Twophase") or {}).get("Functions") or {}
+    functions = ((deployed.get("Metadata") or {}).get(METADATA_KEY) or {}).get("Functions") or {}
     return {
         str(name): str(meta["DummyCodeSha256"])
         for name, meta in functions.items()

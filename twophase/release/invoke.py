@@ -15,9 +15,20 @@ from typing import Any
 from twophase.aws.lambda_client import LATEST
 from twophase.errors import TwophaseError, UsageError
 from twophase.events import Where, event_for
-from twophase.release.context import PhaseTwo
+from twophase.release.context import Scope
+from twophase.release.ports import Identity, LambdaInvoker
 
 ROUTE = re.compile(r"(ANY|GET|POST|PUT|PATCH|DELETE|HEAD|OPTIONS) /\S*")
+
+
+@dataclass(frozen=True)
+class InvokeDeps:
+    """What an invoke uses: Lambda's Invoke on a client that never retries it, and the caller's
+    account (for the event's ARNs)."""
+
+    scope: Scope
+    invoker: LambdaInvoker
+    identity: Identity
 
 
 @dataclass(frozen=True)
@@ -44,15 +55,14 @@ class InvokeOutcome:
         return f"{self.function} ({_ran(self.qualifier, self.executed_version)}) answered"
 
 
-def invoke(ctx: PhaseTwo, options: InvokeOptions, region: str) -> InvokeOutcome:
+def invoke(deps: InvokeDeps, options: InvokeOptions, region: str) -> InvokeOutcome:
     """Invoke the alias once (never retried: a retry would run the code again); bad input
     raises UsageError before any call."""
-    ctx.check_function(options.function)
-    qualifier = _qualifier(ctx, options.alias)
-    event = _event(ctx, options, region)
-    client = ctx.invoker or ctx.lambda_
-    physical = ctx.physical_name(options.function)
-    result = client.invoke(physical, qualifier, json.dumps(event).encode())
+    deps.scope.check_function(options.function)
+    qualifier = _qualifier(deps, options.alias)
+    event = _event(deps, options, region)
+    physical = deps.scope.physical_name(options.function)
+    result = deps.invoker.invoke(physical, qualifier, json.dumps(event).encode())
     outcome = InvokeOutcome(
         function=options.function,
         qualifier=qualifier,
@@ -75,17 +85,17 @@ def invoke(ctx: PhaseTwo, options: InvokeOptions, region: str) -> InvokeOutcome:
     return replace(outcome, error=error)
 
 
-def _qualifier(ctx: PhaseTwo, alias: str | None) -> str:
-    qualifier = alias or ctx.aliases[-1]
-    if qualifier not in ctx.aliases and not qualifier.isdigit() and qualifier != LATEST:
+def _qualifier(deps: InvokeDeps, alias: str | None) -> str:
+    qualifier = alias or deps.scope.aliases[-1]
+    if qualifier not in deps.scope.aliases and not qualifier.isdigit() and qualifier != LATEST:
         raise UsageError(
             f"unknown alias {qualifier!r}",
-            hint=f"use one of {', '.join(ctx.aliases)}, a version number or {LATEST}",
+            hint=f"use one of {', '.join(deps.scope.aliases)}, a version number or {LATEST}",
         )
     return qualifier
 
 
-def _event(ctx: PhaseTwo, options: InvokeOptions, region: str) -> Any:
+def _event(deps: InvokeDeps, options: InvokeOptions, region: str) -> Any:
     if options.payload is not None:
         if options.kind or options.route or options.body is not None:
             raise UsageError(
@@ -95,8 +105,8 @@ def _event(ctx: PhaseTwo, options: InvokeOptions, region: str) -> Any:
             return json.loads(options.payload.decode("utf-8"))
         except (UnicodeDecodeError, ValueError) as exc:
             raise UsageError(f"the payload is not JSON: {exc}", hint="pass a JSON file") from None
-    spec = ctx.config.functions[options.function]
-    kind = options.kind or spec.trigger or "direct"
+    spec = deps.scope.config.function(options.function)
+    kind = options.kind or spec.trigger_kind or "direct"
     if options.route is not None and kind != "http":
         raise UsageError("--route goes with an HTTP event", hint="add --event http")
     if options.body is not None and kind == "schedule":
@@ -109,8 +119,10 @@ def _event(ctx: PhaseTwo, options: InvokeOptions, region: str) -> Any:
     route = options.route or (spec.routes[0] if spec.routes else None)
     if kind == "http" and route is not None:
         _check_route(route, spec.routes)
-    account = ctx.identity.arn().split(":")[4]
-    where = Where(account=account, region=region, physical=ctx.physical_name(options.function))
+    account = deps.identity.arn().split(":")[4]
+    where = Where(
+        account=account, region=region, physical=deps.scope.physical_name(options.function)
+    )
     return event_for(kind, where, route=route, body=options.body)
 
 

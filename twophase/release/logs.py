@@ -12,11 +12,22 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from twophase.aws.logs import LogEvent, LogReader
-from twophase.release.context import PhaseTwo
+from twophase.aws.logs import LogEvent
+from twophase.names import log_group_name
+from twophase.release.context import Scope
+from twophase.release.ports import LogSource
 
 LAG_MS = 30_000
 POLL_SECONDS = 2.0
+
+
+@dataclass(frozen=True)
+class LogsDeps:
+    """What reading logs uses: the function's log group, and the sleep between polls."""
+
+    scope: Scope
+    logs: LogSource
+    sleep: Callable[[float], None] = time.sleep
 
 
 @dataclass(frozen=True)
@@ -25,27 +36,26 @@ class LogsOptions:
     since_seconds: float = 600.0
 
 
-def log_group(ctx: PhaseTwo, function: str) -> str:
-    ctx.check_function(function)
-    return f"/aws/lambda/{ctx.physical_name(function)}"
+def log_group(deps: LogsDeps, function: str) -> str:
+    deps.scope.check_function(function)
+    return log_group_name(deps.scope.config.app, deps.scope.env, function)
 
 
-def read_logs(ctx: PhaseTwo, options: LogsOptions) -> tuple[str, list[LogEvent]]:
+def read_logs(deps: LogsDeps, options: LogsOptions) -> tuple[str, list[LogEvent]]:
     """The log group and its events since `since_seconds` ago, oldest first."""
-    group = log_group(ctx, options.function)
-    return group, _reader(ctx).since(group, _start_ms(options))
+    group = log_group(deps, options.function)
+    return group, deps.logs.since(group, _start_ms(options))
 
 
 def follow_logs(
-    ctx: PhaseTwo, options: LogsOptions, keep_going: Callable[[], bool] = lambda: True
+    deps: LogsDeps, options: LogsOptions, keep_going: Callable[[], bool] = lambda: True
 ) -> Iterator[LogEvent]:
     """The events since `since_seconds` ago, then new ones as they arrive, each once."""
-    group = log_group(ctx, options.function)
-    reader = _reader(ctx)
+    group = log_group(deps, options.function)
     return follow(
-        lambda ms: reader.since(group, ms),
+        lambda ms: deps.logs.since(group, ms),
         _start_ms(options),
-        sleep=ctx.sleep,
+        sleep=deps.sleep,
         keep_going=keep_going,
     )
 
@@ -72,12 +82,6 @@ def follow(
         if not keep_going():
             return
         sleep(interval)
-
-
-def _reader(ctx: PhaseTwo) -> LogReader:
-    if ctx.logs_client is None:  # a PhaseTwo built by hand, without one
-        raise RuntimeError("PhaseTwo.logs_client is not set")
-    return LogReader(ctx.logs_client)
 
 
 def _start_ms(options: LogsOptions) -> int:

@@ -10,17 +10,33 @@ running the promotion again, or undone by `alias rollback`.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 
 from twophase.aws.lambda_client import AliasState
 from twophase.errors import ConflictError, HealthCheckError, NotFoundError, UsageError
-from twophase.release.context import PhaseTwo, check_version, unknown_version
-from twophase.release.release_record import decode_history, encode_history
+from twophase.release.context import Scope, check_version, unknown_version
+from twophase.release.ports import Health, LambdaWriter
+from twophase.release.release_record import decode_history, encode_history, utc_now
 from twophase.release.shift import FULL, remaining_after, shift_percentages, to_percent, to_weight
+from twophase.reporter import NullReporter, Reporter
 
 DEFAULT_INTERVAL = 300.0
 METRIC_MARGIN = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class PromoteDeps:
+    """What a promotion uses: Lambda's aliases, the new version's health, the clock and the sleep
+    between a gradual shift's steps (injected: tests run instantly), and the reporter."""
+
+    scope: Scope
+    lambda_: LambdaWriter
+    health: Health
+    reporter: Reporter = field(default_factory=NullReporter)
+    sleep: Callable[[float], None] = time.sleep
+    now: Callable[[], datetime] = utc_now
 
 
 @dataclass(frozen=True)
@@ -106,11 +122,13 @@ class PromoteResult:
     unchanged: bool = False
 
 
-def resolve_aliases(ctx: PhaseTwo, from_alias: str | None, to_alias: str | None) -> tuple[str, str]:
-    chain = ctx.aliases
-    source = ctx.check_alias(from_alias, "--from") if from_alias else chain[0]
+def resolve_aliases(
+    deps: PromoteDeps, from_alias: str | None, to_alias: str | None
+) -> tuple[str, str]:
+    chain = deps.scope.aliases
+    source = deps.scope.check_alias(from_alias, "--from") if from_alias else chain[0]
     if to_alias:
-        return source, ctx.check_alias(to_alias, "--to")
+        return source, deps.scope.check_alias(to_alias, "--to")
     if source not in chain or chain.index(source) + 1 >= len(chain):
         raise UsageError(
             f"no alias after {source!r} in the chain {chain}", hint="pass --to ALIAS explicitly"
@@ -118,18 +136,18 @@ def resolve_aliases(ctx: PhaseTwo, from_alias: str | None, to_alias: str | None)
     return source, chain[chain.index(source) + 1]
 
 
-def plan_promote(ctx: PhaseTwo, options: PromoteOptions) -> PromotePlan:
-    ctx.check_function(options.function)
-    physical = ctx.physical_name(options.function)
-    source, alias = resolve_aliases(ctx, options.from_alias, options.to_alias)
+def plan_promote(deps: PromoteDeps, options: PromoteOptions) -> PromotePlan:
+    deps.scope.check_function(options.function)
+    physical = deps.scope.physical_name(options.function)
+    source, alias = resolve_aliases(deps, options.from_alias, options.to_alias)
     if source == alias:
         raise UsageError(f"cannot promote {alias} to itself", hint="pick two different aliases")
     percents = shift_percentages(canary=options.canary, linear=options.linear)
     version = (
-        _version(ctx, physical, options.version)
-        or ctx.lambda_.get_alias(physical, source).function_version
+        _version(deps, physical, options.version)
+        or deps.lambda_.get_alias(physical, source).function_version
     )
-    state = ctx.lambda_.get_alias(physical, alias)
+    state = deps.lambda_.get_alias(physical, alias)
     _refuse_foreign_shift(physical, state, version)
     previous = state.function_version
     history = (previous, *decode_history(state.description))
@@ -156,13 +174,13 @@ def plan_promote(ctx: PhaseTwo, options: PromoteOptions) -> PromotePlan:
     return replace(plan, steps=tuple(steps), resumed_at=already)
 
 
-def _version(ctx: PhaseTwo, physical: str, version: str | None) -> str | None:
+def _version(deps: PromoteDeps, physical: str, version: str | None) -> str | None:
     """`--version`, checked: a published version of the function (one read)."""
     if version is None:
         return None
     check_version(version, "--version")
     try:
-        ctx.lambda_.get_configuration(physical, version)
+        deps.lambda_.get_configuration(physical, version)
     except NotFoundError:
         raise unknown_version(physical, version, "--version") from None
     return version
@@ -184,35 +202,35 @@ class _Shifting:
     percents: list[int] = field(default_factory=list)
 
 
-def apply_promote(ctx: PhaseTwo, plan: PromotePlan) -> PromoteResult:
+def apply_promote(deps: PromoteDeps, plan: PromotePlan) -> PromoteResult:
     """Run the steps; a failed health check rolls the alias back and raises HealthCheckError."""
     try:
-        return _apply(ctx, plan)
+        return _apply(deps, plan)
     finally:
-        ctx.reporter.end(_task(plan))  # a shift that stopped part-way leaves no bar behind
+        deps.reporter.end(_task(plan))  # a shift that stopped part-way leaves no bar behind
 
 
 def _task(plan: PromotePlan) -> str:
     return f"{plan.function}: {plan.alias} → v{plan.version}"
 
 
-def _apply(ctx: PhaseTwo, plan: PromotePlan) -> PromoteResult:
+def _apply(deps: PromoteDeps, plan: PromotePlan) -> PromoteResult:
     started = time.monotonic()
-    since = ctx.now() - METRIC_MARGIN
+    since = deps.now() - METRIC_MARGIN
     state = _Shifting(plan.revision_id)
     for step in plan.steps:
-        ctx.reporter.info(f"{plan.function}: {step.describe()}")
+        deps.reporter.info(f"{plan.function}: {step.describe()}")
         match step:
             case AlreadyPromoted():
                 return PromoteResult(
                     plan.function, plan.alias, plan.version, plan.previous, unchanged=True
                 )
             case Shift():
-                _shift(ctx, plan, step, state)
-                ctx.sleep(step.wait)
-                _check_health(ctx, plan, state, since)
+                _shift(deps, plan, step, state)
+                deps.sleep(step.wait)
+                _check_health(deps, plan, state, since)
             case Complete():
-                moved = ctx.lambda_.update_alias(
+                moved = deps.lambda_.update_alias(
                     plan.physical,
                     plan.alias,
                     version=plan.version,
@@ -222,7 +240,7 @@ def _apply(ctx: PhaseTwo, plan: PromotePlan) -> PromoteResult:
                 state.revision_id = moved.revision_id
                 state.percents.append(FULL)
                 if len(state.percents) > 1:  # a gradual shift: its bar ends at 100%
-                    ctx.reporter.progress(_task(plan), FULL, FULL, "%")
+                    deps.reporter.progress(_task(plan), FULL, FULL, "%")
     return PromoteResult(
         function=plan.function,
         alias=plan.alias,
@@ -233,8 +251,8 @@ def _apply(ctx: PhaseTwo, plan: PromotePlan) -> PromoteResult:
     )
 
 
-def _shift(ctx: PhaseTwo, plan: PromotePlan, step: Shift, state: _Shifting) -> None:
-    moved = ctx.lambda_.update_alias(
+def _shift(deps: PromoteDeps, plan: PromotePlan, step: Shift, state: _Shifting) -> None:
+    moved = deps.lambda_.update_alias(
         plan.physical,
         plan.alias,
         version=step.old_version,
@@ -243,20 +261,20 @@ def _shift(ctx: PhaseTwo, plan: PromotePlan, step: Shift, state: _Shifting) -> N
     )
     state.revision_id = moved.revision_id
     state.percents.append(step.percent)
-    ctx.reporter.progress(_task(plan), step.percent, FULL, "%")
+    deps.reporter.progress(_task(plan), step.percent, FULL, "%")
 
 
-def _check_health(ctx: PhaseTwo, plan: PromotePlan, state: _Shifting, since: datetime) -> None:
-    errors = ctx.health.version_errors(
-        plan.physical, plan.alias, plan.version, start=since, end=ctx.now() + METRIC_MARGIN
+def _check_health(deps: PromoteDeps, plan: PromotePlan, state: _Shifting, since: datetime) -> None:
+    errors = deps.health.version_errors(
+        plan.physical, plan.alias, plan.version, start=since, end=deps.now() + METRIC_MARGIN
     )
-    firing = ctx.health.alarms_firing(plan.alarms)
+    firing = deps.health.alarms_firing(plan.alarms)
     if not errors and not firing:
-        ctx.reporter.info(f"{plan.function}: v{plan.version} healthy at {state.percents[-1]}%")
+        deps.reporter.info(f"{plan.function}: v{plan.version} healthy at {state.percents[-1]}%")
         return
     why = f"{errors:g} errors" if errors else f"alarm {', '.join(firing)} firing"
-    ctx.reporter.warn(f"{plan.function}: v{plan.version} unhealthy ({why}); rolling back")
-    ctx.lambda_.update_alias(
+    deps.reporter.warn(f"{plan.function}: v{plan.version} unhealthy ({why}); rolling back")
+    deps.lambda_.update_alias(
         plan.physical, plan.alias, version=plan.previous, revision_id=state.revision_id, weights={}
     )
     raise HealthCheckError(

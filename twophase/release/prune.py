@@ -21,9 +21,9 @@ published a version (`prune_after_push`), best effort.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from twophase.aws.lambda_client import AliasState, FunctionState, VersionInUse
 from twophase.errors import (
@@ -33,9 +33,11 @@ from twophase.errors import (
     TwophaseError,
     UsageError,
 )
-from twophase.release.context import PhaseTwo
+from twophase.release.context import CallCounter, Scope, both, failure_of, no_dummies
 from twophase.release.dummy_versions import is_dummy
+from twophase.release.ports import LambdaWriter
 from twophase.release.release_record import ReleaseRecord, decode_history
+from twophase.reporter import NullReporter, Reporter
 
 DEFAULT_KEEP = 10
 DEFAULT_WORKERS = 4
@@ -102,23 +104,37 @@ class PruneResult:
     kept: tuple[Kept, ...]
 
 
+@dataclass(frozen=True)
+class PruneDeps:
+    """What a prune uses: Lambda's versions and aliases, and phase one's record of the dummies
+    (read on first use; none after a push, which does not wait on the stack's template)."""
+
+    scope: Scope
+    lambda_: LambdaWriter
+    reporter: Reporter = field(default_factory=NullReporter)
+    calls: CallCounter = field(default_factory=CallCounter)
+    dummies: Callable[[], Mapping[str, str]] = no_dummies
+
+
 # --- planning -----------------------------------------------------------------------------------
 
 
 def plan_prune(
-    ctx: PhaseTwo, function: str, keep: int = DEFAULT_KEEP, *, read_dummy: bool = True
+    deps: PruneDeps, function: str, keep: int = DEFAULT_KEEP, *, read_dummy: bool = True
 ) -> PrunePlan:
     """Read the versions and the aliases (two calls, together); decide what goes. The dummy is
     known by phase one's version Description, and by its recorded sha when `read_dummy` (one
     more read, of the stack's template, best effort)."""
-    ctx.check_function(function)
+    deps.scope.check_function(function)
     if keep < 0:
         raise UsageError(f"--keep {keep}: keep 0 or more versions")
-    physical = ctx.physical_name(function)
-    versions, aliases = ctx.both(
-        lambda: ctx.lambda_.list_versions(physical), lambda: ctx.lambda_.list_aliases(physical)
+    physical = deps.scope.physical_name(function)
+    versions, aliases = both(
+        deps.calls,
+        lambda: deps.lambda_.list_versions(physical),
+        lambda: deps.lambda_.list_aliases(physical),
     )
-    dummy_sha = ctx.dummy_sha(function) if read_dummy else None
+    dummy_sha = deps.dummies().get(function) if read_dummy else None
     kept, deleted = choose(versions, aliases, keep, dummy_sha)
     steps = tuple(DeleteVersion(physical, v.version, v.code_sha256) for v in deleted)
     return PrunePlan(function, physical, keep, steps, kept)
@@ -170,15 +186,15 @@ def rollback_target(
 # --- applying -----------------------------------------------------------------------------------
 
 
-def apply_prune(ctx: PhaseTwo, plan: PrunePlan) -> PruneResult:
+def apply_prune(deps: PruneDeps, plan: PrunePlan) -> PruneResult:
     deleted: list[str] = []
     skipped: list[Skipped] = []
     for step in plan.steps:
         match step:
             case DeleteVersion(function=physical, version=version):
-                ctx.reporter.info(f"{plan.function}: {step.describe()}")
+                deps.reporter.info(f"{plan.function}: {step.describe()}")
                 try:
-                    ctx.lambda_.delete_version(physical, version)
+                    deps.lambda_.delete_version(physical, version)
                 except VersionInUse:
                     skipped.append(Skipped(version, "an alias routes to it now: kept"))
                 except NotFoundError:
@@ -186,17 +202,17 @@ def apply_prune(ctx: PhaseTwo, plan: PrunePlan) -> PruneResult:
                 else:
                     deleted.append(version)
     for skip in skipped:
-        ctx.reporter.info(f"{plan.function}: v{skip.version} skipped: {skip.note}")
+        deps.reporter.info(f"{plan.function}: v{skip.version} skipped: {skip.note}")
     return PruneResult(plan.function, plan.physical, tuple(deleted), tuple(skipped), plan.kept)
 
 
-def prune_after_push(ctx: PhaseTwo, function: str, version: str, keep: int) -> PruneResult | None:
+def prune_after_push(deps: PruneDeps, function: str, version: str, keep: int) -> PruneResult | None:
     """The retention twophase.yml asks for, after a push published `version`. None when there
     cannot be anything to delete yet (no more versions than `keep` exist: no call at all).
     Two reads and the deletes: the push does not wait on the stack's template."""
     if not version.isdigit() or int(version) <= keep:
         return None
-    return apply_prune(ctx, plan_prune(ctx, function, keep, read_dummy=False))
+    return apply_prune(deps, plan_prune(deps, function, keep, read_dummy=False))
 
 
 # --- many functions -----------------------------------------------------------------------------
@@ -230,8 +246,13 @@ class PruneReport:
         statuses = [o.error.exit_status for o in self.outcomes if o.error is not None]
         return max(statuses, default=ExitStatus.OK)
 
+    def failure(self) -> TwophaseError | None:
+        """What the command ends with (see `failure_of`)."""
+        errors = [o.error for o in self.outcomes]
+        return failure_of(errors, "functions failed to prune", self.exit_status)
 
-def prune(ctx: PhaseTwo, options: PruneOptions) -> PruneReport:
+
+def prune(deps: PruneDeps, options: PruneOptions) -> PruneReport:
     """Plan (and unless a dry run, apply) each function, a few in parallel."""
     if options.all and options.functions:
         raise UsageError("name functions or pass --all, not both")
@@ -239,26 +260,30 @@ def prune(ctx: PhaseTwo, options: PruneOptions) -> PruneReport:
         raise UsageError("no function given", hint="name one or more functions, or pass --all")
     if options.keep < 0:
         raise UsageError(f"--keep {options.keep}: keep 0 or more versions")
-    names = sorted(ctx.config.functions) if options.all else list(dict.fromkeys(options.functions))
+    names = (
+        sorted(deps.scope.config.functions)
+        if options.all
+        else list(dict.fromkeys(options.functions))
+    )
     for name in names:
-        ctx.check_function(name)
+        deps.scope.check_function(name)
     workers = max(1, min(options.max_workers, len(names)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="prune") as pool:
-        outcomes = pool.map(lambda n: _prune_one(ctx, n, options), names)
+        outcomes = pool.map(lambda n: _prune_one(deps, n, options), names)
         return PruneReport(tuple(outcomes))
 
 
-def _prune_one(ctx: PhaseTwo, function: str, options: PruneOptions) -> PruneOutcome:
+def _prune_one(deps: PruneDeps, function: str, options: PruneOptions) -> PruneOutcome:
     try:
-        plan = plan_prune(ctx, function, options.keep)
+        plan = plan_prune(deps, function, options.keep)
         if options.dry_run:
             return PruneOutcome(function, plan=plan)
-        return PruneOutcome(function, plan=plan, result=apply_prune(ctx, plan))
+        return PruneOutcome(function, plan=plan, result=apply_prune(deps, plan))
     except AccessDeniedError as exc:
-        from twophase.infra.policy import access_denied
+        from twophase.release.access import access_denied
 
         return PruneOutcome(
-            function, error=access_denied(ctx.config.model(), ctx.env, function, exc)
+            function, error=access_denied(deps.scope.config, deps.scope.env, function, exc)
         )
     except TwophaseError as exc:
         return PruneOutcome(function, error=exc)

@@ -3,13 +3,24 @@ the dummy (phase one's version, no code pushed) is marked as such."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
 
 from twophase.aws.lambda_client import AliasState, FunctionState
-from twophase.release.context import PhaseTwo
+from twophase.release.context import CallCounter, Scope, both, no_dummies
 from twophase.release.dummy_versions import is_dummy
+from twophase.release.ports import LambdaReader
 from twophase.release.release_record import ReleaseRecord
+
+
+@dataclass(frozen=True)
+class ReleasesDeps:
+    """What listing releases reads: Lambda's versions and aliases, phase one's dummy record."""
+
+    scope: Scope
+    lambda_: LambdaReader
+    calls: CallCounter = field(default_factory=CallCounter)
+    dummies: Callable[[], Mapping[str, str]] = no_dummies
 
 
 @dataclass(frozen=True)
@@ -38,15 +49,17 @@ class ReleasesResult:
     releases: tuple[Release, ...]
 
 
-def list_releases(ctx: PhaseTwo, function: str) -> ReleasesResult:
+def list_releases(deps: ReleasesDeps, function: str) -> ReleasesResult:
     """Two reads, together: the versions and the aliases (and phase one's record of the dummy,
     best effort)."""
-    ctx.check_function(function)
-    physical = ctx.physical_name(function)
-    versions, aliases = ctx.both(
-        lambda: ctx.lambda_.list_versions(physical), lambda: ctx.lambda_.list_aliases(physical)
+    deps.scope.check_function(function)
+    physical = deps.scope.physical_name(function)
+    versions, aliases = both(
+        deps.calls,
+        lambda: deps.lambda_.list_versions(physical),
+        lambda: deps.lambda_.list_aliases(physical),
     )
-    dummy_sha = ctx.dummy_sha(function)
+    dummy_sha = deps.dummies().get(function)
     return ReleasesResult(function, physical, releases_of(versions, aliases, dummy_sha))
 
 

@@ -13,18 +13,39 @@ refused (`NothingToRollBackTo`, one line saying so).
 from __future__ import annotations
 
 import time
-from collections.abc import Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 
 from twophase.aws.lambda_client import AliasState, FunctionState
 from twophase.errors import NotFoundError, PreconditionError, UsageError
-from twophase.release.context import PhaseTwo, check_version, unknown_version
+from twophase.release.context import (
+    CallCounter,
+    Scope,
+    both,
+    check_version,
+    no_dummies,
+    unknown_version,
+)
 from twophase.release.dummy_versions import is_dummy
+from twophase.release.ports import LambdaWriter
 from twophase.release.release_record import ReleaseRecord, decode_history, encode_history
+from twophase.reporter import NullReporter, Reporter
 
 
 class NothingToRollBackTo(PreconditionError):
     """What the alias served before is the dummy only: rolling back would serve no code."""
+
+
+@dataclass(frozen=True)
+class RollbackDeps:
+    """What a rollback uses: Lambda's alias and versions, and phase one's record of the dummies
+    (read on first use), so that a rollback never lands on the dummy unasked."""
+
+    scope: Scope
+    lambda_: LambdaWriter
+    reporter: Reporter = field(default_factory=NullReporter)
+    calls: CallCounter = field(default_factory=CallCounter)
+    dummies: Callable[[], Mapping[str, str]] = no_dummies
 
 
 @dataclass(frozen=True)
@@ -61,16 +82,17 @@ class RollbackResult:
     seconds: float
 
 
-def plan_rollback(ctx: PhaseTwo, options: RollbackOptions) -> RollbackPlan:
-    ctx.check_function(options.function)
-    physical = ctx.physical_name(options.function)
-    alias = ctx.check_alias(options.alias or ctx.aliases[-1], "--alias")
+def plan_rollback(deps: RollbackDeps, options: RollbackOptions) -> RollbackPlan:
+    deps.scope.check_function(options.function)
+    physical = deps.scope.physical_name(options.function)
+    alias = deps.scope.check_alias(options.alias or deps.scope.aliases[-1], "--alias")
     to_version = check_version(options.to_version, "--to") if options.to_version else None
-    state, versions = ctx.both(
-        lambda: ctx.lambda_.get_alias(physical, alias),
-        lambda: {v.version: v for v in ctx.lambda_.list_versions(physical)},
+    state, versions = both(
+        deps.calls,
+        lambda: deps.lambda_.get_alias(physical, alias),
+        lambda: {v.version: v for v in deps.lambda_.list_versions(physical)},
     )
-    choice = _Choice(physical, state, versions, ctx.dummy_sha(options.function))
+    choice = _Choice(physical, state, versions, deps.dummies().get(options.function))
     from_version, target, rest, reason = choice.choose(to_version)
     if target == from_version:
         raise UsageError(f"{alias} of {physical} already serves v{target}", hint="nothing to undo")
@@ -151,10 +173,10 @@ class _Choice:
         return record.previous, f"the version before v{current}, from its release record"
 
 
-def apply_rollback(ctx: PhaseTwo, plan: RollbackPlan) -> RollbackResult:
+def apply_rollback(deps: RollbackDeps, plan: RollbackPlan) -> RollbackResult:
     started = time.monotonic()
-    ctx.reporter.info(f"{plan.function}: {plan.describe()[0]}")
-    ctx.lambda_.update_alias(
+    deps.reporter.info(f"{plan.function}: {plan.describe()[0]}")
+    deps.lambda_.update_alias(
         plan.physical,
         plan.alias,
         version=plan.to_version,

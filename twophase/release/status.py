@@ -8,7 +8,7 @@ by the CodeSha256 phase one records in the stack's metadata (see twophase.releas
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
@@ -16,11 +16,21 @@ from typing import Literal
 from twophase.aws.lambda_client import LATEST, AliasState, FunctionState
 from twophase.aws.lambda_settings import changed_settings
 from twophase.errors import NotFoundError, TwophaseError
-from twophase.release.context import PhaseTwo
+from twophase.release.context import Scope, no_dummies
 from twophase.release.dummy_versions import is_dummy
+from twophase.release.ports import LambdaReader
 from twophase.release.releases import Release, releases_of
 
 CodeState = Literal["dummy", "real", "unknown", "missing"]
+
+
+@dataclass(frozen=True)
+class StatusDeps:
+    """What status reads: Lambda's versions and aliases, and phase one's dummy record."""
+
+    scope: Scope
+    lambda_: LambdaReader
+    dummies: Callable[[], Mapping[str, str]] = no_dummies
 
 
 @dataclass(frozen=True)
@@ -63,24 +73,24 @@ class StatusResult:
 
 
 def status(
-    ctx: PhaseTwo, options: StatusOptions, dummy_shas: Mapping[str, str] | None = None
+    deps: StatusDeps, options: StatusOptions, dummy_shas: Mapping[str, str] | None = None
 ) -> StatusResult:
     """`dummy_shas` (function → its dummy's CodeSha256): default, phase one's record."""
-    names = list(options.functions) or sorted(ctx.config.functions)
+    names = list(options.functions) or sorted(deps.scope.config.functions)
     for name in names:
-        ctx.check_function(name)
-    shas = dummy_shas if dummy_shas is not None else {n: ctx.dummy_sha(n) for n in names}
+        deps.scope.check_function(name)
+    shas = dummy_shas if dummy_shas is not None else {n: deps.dummies().get(n) for n in names}
     workers = max(1, min(options.max_workers, len(names)))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="status") as pool:
-        found = list(pool.map(lambda n: function_status(ctx, n, shas.get(n)), names))
+        found = list(pool.map(lambda n: function_status(deps, n, shas.get(n)), names))
     return StatusResult(tuple(found))
 
 
-def function_status(ctx: PhaseTwo, function: str, dummy_sha: str | None) -> FunctionStatus:
-    physical = ctx.physical_name(function)
+def function_status(deps: StatusDeps, function: str, dummy_sha: str | None) -> FunctionStatus:
+    physical = deps.scope.physical_name(function)
     try:
-        versions = ctx.lambda_.list_versions(physical, include_latest=True)
-        aliases = ctx.lambda_.list_aliases(physical)
+        versions = deps.lambda_.list_versions(physical, include_latest=True)
+        aliases = deps.lambda_.list_aliases(physical)
     except NotFoundError:
         return FunctionStatus(function, physical, "missing")
     except TwophaseError as exc:
@@ -97,10 +107,10 @@ def function_status(ctx: PhaseTwo, function: str, dummy_sha: str | None) -> Func
             dummy=None if dummies is None else a.function_version in dummies,
             older_settings=behind.get(a.name, ()),
         )
-        for a in sorted(aliases, key=lambda a: ctx.alias_rank(a.name))
+        for a in sorted(aliases, key=lambda a: deps.scope.alias_rank(a.name))
     )
     releases = releases_of(versions, aliases, dummy_sha)
-    code = _code_state(ctx.aliases[-1], alias_states)
+    code = _code_state(deps.scope.aliases[-1], alias_states)
     return FunctionStatus(
         function=function,
         physical=physical,

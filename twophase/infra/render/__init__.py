@@ -1,6 +1,15 @@
-"""Phase one's CloudFormation template, rendered from the config (pure and deterministic)."""
+"""Phase one's CloudFormation template, rendered whole from the config (pure and deterministic)."""
 
+from twophase.infra.render.body import LiveState, build_dummies, render
 from twophase.infra.render.function import DummyCode
 from twophase.infra.render.template import dump_template, parameter_values, render_template
 
-__all__ = ["DummyCode", "dump_template", "parameter_values", "render_template"]
+__all__ = [
+    "DummyCode",
+    "LiveState",
+    "build_dummies",
+    "dump_template",
+    "parameter_values",
+    "render",
+    "render_template",
+]

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from twophase.config import refs
-from twophase.config.model import Config, ResolvedFunction
-from twophase.names import FunctionIds
+from twophase.config.model import Config, Function
+from twophase.names import FunctionIds, log_group_name
 from twophase.release.dummy_versions import DUMMY_VERSION_DESCRIPTION
 
 Resources = dict[str, dict[str, Any]]
@@ -44,7 +44,7 @@ def serving_alias(config: Config) -> str:
 def function_resources(
     config: Config,
     env: str,
-    fn: ResolvedFunction,
+    fn: Function,
     ids: FunctionIds,
     dummy: DummyCode | None,
     trigger_statements: list[dict[str, Any]],
@@ -54,7 +54,7 @@ def function_resources(
         ids.log_group: {
             "Type": "AWS::Logs::LogGroup",
             "Properties": {
-                "LogGroupName": f"/aws/lambda/{physical}",
+                "LogGroupName": log_group_name(config.app, env, fn.name),
                 "RetentionInDays": fn.log_retention_days,
             },
         },
@@ -85,7 +85,7 @@ def function_resources(
 
 
 def _role(
-    fn: ResolvedFunction, ids: FunctionIds, trigger_statements: list[dict[str, Any]]
+    fn: Function, ids: FunctionIds, trigger_statements: list[dict[str, Any]]
 ) -> dict[str, Any]:
     logs = statement(["logs:CreateLogStream", "logs:PutLogEvents"], get_att(ids.log_group, "Arn"))
     policies = [_policy("logs", [logs])]
@@ -120,7 +120,7 @@ def _policy(name: str, statements: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def _function(
-    physical: str, fn: ResolvedFunction, ids: FunctionIds, dummy: DummyCode | None
+    physical: str, fn: Function, ids: FunctionIds, dummy: DummyCode | None
 ) -> dict[str, Any]:
     variables = {key: refs.resolve(value) for key, value in fn.environment.items()}
     variables["TWOPHASE_FUNCTION"] = fn.name

@@ -1,12 +1,13 @@
-"""The phase-one template: the shared template merged with every function's resources.
+"""The phase-one template, whole: the shared template merged with everything twophase generates.
+
+One call, `render_template`, gives what phase one deploys: the shared template's sections, every
+function's resources, trigger and deployer policy, twophase's own outputs and metadata, and the
+data kept on delete. Everything generated is collected first and checked against the shared
+template's ids in one place (`twophase.infra.render.collisions`), then merged.
 
 Pure and deterministic: no AWS calls, no clock, no file writes; the same config, dummies and
-deployed template give the same dict, and `dump_template` the same bytes.
-
-The ownership contract (DESIGN.md §2): when the deployed template is given, every function that
-already exists keeps, verbatim from it, its `Code`, its dummy version's properties and each existing
-alias's `FunctionVersion` and `RoutingConfig`. CloudFormation then sees no change to them, so an
-infrastructure update never reverts pushed code nor moves an alias.
+deployed template give the same dict, and `dump_template` the same bytes. What phase two changed
+is kept from the deployed template (`twophase.infra.render.deployed`).
 """
 
 from __future__ import annotations
@@ -17,8 +18,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from twophase import __version__
-from twophase.config.model import Config, ResolvedFunction
-from twophase.errors import ConfigError
+from twophase.config.model import Config, Function
+from twophase.infra.deployer_policy import deployer_policy_output, deployer_policy_resource
+from twophase.infra.render.collisions import Part, refuse_collisions
+from twophase.infra.render.deployed import keep_deployed
 from twophase.infra.render.function import (
     DummyCode,
     Resources,
@@ -27,16 +30,16 @@ from twophase.infra.render.function import (
     serving_alias,
 )
 from twophase.infra.render.triggers import trigger_parts
-from twophase.names import ARTIFACT_BUCKET_OUTPUT, FunctionIds, ids_for
+from twophase.names import ARTIFACT_BUCKET_OUTPUT, METADATA_KEY, FunctionIds, ids_for
 
 TEMPLATE_FORMAT_VERSION = "2010-09-09"
-OWNED_ALIAS_PROPERTIES = ("FunctionVersion", "RoutingConfig")
 _MERGED_SECTIONS = ("Parameters", "Rules", "Mappings", "Conditions")
+RETAINED_TYPES = ("AWS::DynamoDB::Table", "AWS::DynamoDB::GlobalTable", "AWS::S3::Bucket")
 
 
 def parameter_values(config: Config, env: str) -> dict[str, str]:
     """The shared template's parameter values for `env` (from `environments.<env>.parameters`)."""
-    return dict(config.environments[env].parameters)
+    return dict(config.environment(env).parameters)
 
 
 def render_template(
@@ -49,18 +52,55 @@ def render_template(
     new_aliases: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
     serving_code: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """The CloudFormation template phase one deploys for `env`, as a dict.
+    """The whole CloudFormation template phase one deploys for `env`, as a dict.
 
     `dummies` maps each function's short name to its staged dummy artifact (image functions need
     none); `deployed` is the stack's current template (GetTemplate, parsed), if the stack exists.
     `new_aliases` gives, per function, the properties (`FunctionVersion`, `RoutingConfig`) of
     aliases the deployed chain lacks: where the traffic they take over is served today.
     `serving_code` names the functions whose serving alias serves pushed code today.
+    Deployer policies are attached to their owners except locally, where the owners name roles
+    of a real account.
     """
-    if env not in config.environments:
-        known = ", ".join(config.environments)
-        raise ConfigError(f"unknown environment {env!r}; use one of {known}")
+    attach_owners = not config.environment(env).is_local  # refuses an undeclared environment
     shared = config.shared_template()
+    parts: list[Part] = []
+    functions_meta: dict[str, Any] = {}
+    for name in sorted(config.functions):
+        fn, ids = config.function(name), ids_for(name)
+        dummy = dummies.get(name)
+        resources, outputs = _render_function(config, env, fn, ids, dummy, name in serving_code)
+        resources[ids.deployer_policy] = deployer_policy_resource(
+            config, env, name, artifact_bucket=artifact_bucket, attach_owners=attach_owners
+        )
+        outputs[ids.out_deployer_policy_arn] = deployer_policy_output(config, env, name)
+        functions_meta[name] = meta = _function_metadata(config, fn, ids, dummy)
+        if deployed:
+            starts = (new_aliases or {}).get(name, {})
+            keep_deployed(name, ids, config.aliases, resources, meta, deployed, starts)
+        parts.append(Part(f"functions.{name}", {"Resources": resources, "Outputs": outputs}))
+    parts.append(_app_part(config, env, artifact_bucket, functions_meta))
+    source = config.template or "the shared template"
+    refuse_collisions(shared, parts, source=source, config=str(config.path))
+    template = _from_shared(config, env, shared)
+    for part in parts:
+        for section, items in part.sections.items():
+            template.setdefault(section, {}).update(items)
+    retain_data(template)
+    return template
+
+
+def retain_data(template: dict[str, Any]) -> None:
+    """Tables and buckets survive `infra down` and replacements unless the template says otherwise
+    (`infra down --purge` deletes them explicitly)."""
+    for body in template.get("Resources", {}).values():
+        if body.get("Type") in RETAINED_TYPES:
+            body.setdefault("DeletionPolicy", "Retain")
+            body.setdefault("UpdateReplacePolicy", "Retain")
+
+
+def _from_shared(config: Config, env: str, shared: Mapping[str, Any]) -> dict[str, Any]:
+    """The shared template's part of the result: its sections, copied (never modified)."""
     template: dict[str, Any] = {
         "AWSTemplateFormatVersion": TEMPLATE_FORMAT_VERSION,
         "Description": shared.get("Description", f"twophase app {config.app} ({env})"),
@@ -70,37 +110,30 @@ def render_template(
             template[section] = copy.deepcopy(shared[section])
     if "Transform" in shared:
         template["Transform"] = copy.deepcopy(shared["Transform"])
-    resources: Resources = copy.deepcopy(shared.get("Resources", {}))
-    outputs: dict[str, Any] = copy.deepcopy(shared.get("Outputs", {}))
-    functions_meta: dict[str, Any] = {}
-    for name in sorted(config.functions):
-        fn = config.resolved(name)
-        ids = ids_for(name)
-        generated, generated_outputs = _render_function(
-            config, env, fn, ids, dummies.get(name), name in serving_code
-        )
-        _refuse_collisions(config, name, resources, generated, outputs, generated_outputs)
-        resources.update(generated)
-        outputs.update(generated_outputs)
-        functions_meta[name] = _function_metadata(config, fn, ids, dummies.get(name))
-    outputs[ARTIFACT_BUCKET_OUTPUT] = {
+    for section in ("Resources", "Outputs", "Metadata"):
+        template[section] = copy.deepcopy(shared.get(section, {}))
+    return template
+
+
+def _app_part(
+    config: Config, env: str, artifact_bucket: str, functions_meta: dict[str, Any]
+) -> Part:
+    """What twophase adds for the app as a whole: where the bucket is, and what phase one made
+    (phase two reads the dummies' hashes from it)."""
+    bucket_output = {
         "Description": "S3 bucket for this app's code artifacts",
         "Value": artifact_bucket,
     }
-    if deployed:
-        _keep_deployed(config, resources, functions_meta, deployed, new_aliases or {})
-    template["Metadata"] = {
-        **copy.deepcopy(shared.get("Metadata", {})),
-        "Twophase": {
-            "Version": __version__,
-            "App": config.app,
-            "Environment": env,
-            "Functions": functions_meta,
-        },
+    metadata = {
+        "Version": __version__,
+        "App": config.app,
+        "Environment": env,
+        "Functions": functions_meta,
     }
-    template["Resources"] = resources
-    template["Outputs"] = outputs
-    return template
+    return Part(
+        None,
+        {"Outputs": {ARTIFACT_BUCKET_OUTPUT: bucket_output}, "Metadata": {METADATA_KEY: metadata}},
+    )
 
 
 def dump_template(template: Mapping[str, Any]) -> str:
@@ -117,7 +150,7 @@ def dump_template(template: Mapping[str, Any]) -> str:
 def _render_function(
     config: Config,
     env: str,
-    fn: ResolvedFunction,
+    fn: Function,
     ids: FunctionIds,
     dummy: DummyCode | None,
     serves_code: bool,
@@ -144,7 +177,7 @@ def _render_function(
 
 
 def _function_metadata(
-    config: Config, fn: ResolvedFunction, ids: FunctionIds, dummy: DummyCode | None
+    config: Config, fn: Function, ids: FunctionIds, dummy: DummyCode | None
 ) -> dict[str, Any]:
     meta: dict[str, Any] = {
         "LogicalId": ids.function,
@@ -155,86 +188,3 @@ def _function_metadata(
     if dummy is not None and fn.image is None:
         meta["DummyCodeSha256"] = dummy.code_sha256
     return meta
-
-
-def _refuse_collisions(
-    config: Config,
-    name: str,
-    resources: Resources,
-    generated: Resources,
-    outputs: Mapping[str, Any],
-    generated_outputs: Mapping[str, Any],
-) -> None:
-    parameters = config.shared_template().get("Parameters", {})
-    for logical_id in generated:
-        if logical_id in resources or logical_id in parameters:
-            raise ConfigError(
-                f"functions.{name}: generates {logical_id!r}, which the shared template or "
-                "another function also defines; rename one of them"
-            )
-    for logical_id in [*generated_outputs, ARTIFACT_BUCKET_OUTPUT]:
-        if logical_id in outputs:
-            raise ConfigError(
-                f"functions.{name}: generates the output {logical_id!r}, which is already "
-                "defined; rename the output in the shared template"
-            )
-
-
-def _keep_deployed(
-    config: Config,
-    resources: Resources,
-    functions_meta: dict[str, Any],
-    deployed: Mapping[str, Any],
-    new_aliases: Mapping[str, Mapping[str, Mapping[str, Any]]],
-) -> None:
-    """Copy phase two's properties from the deployed template (see the module docstring); a
-    new alias of a deployed function starts where `new_aliases` says."""
-    live = deployed.get("Resources") or {}
-    live_meta = ((deployed.get("Metadata") or {}).get("Twophase") or {}).get("Functions") or {}
-    for name, meta in functions_meta.items():
-        ids = ids_for(name)
-        deployed_fn = live.get(ids.function)
-        if not deployed_fn or deployed_fn.get("Type") != "AWS::Lambda::Function":
-            continue
-        props = resources[ids.function]["Properties"]
-        deployed_code = (deployed_fn.get("Properties") or {}).get("Code")
-        if deployed_code is not None:
-            props["Code"] = copy.deepcopy(deployed_code)
-        sha = (live_meta.get(name) or {}).get("DummyCodeSha256")
-        if sha is not None:
-            meta["DummyCodeSha256"] = sha
-        _keep_properties(resources, live, ids.version, None)
-        for alias in config.aliases:
-            logical_id = ids.alias(alias)
-            if logical_id in live:
-                _keep_properties(resources, live, logical_id, OWNED_ALIAS_PROPERTIES)
-            elif alias in new_aliases.get(name, {}):
-                start = new_aliases[name][alias]
-                props = resources[logical_id]["Properties"]
-                for key in OWNED_ALIAS_PROPERTIES:
-                    if start.get(key) is None:
-                        props.pop(key, None)
-                    else:
-                        props[key] = copy.deepcopy(start[key])
-
-
-def _keep_properties(
-    resources: Resources,
-    live: Mapping[str, Any],
-    logical_id: str,
-    keys: tuple[str, ...] | None,
-) -> None:
-    """Take `keys` (all properties when None) of `logical_id` from the deployed resource."""
-    deployed = live.get(logical_id)
-    if not deployed or deployed.get("Type") != resources[logical_id]["Type"]:
-        return
-    deployed_props = copy.deepcopy(deployed.get("Properties") or {})
-    if keys is None:
-        resources[logical_id]["Properties"] = deployed_props
-        return
-    props = resources[logical_id]["Properties"]
-    for key in keys:
-        if key in deployed_props:
-            props[key] = deployed_props[key]
-        else:
-            props.pop(key, None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from twophase.config.model import HttpTrigger, QueueTrigger, ResolvedFunction
+from twophase.config.model import Function, HttpTrigger, QueueTrigger
 from twophase.infra.render.function import Resources, get_att, ref, statement
 from twophase.names import FunctionIds, route_ids
 
@@ -31,7 +31,7 @@ class TriggerParts:
 
 
 def trigger_parts(
-    fn: ResolvedFunction, ids: FunctionIds, physical: str, alias: str, *, serves_code: bool = True
+    fn: Function, ids: FunctionIds, physical: str, alias: str, *, serves_code: bool = True
 ) -> TriggerParts:
     """The trigger of `fn`, calling `alias` (the logical id of the serving alias).
     `serves_code`: whether that alias serves pushed code (not the dummy) today."""
@@ -100,7 +100,7 @@ def _http(http: HttpTrigger, ids: FunctionIds, physical: str, alias: str) -> Tri
 
 
 def _queue(
-    queue: QueueTrigger, fn: ResolvedFunction, ids: FunctionIds, alias: str, serves_code: bool
+    queue: QueueTrigger, fn: Function, ids: FunctionIds, alias: str, serves_code: bool
 ) -> TriggerParts:
     """A queue of its own (with a dead-letter queue), or one of the shared template. A dummy
     consumer raises, so its own queue's messages retry and reach the dead-letter queue; on a

@@ -29,6 +29,7 @@ from typing import Any
 from urllib.parse import unquote
 
 from twophase.local import root_credentials
+from twophase.local.extensions.lambda_code_storage import package_file
 from twophase.local.extensions.lambda_function_states import require_invocable
 from twophase.local.invoke import (
     CannotRunLocally,
@@ -95,7 +96,7 @@ def _invocation(fn: Any, version: str, invoked_arn: str, event: bytes, host: str
     return Invocation(
         runtime=str(fn.run_time or ""),
         handler=str(fn.handler or ""),
-        code=bytes(getattr(fn, "code_bytes", b"") or b""),
+        code=package_file(fn) or bytes(getattr(fn, "code_bytes", b"") or b""),
         event=event,
         function_name=fn.function_name,
         function_version=version,

@@ -7,8 +7,9 @@ clients wait for that (boto3 waiters `function_active_v2`, `function_updated_v2`
 synchronously, so it reports the finished state at once: every configuration it returns, of
 `$LATEST` or of a published version, says `State: Active`, and every one except CreateFunction's
 own response (which, as on AWS, has no LastUpdateStatus yet) says `LastUpdateStatus: Successful`.
-The exception is a function or version a test has marked Inactive or Pending
-(`lambda_function_states`): it reports that state instead, its update status still Successful.
+The exceptions are a function or version a test has marked Inactive or Pending
+(`lambda_function_states`): it reports that state instead, its update status still Successful;
+and `$LATEST` while an update is held `InProgress` for a set time (`lambda_update_settle`).
 
 moto 5.2.5 mostly does this already; this extension pins it, so that a moto upgrade that starts
 simulating `Pending`/`InProgress` (or drops the fields) is caught by its test rather than by a push
@@ -22,6 +23,7 @@ from collections.abc import Callable
 from typing import Any
 
 from twophase.local.extensions.lambda_function_states import state_fields
+from twophase.local.extensions.lambda_update_settle import in_progress
 
 _MARK = "_twophase_last_update_status"
 
@@ -33,7 +35,7 @@ def _finished(original: Callable[..., dict[str, Any]]) -> Callable[..., Any]:
         config["State"] = "Active"
         config.update(state_fields(self))
         if not on_create:
-            config["LastUpdateStatus"] = "Successful"
+            config["LastUpdateStatus"] = "InProgress" if in_progress(self) else "Successful"
         return config
 
     return get_configuration

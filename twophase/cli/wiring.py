@@ -1,0 +1,184 @@
+"""The one place phase two's use cases are wired to real AWS.
+
+Each use case takes its own small dependencies (`PushDeps`, `StatusDeps`, …); `PhaseTwoWiring`
+builds them for one environment and one run, from that environment's boto3 clients. A client is
+created on first use (an unchanged push never pays for S3 or CloudWatch), and every client's API
+calls are counted per thread, which push reports and two reads at once share.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import datetime
+from functools import cached_property
+from typing import TYPE_CHECKING, Any, Literal
+
+from twophase.release.context import CallCounter, Once, Scope
+from twophase.release.release_record import GitReader, utc_now
+from twophase.reporter import NullReporter, Reporter
+
+if TYPE_CHECKING:
+    from twophase.aws.identity import CallerIdentity
+    from twophase.aws.lambda_client import LambdaClient
+    from twophase.aws.session import Clients
+    from twophase.cli.context import AppContext
+    from twophase.config.model import Config
+    from twophase.release.invoke import InvokeDeps
+    from twophase.release.logs import LogsDeps
+    from twophase.release.promote import PromoteDeps
+    from twophase.release.prune import PruneDeps
+    from twophase.release.push_plan import PushDeps
+    from twophase.release.releases import ReleasesDeps
+    from twophase.release.rollback import RollbackDeps
+    from twophase.release.status import StatusDeps
+
+Service = Literal["lambda", "s3", "sts", "cloudformation", "cloudwatch", "logs"]
+
+
+class LazyClient:
+    """A boto3 client created on first use: an unchanged push never pays for S3 or CloudWatch."""
+
+    def __init__(self, factory: Callable[[], Any], lock: threading.Lock) -> None:
+        self._factory = factory
+        self._client: Any = None
+        self._lock = lock
+
+    def __getattr__(self, name: str) -> Any:
+        with self._lock:
+            if self._client is None:
+                self._client = self._factory()
+        return getattr(self._client, name)
+
+
+class PhaseTwoWiring:
+    """Phase two's dependencies for one environment, for one run, each built on demand.
+
+    `dummies` replaces the read of phase one's record of the dummies (tests name them)."""
+
+    def __init__(
+        self,
+        config: Config,
+        env: str,
+        clients: Clients,
+        *,
+        reporter: Reporter | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] = utc_now,
+        dummies: Callable[[], Mapping[str, str]] | None = None,
+    ) -> None:
+        self.scope = Scope(config, env)
+        self.reporter = reporter or NullReporter()
+        self.calls = CallCounter()
+        self._clients = clients
+        self._sleep = sleep
+        self._now = now
+        self._creating = threading.Lock()  # boto3 sessions cannot create clients concurrently
+        self.dummies = Once(dummies or self._recorded_dummies)
+
+    def _client(self, service: Service, *, once: bool = False) -> Any:
+        clients, calls = self._clients, self.calls
+        return LazyClient(lambda: calls.watch(clients.client(service, once=once)), self._creating)
+
+    def _recorded_dummies(self) -> Mapping[str, str]:
+        """Phase one's record of each dummy's CodeSha256 (best effort: {} when unreadable)."""
+        from twophase.release.dummy_versions import recorded_dummy_shas
+
+        stack = self.scope.config.stack_name(self.scope.env)
+        return recorded_dummy_shas(self._client("cloudformation"), stack)
+
+    # The thin clients, each created once and shared by the use cases of this run.
+
+    @cached_property
+    def lambda_(self) -> LambdaClient:
+        from twophase.aws.lambda_client import LambdaClient
+
+        return LambdaClient(self._client("lambda"), sleep=self._sleep, on_wait=self.reporter.info)
+
+    @cached_property
+    def identity(self) -> CallerIdentity:
+        from twophase.aws.identity import CallerIdentity
+        from twophase.files import user_cache_dir
+
+        key = self._clients.credential_key
+        return CallerIdentity(self._client("sts"), key, user_cache_dir())
+
+    @cached_property
+    def bucket(self) -> Once[str]:
+        """The artifact bucket, derived from the app, the environment, the caller's account (its
+        ARN, which the release record needs anyway) and the region: no stack is read."""
+        from twophase.names import artifact_bucket_name
+
+        def derive() -> str:
+            account = self.identity.arn().split(":")[4]
+            app, env = self.scope.config.app, self.scope.env
+            return artifact_bucket_name(app, env, account, self._clients.target.region)
+
+        return Once(derive)
+
+    # One set of dependencies per use case.
+
+    def push(self) -> PushDeps:
+        from twophase.aws.s3_client import ArtifactStore
+        from twophase.release.push_plan import PushDeps
+
+        return PushDeps(
+            scope=self.scope,
+            lambda_=self.lambda_,
+            artifacts=ArtifactStore(self._client("s3")),
+            identity=self.identity,
+            git=GitReader(self.scope.config.root),
+            bucket=self.bucket,
+            reporter=self.reporter,
+            now=self._now,
+            calls=self.calls,
+        )
+
+    def promote(self) -> PromoteDeps:
+        from twophase.aws.cloudwatch import HealthReader
+        from twophase.release.promote import PromoteDeps
+
+        health = HealthReader(self._client("cloudwatch"))
+        return PromoteDeps(
+            self.scope, self.lambda_, health, self.reporter, sleep=self._sleep, now=self._now
+        )
+
+    def rollback(self) -> RollbackDeps:
+        from twophase.release.rollback import RollbackDeps
+
+        return RollbackDeps(self.scope, self.lambda_, self.reporter, self.calls, self.dummies)
+
+    def prune(self) -> PruneDeps:
+        from twophase.release.prune import PruneDeps
+
+        return PruneDeps(self.scope, self.lambda_, self.reporter, self.calls, self.dummies)
+
+    def releases(self) -> ReleasesDeps:
+        from twophase.release.releases import ReleasesDeps
+
+        return ReleasesDeps(self.scope, self.lambda_, self.calls, self.dummies)
+
+    def status(self) -> StatusDeps:
+        from twophase.release.status import StatusDeps
+
+        return StatusDeps(self.scope, self.lambda_, self.dummies)
+
+    def invoke(self) -> InvokeDeps:
+        """Invoke's own Lambda client: never retried (a retried Invoke runs the code again)."""
+        from twophase.aws.lambda_client import LambdaClient
+        from twophase.release.invoke import InvokeDeps
+
+        invoker = LambdaClient(self._client("lambda", once=True), sleep=self._sleep)
+        return InvokeDeps(self.scope, invoker, self.identity)
+
+    def logs(self) -> LogsDeps:
+        from twophase.aws.logs import LogReader
+        from twophase.release.logs import LogsDeps
+
+        return LogsDeps(self.scope, LogReader(self._client("logs")), sleep=self._sleep)
+
+
+def for_app(app: AppContext) -> PhaseTwoWiring:
+    """The wiring for the command's environment, reporting through its terminal."""
+    return PhaseTwoWiring(app.settings, app.env_name, app.clients, reporter=app.terminal)
