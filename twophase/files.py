@@ -8,6 +8,16 @@ import threading
 from pathlib import Path
 
 HOME_ENV = "TWOPHASE_HOME"
+MB = 1024 * 1024
+
+
+def human_size(n: int) -> str:
+    """A byte count as people read it: `512 B`, `3.2 KB`, `48.0 MB`."""
+    if n >= MB:
+        return f"{n / MB:.1f} MB"
+    if n >= 1024:
+        return f"{n / 1024:.1f} KB"
+    return f"{n} B"
 
 
 def user_cache_dir() -> Path:

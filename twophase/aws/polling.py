@@ -12,7 +12,6 @@ near one poll a second.
 
 from __future__ import annotations
 
-import random
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,10 +26,15 @@ class Backoff:
     jitter: float = 0.25  # each pause is shortened by up to this fraction
 
     def delay(
-        self, attempt: int, *, cap: float | None = None, draw: Callable[[], float] = random.random
+        self, attempt: int, *, cap: float | None = None, draw: Callable[[], float] | None = None
     ) -> float:
         """The pause after poll number `attempt` (0 for the first), at most `cap` (or the
-        policy's own bound)."""
+        policy's own bound). `random` is imported here, on the first pause: a push that never
+        waits does not pay for it."""
+        if draw is None:
+            import random
+
+            draw = random.random
         bound = self.cap if cap is None else cap
         grown = self.first * self.factor ** min(attempt, 256)
         return min(bound, grown) * (1.0 - self.jitter * draw())

@@ -23,7 +23,7 @@ from twophase.build.fastzip import ZipResult, write_zip
 from twophase.build.model import Artifact, BuildOptions, BuildTarget
 from twophase.build.sources import Collected, SourceFile
 from twophase.errors import BuildError
-from twophase.files import read_at_most, write_atomically
+from twophase.files import human_size, read_at_most, write_atomically
 from twophase.reporter import Reporter
 
 ARTIFACT_SUFFIXES = (".zip", ".jar")
@@ -225,7 +225,7 @@ def read_artifact(path: Path, fn: BuildTarget, *, options: BuildOptions | None =
         raise BuildError(f"cannot read artifact {path}: {exc.strerror or exc}") from None
     if len(data) > options.limits.unzipped:
         raise BuildError(
-            f"{path} is over {checks.human_size(options.limits.unzipped)}, Lambda's limit for "
+            f"{path} is over {human_size(options.limits.unzipped)}, Lambda's limit for "
             "a whole unzipped package",
             hint="drop unused dependencies or files, or use a container image",
         )

@@ -7,18 +7,11 @@ import zipfile
 from collections.abc import Mapping
 from pathlib import PurePosixPath
 
-from twophase.build.model import MB, BuildTarget, Limits
+from twophase.build.model import BuildTarget, Limits
 from twophase.errors import BuildError
+from twophase.files import human_size
 
 _NODE_SUFFIXES = (".js", ".mjs", ".cjs")
-
-
-def human_size(n: int) -> str:
-    if n >= MB:
-        return f"{n / MB:.1f} MB"
-    if n >= 1024:
-        return f"{n / 1024:.1f} KB"
-    return f"{n} B"
 
 
 def largest(sizes: Mapping[str, int], count: int = 5) -> list[tuple[str, int]]:

@@ -115,7 +115,7 @@ def _summary(outcome: PushOutcome) -> str:
 def summary(result: PushResult) -> str:
     """`api  v7 → next  (sha 9f2c…, 1.2 MB, 0.4 s)`, the configuration-only form
     `api  v8 → next  (configuration: memory, environment; code unchanged)`, or unchanged."""
-    from twophase.build.checks import human_size
+    from twophase.files import human_size
 
     sha = f"sha {result.code_sha256[:8]}…"
     if result.unchanged:

@@ -6,13 +6,15 @@ Each use case names the narrowest one it uses: `status` reads Lambda, `push` als
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
-from datetime import datetime
-from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
-from twophase.aws.lambda_client import AliasState, CodeSource, FunctionState, InvokeResult
-from twophase.aws.logs import LogEvent
+if TYPE_CHECKING:  # annotations only: importing the interfaces costs a push nothing
+    from collections.abc import Callable, Sequence
+    from datetime import datetime
+    from pathlib import Path
+
+    from twophase.aws.lambda_client import AliasState, CodeSource, FunctionState, InvokeResult
+    from twophase.aws.logs import LogEvent
 
 
 class LambdaReader(Protocol):

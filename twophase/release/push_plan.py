@@ -16,8 +16,8 @@ from typing import Protocol
 
 from twophase.aws.lambda_client import LATEST, AliasState, FunctionState
 from twophase.aws.lambda_settings import changed_settings
-from twophase.build.checks import human_size
 from twophase.errors import BuildError, UsageError
+from twophase.files import human_size
 from twophase.names import artifact_key
 from twophase.release.context import CallCounter, Scope, both
 from twophase.release.ports import ArtifactUploads, Identity, LambdaWriter
