@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
 
 import click
 
@@ -11,6 +12,11 @@ from twophase.cli.context import AppContext
 from twophase.cli.help import examples
 from twophase.cli.output import show
 from twophase.errors import PendingChanges, UsageError
+
+if TYPE_CHECKING:
+    from twophase.infra.apply import ServedConfiguration
+    from twophase.infra.plan import InfraPlan
+    from twophase.infra.services import InfraServices
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -97,7 +103,7 @@ def up(app: AppContext, allow_delete: tuple[str, ...]) -> None:
     from twophase.infra.up import UpOptions
     from twophase.infra.up import up as run_up
 
-    def preview(plan: Any) -> None:
+    def preview(plan: InfraPlan) -> None:
         if plan.has_changes:
             _show_plan(app, plan, to_stderr=True)
 
@@ -123,7 +129,7 @@ def up(app: AppContext, allow_delete: tuple[str, ...]) -> None:
     show(app.terminal, "infra up", shapes.infra_up(result, outputs), human)
 
 
-def _reachable(app: AppContext, outputs: Any) -> dict[str, str]:
+def _reachable(app: AppContext, outputs: Mapping[str, str]) -> dict[str, str]:
     """The stack's outputs as the user can use them: on the embedded AWS, an HTTP API's endpoint
     is the local URL that reaches it (the template and the stack keep AWS's URL)."""
     target = app.clients.target
@@ -134,7 +140,7 @@ def _reachable(app: AppContext, outputs: Any) -> dict[str, str]:
     return {key: local_url(target.endpoint_url, value) for key, value in outputs.items()}
 
 
-def _show_behind(app: AppContext, behind: Any) -> None:
+def _show_behind(app: AppContext, behind: Sequence[ServedConfiguration]) -> None:
     """Functions whose aliases serve older configuration, and the commands that ship it."""
     if not behind:
         return
@@ -183,13 +189,13 @@ def down(app: AppContext, force: bool, purge: bool) -> None:
     show(app.terminal, "infra down", shapes.infra_down(result), human)
 
 
-def _services(app: AppContext) -> Any:
+def _services(app: AppContext) -> InfraServices:
     from twophase.infra.services import InfraServices
 
     return InfraServices.from_clients(app.clients, app.terminal)
 
 
-def _confirm(app: AppContext, plan: Any) -> None:
+def _confirm(app: AppContext, plan: InfraPlan) -> None:
     from twophase.infra.up import confirmation
 
     why = confirmation(app.config, app.env_name, plan)
@@ -200,7 +206,7 @@ def _confirm(app: AppContext, plan: Any) -> None:
         raise UsageError(f"not confirmed: {why}", hint="review `infra plan`, then pass --yes")
 
 
-def _show_plan(app: AppContext, plan: Any, *, to_stderr: bool = False) -> None:
+def _show_plan(app: AppContext, plan: InfraPlan, *, to_stderr: bool = False) -> None:
     """The plan for people: a table on stdout (`infra plan`), or as `infra up`'s progress."""
     rows = [
         (
@@ -230,7 +236,7 @@ def _show_plan(app: AppContext, plan: Any, *, to_stderr: bool = False) -> None:
     _show_held(app, plan)
 
 
-def _show_held(app: AppContext, plan: Any) -> None:
+def _show_held(app: AppContext, plan: InfraPlan) -> None:
     last = app.config.aliases[-1]
     for name in plan.held_mappings:
         app.terminal.info(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import click
 
@@ -14,8 +14,11 @@ from twophase.cli.output import show
 from twophase.errors import UsageError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from twophase.release.push import PushOutcome, PushReport
     from twophase.release.push_apply import PushResult
+    from twophase.release.push_plan import ArtifactLike
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -64,14 +67,14 @@ def push(
         raise failure  # said once, by the CLI
 
 
-def _artifact_source(app: AppContext, artifact: Path | None) -> Any:
+def _artifact_source(app: AppContext, artifact: Path | None) -> Callable[[str], ArtifactLike]:
     from twophase.build import build_artifact, read_artifact
     from twophase.cli.build import report_left_out
 
     config = app.settings
     cache_dir = config.root / ".twophase" / "cache"
 
-    def artifact_for(name: str) -> Any:
+    def artifact_for(name: str) -> ArtifactLike:
         fn = config.function(name)
         if artifact is not None:
             return read_artifact(artifact, fn)

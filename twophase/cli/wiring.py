@@ -13,13 +13,15 @@ import time
 from collections.abc import Callable, Mapping
 from datetime import datetime
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from twophase.release.context import CallCounter, Once, Scope
 from twophase.release.release_record import GitReader, utc_now
 from twophase.reporter import NullReporter, Reporter
 
 if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
     from twophase.aws.identity import CallerIdentity
     from twophase.aws.lambda_client import LambdaClient
     from twophase.aws.session import Clients
@@ -34,7 +36,7 @@ if TYPE_CHECKING:
     from twophase.release.rollback import RollbackDeps
     from twophase.release.status import StatusDeps
 
-Service = Literal["lambda", "s3", "sts", "cloudformation", "cloudwatch", "logs"]
+C = TypeVar("C", bound="BaseClient")
 
 
 class LazyClient:
@@ -77,16 +79,20 @@ class PhaseTwoWiring:
         self._creating = threading.Lock()  # boto3 sessions cannot create clients concurrently
         self.dummies = Once(dummies or self._recorded_dummies)
 
-    def _client(self, service: Service, *, once: bool = False) -> Any:
-        clients, calls = self._clients, self.calls
-        return LazyClient(lambda: calls.watch(clients.client(service, once=once)), self._creating)
+    def _lazy(self, create: Callable[[], C]) -> C:
+        """The client `create` makes, made on first use, its calls counted. The proxy stands in
+        for the client it makes, so it is typed as that client."""
+        calls = self.calls
+        return cast(C, LazyClient(lambda: calls.watch(create()), self._creating))
 
     def _recorded_dummies(self) -> Mapping[str, str]:
         """Phase one's record of each dummy's CodeSha256 (best effort: {} when unreadable)."""
         from twophase.release.dummy_versions import recorded_dummy_shas
 
         stack = self.scope.config.stack_name(self.scope.env)
-        return recorded_dummy_shas(self._client("cloudformation"), stack)
+        return recorded_dummy_shas(
+            self._lazy(lambda: self._clients.client("cloudformation")), stack
+        )
 
     # The thin clients, each created once and shared by the use cases of this run.
 
@@ -94,7 +100,11 @@ class PhaseTwoWiring:
     def lambda_(self) -> LambdaClient:
         from twophase.aws.lambda_client import LambdaClient
 
-        return LambdaClient(self._client("lambda"), sleep=self._sleep, on_wait=self.reporter.info)
+        return LambdaClient(
+            self._lazy(lambda: self._clients.client("lambda")),
+            sleep=self._sleep,
+            on_wait=self.reporter.info,
+        )
 
     @cached_property
     def identity(self) -> CallerIdentity:
@@ -102,7 +112,9 @@ class PhaseTwoWiring:
         from twophase.files import user_cache_dir
 
         key = self._clients.credential_key
-        return CallerIdentity(self._client("sts"), key, user_cache_dir())
+        return CallerIdentity(
+            self._lazy(lambda: self._clients.client("sts")), key, user_cache_dir()
+        )
 
     @cached_property
     def bucket(self) -> Once[str]:
@@ -126,7 +138,7 @@ class PhaseTwoWiring:
         return PushDeps(
             scope=self.scope,
             lambda_=self.lambda_,
-            artifacts=ArtifactStore(self._client("s3")),
+            artifacts=ArtifactStore(self._lazy(lambda: self._clients.client("s3"))),
             identity=self.identity,
             git=GitReader(self.scope.config.root),
             bucket=self.bucket,
@@ -139,7 +151,7 @@ class PhaseTwoWiring:
         from twophase.aws.cloudwatch import HealthReader
         from twophase.release.promote import PromoteDeps
 
-        health = HealthReader(self._client("cloudwatch"))
+        health = HealthReader(self._lazy(lambda: self._clients.client("cloudwatch")))
         return PromoteDeps(
             self.scope, self.lambda_, health, self.reporter, sleep=self._sleep, now=self._now
         )
@@ -169,14 +181,20 @@ class PhaseTwoWiring:
         from twophase.aws.lambda_client import LambdaClient
         from twophase.release.invoke import InvokeDeps
 
-        invoker = LambdaClient(self._client("lambda", once=True), sleep=self._sleep)
+        invoker = LambdaClient(
+            self._lazy(lambda: self._clients.client("lambda", once=True)), sleep=self._sleep
+        )
         return InvokeDeps(self.scope, invoker, self.identity)
 
     def logs(self) -> LogsDeps:
         from twophase.aws.logs import LogReader
         from twophase.release.logs import LogsDeps
 
-        return LogsDeps(self.scope, LogReader(self._client("logs")), sleep=self._sleep)
+        return LogsDeps(
+            self.scope,
+            LogReader(self._lazy(lambda: self._clients.client("logs"))),
+            sleep=self._sleep,
+        )
 
 
 def for_app(app: AppContext) -> PhaseTwoWiring:

@@ -16,10 +16,13 @@ from typing import TYPE_CHECKING, Any, Generic, TypeVar
 from twophase.errors import ExitStatus, TwophaseError, UsageError
 
 if TYPE_CHECKING:
+    from botocore.client import BaseClient
+
     from twophase.config.model import Config
 
 A = TypeVar("A")
 B = TypeVar("B")
+C = TypeVar("C", bound="BaseClient")  # a boto3 client
 
 
 class CallCounter:
@@ -31,7 +34,7 @@ class CallCounter:
         self._watched: set[int] = set()
         self._lock = threading.Lock()
 
-    def watch(self, client: Any) -> Any:
+    def watch(self, client: C) -> C:
         """Count `client`'s calls from now on; returns the client."""
         with self._lock:
             if id(client) not in self._watched:
