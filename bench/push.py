@@ -1,4 +1,4 @@
-"""Benchmark: `twophase push` against the floor, side by side in one run (DESIGN.md §9).
+"""Benchmark: `twophase push` against the floor, side by side in one run.
 
 The floor is a fresh Python process that imports boto3 and makes the same four calls on a prebuilt
 zip (GetFunction, UpdateFunctionCode, PublishVersion, UpdateAlias). twophase pushes a 1 MB source

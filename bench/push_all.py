@@ -1,4 +1,4 @@
-"""Benchmark: `twophase push --all` on 50 functions, in parallel and one at a time (DESIGN.md §9).
+"""Benchmark: `twophase push --all` on 50 functions, in parallel and one at a time.
 
 Deploys an app of 50 small Python functions to the embedded AWS started by the benchmark, then
 changes every function's code and pushes them all with `-j 8` (the default) and with `-j 1`,

@@ -1,4 +1,4 @@
-"""Ctrl-C or SIGKILL at any point of `infra up` blocks nothing (DESIGN §6, invariant 6).
+"""Ctrl-C or SIGKILL at any point of `infra up` blocks nothing.
 
 `twophase infra up --yes` runs as a process through an `InterruptingProxy`
 (tests/e2e/interrupting_proxy.py) in front of the embedded AWS, which sends it SIGINT or SIGKILL

@@ -1,6 +1,8 @@
-"""Isolation under enforced IAM (DESIGN.md §6.4): a function's deployer policy pushes that function
-and nothing else — not another function, not its configuration, not the stack. It prunes that
-function's old versions (DeleteFunction on qualified ARNs) and cannot delete the function itself.
+"""Isolation under enforced IAM (README, "For platform teams").
+
+A function's deployer policy pushes that function and nothing else — not another function, not its
+configuration, not the stack. It prunes that function's old versions (DeleteFunction on qualified
+ARNs) and cannot delete the function itself.
 
 The example app is deployed with enforcement off; alice (owner of api) and bob (owner of worker)
 get access keys and only their function's generated deployer policy; then, with enforcement on,

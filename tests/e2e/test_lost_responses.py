@@ -1,4 +1,4 @@
-"""A write whose answer was lost is recognised as one's own (DESIGN §6, invariant 6).
+"""A write whose answer was lost is recognised as one's own.
 
 botocore retries a write when the connection closes before the answer arrives; the retry then meets
 the state its own first attempt created: the alias already at our version (UpdateAlias), `$LATEST`

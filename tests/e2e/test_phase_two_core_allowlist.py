@@ -1,4 +1,6 @@
-"""Phase two makes only phase-two calls (DESIGN.md §2): every AWS API call is recorded and checked.
+"""Phase two makes only phase-two calls (README, "For platform teams").
+
+Every AWS API call is recorded and checked.
 
 The allowlist is what the generated deployer policy grants: Lambda reads, UpdateFunctionCode,
 PublishVersion, UpdateAlias, DeleteFunction of a version (prune: always with a Qualifier); S3

@@ -1,4 +1,4 @@
-"""The embedded AWS is private to the user who started it (DESIGN §7).
+"""The embedded AWS is private to the user who started it (README, "Security").
 
 Its state and the code Invoke runs live in private folders (0700, this user's, never a predictable
 shared path, never reached through a planted link); its root keys are generated at each start and

@@ -1,4 +1,4 @@
-"""Hostile source folders: links, secrets, `include:`, odd names (DESIGN §6 invariant 7).
+"""Hostile source folders: links, secrets, `include:`, odd names (README, "What is packaged").
 
 Nothing outside the project and no secret file is ever packaged: a link that leaves the project is
 refused in one line naming it (exit 2), a secret is left out unless `.twophaseignore` re-includes

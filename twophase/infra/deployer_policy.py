@@ -6,15 +6,15 @@
 The template builder adds both for every function. Everything here is pure: no AWS calls, same
 input, same dict.
 
-What a deployer may do (DESIGN.md §2): read its function, `UpdateFunctionCode`, `PublishVersion`,
-`UpdateAlias` on the function and its qualified ARNs; delete its old versions (`DeleteFunction` on
-the qualified ARNs `function:NAME:*` only: IAM authorises a DeleteFunction with a Qualifier against
-the qualified ARN, and one without against the function's own ARN, which no statement grants;
-`function:NAME:$LATEST` is denied outright, as deleting `$LATEST` would take the function); get
-and put objects under its own artifact prefix; read its own log group, metrics and alarms; read the
-stack's outputs. Nothing else: no configuration change, no deleting the function, no permission,
-no trigger, no CloudFormation write, no IAM.
-"""
+What a deployer may do (README, "For platform teams: who may push what"): read its function,
+`UpdateFunctionCode`, `PublishVersion`, `UpdateAlias` on the function and its qualified ARNs;
+delete its old versions (`DeleteFunction` on the qualified ARNs `function:NAME:*` only: IAM
+authorises a DeleteFunction with a Qualifier against the qualified ARN, and one without against the
+function's own ARN, which no statement grants; `function:NAME:$LATEST` is denied outright, as
+deleting `$LATEST` would take the function); get and put objects under its own artifact prefix;
+read its own log group, metrics and alarms; read the stack's outputs. Nothing else: no
+configuration change, no deleting the function, no permission, no trigger, no CloudFormation write,
+no IAM."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The ownership contract (DESIGN.md §2): what phase two changed survives every render.
+"""The ownership contract (README, "How it works"): what phase two changed survives every render.
 
 When the deployed template is given, every function that already exists keeps, verbatim from it,
 its `Code`, its dummy version's properties and each existing alias's `FunctionVersion` and
