@@ -72,6 +72,63 @@ def patch_lifecycle(
     patch(owner, "update_from_cloudformation_json", update)
 
 
+CreateCheck = Callable[[dict[str, Any], str, str], None]  # (properties, account, region)
+UpdateCheck = Callable[[Any, dict[str, Any], str, str], None]  # (old resource, new properties, …)
+
+
+def check_before_create(check: CreateCheck) -> Callable[[Any], Any]:
+    """A `patch` builder: CloudFormation's create of the resource runs `check` first, so a refusal
+    fails the resource before moto makes anything. Keyed by `check`, so that several checks on one
+    class each apply once."""
+
+    def build(original: Any) -> Any:
+        def create_from_cloudformation_json(
+            cls: Any,
+            resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+            **kwargs: Any,
+        ) -> Any:
+            check(cloudformation_json.get("Properties", {}), account_id, region_name)
+            return original.__func__(
+                cls, resource_name, cloudformation_json, account_id, region_name
+            )
+
+        return classmethod(create_from_cloudformation_json)
+
+    build.__module__, build.__qualname__ = check.__module__, f"{check.__qualname__}:create"
+    return build
+
+
+def check_before_update(check: UpdateCheck) -> Callable[[Any], Any]:
+    """`check_before_create` for CloudFormation's update of the resource."""
+
+    def build(original: Any) -> Any:
+        def update_from_cloudformation_json(
+            cls: Any,
+            original_resource: Any,
+            new_resource_name: str,
+            cloudformation_json: dict[str, Any],
+            account_id: str,
+            region_name: str,
+        ) -> Any:
+            check(original_resource, cloudformation_json["Properties"], account_id, region_name)
+            return original.__func__(
+                cls,
+                original_resource,
+                new_resource_name,
+                cloudformation_json,
+                account_id,
+                region_name,
+            )
+
+        return classmethod(update_from_cloudformation_json)
+
+    build.__module__, build.__qualname__ = check.__module__, f"{check.__qualname__}:update"
+    return build
+
+
 def set_attr(owner: Any, name: str, value: Any) -> None:
     """Add or replace an attribute on a moto class."""
     setattr(owner, name, value)

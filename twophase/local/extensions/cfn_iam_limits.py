@@ -19,7 +19,11 @@ import json
 from typing import Any
 
 from twophase.local.extensions import cfn_iam_managed_policy, cfn_iam_role
-from twophase.local.extensions._cfn_common import patch
+from twophase.local.extensions._cfn_common import (
+    check_before_create,
+    check_before_update,
+    patch,
+)
 from twophase.local.extensions.cfn_iam_managed_policy import REPLACING, iam_backend
 from twophase.local.extensions.iam_protected_roles import check_modifiable
 from twophase.local.extensions.iam_quotas import (
@@ -54,82 +58,31 @@ def check_attachments(
                 check_room(target, kind, {policy_arn})
 
 
-def _policy_create(original: Any) -> Any:
-    def create_from_cloudformation_json(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        props = cloudformation_json.get("Properties", {})
+def _policy_create(props: dict[str, Any], account_id: str, region_name: str) -> None:
+    check_policy_size(json.dumps(props.get("PolicyDocument")))
+    check_attachments(iam_backend(account_id, region_name), _NEW, {}, props)
+
+
+def _policy_update(old: Any, props: dict[str, Any], account_id: str, region_name: str) -> None:
+    before = old.__dict__.get(_PROPS, {})
+    if all(before.get(p) == props.get(p) for p in REPLACING):  # a replacement is a create
         check_policy_size(json.dumps(props.get("PolicyDocument")))
-        check_attachments(iam_backend(account_id, region_name), _NEW, {}, props)
-        return original.__func__(cls, resource_name, cloudformation_json, account_id, region_name)
-
-    return classmethod(create_from_cloudformation_json)
-
-
-def _policy_update(original: Any) -> Any:
-    def update_from_cloudformation_json(
-        cls: Any,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        props = cloudformation_json["Properties"]
-        old = original_resource.__dict__.get(_PROPS, {})
-        if all(old.get(p) == props.get(p) for p in REPLACING):  # a replacement is a create
-            check_policy_size(json.dumps(props.get("PolicyDocument")))
-            backend = iam_backend(account_id, region_name)
-            check_attachments(backend, original_resource.arn, old, props)
-        return original.__func__(
-            cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-        )
-
-    return classmethod(update_from_cloudformation_json)
+        check_attachments(iam_backend(account_id, region_name), old.arn, before, props)
 
 
 def _arns(props: dict[str, Any]) -> set[str]:
     return {str(a) for a in props.get("ManagedPolicyArns") or []}
 
 
-def _role_create(original: Any) -> Any:
-    def create_from_cloudformation_json(
-        cls: Any,
-        resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-        **kwargs: Any,
-    ) -> Any:
-        if len(_arns(cloudformation_json.get("Properties", {}))) > ATTACHED_PER_ENTITY:
-            raise limit_exceeded("PoliciesPerRole", ATTACHED_PER_ENTITY)
-        return original.__func__(cls, resource_name, cloudformation_json, account_id, region_name)
-
-    return classmethod(create_from_cloudformation_json)
+def _role_create(props: dict[str, Any], account_id: str, region_name: str) -> None:
+    if len(_arns(props)) > ATTACHED_PER_ENTITY:
+        raise limit_exceeded("PoliciesPerRole", ATTACHED_PER_ENTITY)
 
 
-def _role_update(original: Any) -> Any:
-    def update_from_cloudformation_json(
-        cls: Any,
-        original_resource: Any,
-        new_resource_name: str,
-        cloudformation_json: dict[str, Any],
-        account_id: str,
-        region_name: str,
-    ) -> Any:
-        before = _arns(original_resource.__dict__.get(_PROPS, {}))
-        after = _arns(cloudformation_json["Properties"])
-        check_room(original_resource, "role", after - before, before - after)
-        return original.__func__(
-            cls, original_resource, new_resource_name, cloudformation_json, account_id, region_name
-        )
-
-    return classmethod(update_from_cloudformation_json)
+def _role_update(old: Any, props: dict[str, Any], account_id: str, region_name: str) -> None:
+    before = _arns(old.__dict__.get(_PROPS, {}))
+    after = _arns(props)
+    check_room(old, "role", after - before, before - after)
 
 
 def install() -> None:
@@ -138,7 +91,7 @@ def install() -> None:
     # these checks must run before the lifecycle those extensions give the two resources
     cfn_iam_managed_policy.install()
     cfn_iam_role.install()
-    patch(ManagedPolicy, "create_from_cloudformation_json", _policy_create)
-    patch(ManagedPolicy, "update_from_cloudformation_json", _policy_update)
-    patch(Role, "create_from_cloudformation_json", _role_create)
-    patch(Role, "update_from_cloudformation_json", _role_update)
+    patch(ManagedPolicy, "create_from_cloudformation_json", check_before_create(_policy_create))
+    patch(ManagedPolicy, "update_from_cloudformation_json", check_before_update(_policy_update))
+    patch(Role, "create_from_cloudformation_json", check_before_create(_role_create))
+    patch(Role, "update_from_cloudformation_json", check_before_update(_role_update))
