@@ -8,6 +8,10 @@ stack keeps its resources across renders: `order-worker` gives `OrderWorkerFunct
 The template builder, both phases and the AWS clients ask this module and spell no name
 themselves. Only the config, below it, keeps the three names it validates (the stack and function
 names, whose length Lambda limits, and the `camel` stem); they are re-exported here.
+
+Every name stays within AWS's limit for it: a name that would not fit is shortened with a stable
+8-hex hash of the whole name (`shorten`); a name that fits is never changed. Previews make this
+matter: their names come from a branch or pull request, not from whoever wrote twophase.yml.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 
+from twophase.config.rules import MAX_STACK_NAME, shorten
 from twophase.config.rules import camel as camel
 from twophase.config.rules import function_name as function_name
 from twophase.config.rules import stack_name as stack_name
@@ -24,7 +29,7 @@ ARTIFACT_BUCKET_OUTPUT = "ArtifactBucket"  # the app stack's output naming the a
 METADATA_KEY = "Twophase"  # the template's Metadata entry phase one records its functions in
 MAX_BUCKET_NAME = 63  # S3's limit
 _ACCOUNT_ID_LENGTH = 12
-_LONGEST_REGION = 14  # ap-southeast-4, us-isob-east-1
+_LONGEST_REGION = 15  # us-isof-south-1 (botocore's endpoints)
 
 
 # --- functions -----------------------------------------------------------------------------------
@@ -32,7 +37,12 @@ _LONGEST_REGION = 14  # ap-southeast-4, us-isob-east-1
 
 def log_group_name(app: str, env: str, function: str) -> str:
     """Where every version and alias of the function logs (Lambda's own convention)."""
-    return f"/aws/lambda/{function_name(app, env, function)}"
+    return lambda_log_group(function_name(app, env, function))
+
+
+def lambda_log_group(physical: str) -> str:
+    """The log group Lambda writes a function's logs to, by its physical name."""
+    return f"/aws/lambda/{physical}"
 
 
 def deployer_policy_name(app: str, env: str, function: str) -> str:
@@ -45,7 +55,7 @@ def deployer_policy_name(app: str, env: str, function: str) -> str:
 
 def artifact_stack_name(app: str, env: str) -> str:
     """The artifact bucket's own stack, `<app>-<env>-artifacts`: `infra down` keeps it."""
-    return f"{stack_name(app, env)}-artifacts"
+    return shorten(f"{app}-{env}-artifacts", MAX_STACK_NAME)
 
 
 def artifact_bucket_name(app: str, env: str, account: str, region: str) -> str:
@@ -84,6 +94,15 @@ def dummy_key(family: str, hexdigest: str) -> str:
 def template_key(hexdigest: str) -> str:
     """A template too large to send inline, content-addressed."""
     return f"templates/{hexdigest}.json"
+
+
+# --- the app stack's tags (how `env list` and `env prune` find an app's environments) ------------
+
+TAG_APP = "twophase:app"
+TAG_ENV = "twophase:env"
+TAG_KIND = "twophase:kind"  # declared | preview
+TAG_BASE = "twophase:base"  # a preview's declared environment
+TAG_TTL = "twophase:ttl"  # a preview's lifetime, seconds
 
 
 # --- change sets ---------------------------------------------------------------------------------

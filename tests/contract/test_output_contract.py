@@ -12,6 +12,7 @@ import dataclasses
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from twophase.config.scaffold import FoundFunction, InitPlan
 from twophase.errors import ConflictError, ExitStatus, TwophaseError
 from twophase.infra.apply import ServedConfiguration, UpResult
 from twophase.infra.down import DownResult
+from twophase.infra.environments import EnvironmentInfo, EnvPruneResult, Found
 from twophase.infra.plan import InfraPlan, PlannedChange, Risk
 from twophase.local.lifecycle import LocalStatus
 from twophase.release.access import PushRight
@@ -205,6 +207,8 @@ ERROR_KEYS = {"error": str, "exit_code": int}
 FAILED = ConflictError("shop-dev-api moved under you")
 
 # command -> (the shape of a representative result, its schema, the declared data)
+CREATED = datetime(2026, 5, 1, 9, 0, tzinfo=UTC)
+
 CASES: dict[str, tuple[Shape, str, Any]] = {
     "push": (
         shapes.push(
@@ -382,6 +386,49 @@ CASES: dict[str, tuple[Shape, str, Any]] = {
         shapes.infra_down(DownResult("shop-dev", True, "shop-dev-artifacts")),
         "twophase.infra.down/1",
         {"stack": str, "deleted": bool, "purged_bucket": str},
+    ),
+    "env list": (
+        shapes.env_list(
+            Found(
+                (
+                    EnvironmentInfo("dev", "declared", None, "shop-dev", CREATED, 90_000, None),
+                    EnvironmentInfo(
+                        "pr-1",
+                        "preview",
+                        "dev",
+                        "shop-pr-1",
+                        CREATED,
+                        90_000,
+                        86_400,
+                        "2026-05-02T10:00:00Z",
+                        "arn:aws:iam::123456789012:user/alice",
+                    ),
+                )
+            )
+        ),
+        "twophase.env.list/1",
+        {
+            "environments": [
+                {
+                    "name": str,
+                    "kind": str,
+                    "base": (str, OPTIONAL),
+                    "stack": str,
+                    "created": str,
+                    "age_seconds": int,
+                    "ttl_seconds": (int, OPTIONAL),
+                    "expires": (str, OPTIONAL),
+                    "expired": bool,
+                    "last_push": (str, OPTIONAL),
+                    "pushed_by": (str, OPTIONAL),
+                }
+            ]
+        },
+    ),
+    "env prune": (
+        shapes.env_prune(EnvPruneResult(False, ("pr-1",), ("pr-2",))),
+        "twophase.env.prune/1",
+        {"dry_run": bool, "pruned": [str], "kept": [str]},
     ),
     "build": (
         shapes.build("api", ARTIFACT, "dist/api.zip"),

@@ -24,7 +24,11 @@ COMMANDS = dict(all_commands())
 NO_CONFIG = {"init", "schema", "local", "local start", "local stop", "local status"}
 GROUPS = {path for path, command in COMMANDS.items() if isinstance(command, click.Group)}
 READS_CONFIG = sorted(set(COMMANDS) - NO_CONFIG - GROUPS)
-NO_ENVIRONMENT = {"build"}  # builds the same artifact for every environment
+NO_ENVIRONMENT = {
+    "build",  # builds the same artifact for every environment
+    "env list",  # read every environment of the app, whichever -e names
+    "env prune",
+}
 BAD_CONFIG = """\
 app: shop
 environments:

@@ -7,6 +7,7 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from twophase.aws.errors import aws_call, error_code
@@ -40,6 +41,16 @@ class Stack:
     @property
     def in_progress(self) -> bool:
         return self.status.endswith("_IN_PROGRESS")
+
+
+@dataclass(frozen=True)
+class TaggedStack:
+    """A stack as a listing gives it: enough to find an app's environments by their tags."""
+
+    name: str
+    status: str
+    created: datetime  # timezone-aware
+    tags: Mapping[str, str]
 
 
 @dataclass(frozen=True)
@@ -105,6 +116,21 @@ class CloudFormation:
         s = stacks[0]
         outputs = {o["OutputKey"]: o.get("OutputValue", "") for o in s.get("Outputs", [])}
         return Stack(name, s["StackStatus"], s.get("StackStatusReason", ""), outputs)
+
+    def tagged_stacks(self) -> list[TaggedStack]:
+        """Every stack of the account and region that is not deleted (DescribeStacks, all
+        pages), with its tags."""
+        out: list[TaggedStack] = []
+        with aws_call("cloudformation:DescribeStacks", "*"):
+            for page in self.client.get_paginator("describe_stacks").paginate():
+                for s in page.get("Stacks", []):
+                    if s["StackStatus"] == "DELETE_COMPLETE":
+                        continue
+                    tags = {t["Key"]: t["Value"] for t in s.get("Tags", [])}
+                    out.append(
+                        TaggedStack(s["StackName"], s["StackStatus"], s["CreationTime"], tags)
+                    )
+        return out
 
     def get_template(self, name: str) -> dict[str, Any]:
         """The stack's original template (botocore parses a JSON body into a mapping)."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from twophase.aws.errors import aws_call
+from twophase.errors import NotFoundError
 
 if TYPE_CHECKING:
     from mypy_boto3_logs.client import CloudWatchLogsClient
@@ -53,3 +54,13 @@ class LogReader:
                     break
                 kwargs["nextToken"] = token
         return sorted(events, key=lambda e: e.timestamp_ms)  # stable: each stream keeps its order
+
+
+def delete_log_group(client: CloudWatchLogsClient, group: str) -> bool:
+    """Delete the log group; False when there is none (Lambda makes it on first log)."""
+    try:
+        with aws_call("logs:DeleteLogGroup", group):
+            client.delete_log_group(logGroupName=group)
+    except NotFoundError:
+        return False
+    return True

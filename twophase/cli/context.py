@@ -117,9 +117,13 @@ class AppContext:
 
     @cached_property
     def clients(self) -> Clients:
+        return self.clients_for(self.env_name)
+
+    def clients_for(self, name: str) -> Clients:
+        """The clients of environment `name` (the global options win over its settings)."""
         from twophase.aws.session import Clients, resolve_target
 
-        env = self.environment
+        env = self.settings.environment(name)
         endpoint = self.options.endpoint_url or env.endpoint
         region, profile = self.options.region or env.region, self.options.profile or env.profile
         if endpoint != "local":
@@ -130,7 +134,7 @@ class AppContext:
             before = _local_server_record()
             target = connect_local(region)
             after = _local_server_record()
-        say_if_started(self.terminal, before, after, env=self.env_name)
+        say_if_started(self.terminal, before, after, env=name)
         return Clients(target)
 
 

@@ -25,6 +25,7 @@ from twophase.errors import ExitStatus, TwophaseError
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("twophase.cli.init_cmd:init", "Write a commented twophase.yml for this folder."),
     "infra": ("twophase.cli.infra:infra", "Phase one: render, plan, deploy and delete the stack."),
+    "env": ("twophase.cli.env:env", "List the app's environments; delete expired previews."),
     "push": (
         "twophase.cli.push:push",
         "Phase two: ship a function's code, publish, move an alias.",

@@ -8,6 +8,7 @@ version a key is never removed nor renamed: a change that must do so is a new ve
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from twophase.cli.output import Shape
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from twophase.errors import TwophaseError
     from twophase.infra.apply import ServedConfiguration, UpResult
     from twophase.infra.down import DownResult
+    from twophase.infra.environments import EnvironmentInfo, EnvPruneResult, Found
     from twophase.infra.plan import InfraPlan, PlannedChange
     from twophase.local.lifecycle import LocalStatus
     from twophase.release.access import PushRight
@@ -278,6 +280,36 @@ def infra_down(r: DownResult) -> Shape:
 
 
 # the rest ----------------------------------------------------------------------------------------
+def env_list(found: Found) -> Shape:
+    return Shape("twophase.env.list/1", {"environments": [_env(e) for e in found.environments]})
+
+
+def _env(e: EnvironmentInfo) -> dict[str, Any]:
+    return {
+        "name": e.name,
+        "kind": e.kind,
+        "base": e.base,
+        "stack": e.stack,
+        "created": iso(e.created),
+        "age_seconds": e.age_seconds,
+        "ttl_seconds": e.ttl_seconds,
+        "expires": iso(e.expires),
+        "expired": e.expired,
+        "last_push": e.last_push,
+        "pushed_by": e.pushed_by,
+    }
+
+
+def env_prune(r: EnvPruneResult) -> Shape:
+    data = {"dry_run": r.dry_run, "pruned": list(r.pruned), "kept": list(r.kept)}
+    return Shape("twophase.env.prune/1", data)
+
+
+def iso(moment: datetime | None) -> str | None:
+    """ISO 8601 in UTC, to the second: `2026-05-01T12:00:00Z`."""
+    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
 def build(function: str, artifact: Artifact, path: str | None) -> Shape:
     """`path`: where the artifact was written (`-o`), else the build cache's file."""
     return Shape(

@@ -24,6 +24,7 @@ from twophase.config.model import (
     Config,
     Defaults,
     Environment,
+    EnvironmentPattern,
     Function,
     HttpTrigger,
     QueueTrigger,
@@ -31,7 +32,7 @@ from twophase.config.model import (
 )
 from twophase.files import read_at_most, write_atomically
 
-FORMAT = 4
+FORMAT = 5
 CACHE_FILE = Path(".twophase") / "cache" / "config.json"
 
 
@@ -68,6 +69,7 @@ def to_json(config: Config) -> dict[str, Any]:
         "aliases": list(config.aliases),
         "defaults": asdict(config.defaults),
         "environments": {name: asdict(env) for name, env in config.environments.items()},
+        "patterns": {name: asdict(pattern) for name, pattern in config.patterns.items()},
         "functions": {
             name: _function_json(fn, config.root) for name, fn in config.functions.items()
         },
@@ -84,6 +86,7 @@ def from_json(data: dict[str, Any], path: Path) -> Config:
         aliases=tuple(data["aliases"]),
         defaults=Defaults(**data["defaults"]),
         environments={name: Environment(**env) for name, env in data["environments"].items()},
+        patterns={name: EnvironmentPattern(**p) for name, p in data["patterns"].items()},
         functions={name: _function(name, fn, root) for name, fn in data["functions"].items()},
         cached=True,
     )

@@ -6,6 +6,7 @@ message); the loader adds the file name and the line.
 
 from __future__ import annotations
 
+import fnmatch
 import os
 import posixpath
 from collections.abc import Iterator
@@ -30,6 +31,7 @@ class Problem:
 def check_config(config: Config, template: dict[str, Any]) -> Iterator[Problem]:
     yield from _check_functions(config)
     yield from _check_names_fit(config)
+    yield from _check_patterns(config)
     yield from _check_refs(config, template)
     yield from _check_queues(config, template)
     yield from _check_parameters(config, template)
@@ -121,9 +123,11 @@ def _include_problem(config: Config, source: Path, entry: str) -> str | None:
 
 
 def _check_names_fit(config: Config) -> Iterator[Problem]:
+    """A declared environment's function names fit Lambda's limit as written (readable names
+    whoever declares it can choose); only a preview's are shortened with a hash."""
     for name in config.functions:
-        for env in config.environments:
-            physical = config.function_name(env, name)
+        for env in config.declared:
+            physical = rules.full_function_name(config.app, env, name)
             if len(physical) > rules.MAX_FUNCTION_NAME:
                 yield Problem(
                     ("functions", name),
@@ -132,6 +136,25 @@ def _check_names_fit(config: Config) -> Iterator[Problem]:
                     "shorten the app, environment or function name",
                 )
                 break
+
+
+def _check_patterns(config: Config) -> Iterator[Problem]:
+    """A pattern's `from` names a declared environment; no protected one matches a pattern."""
+    declared = config.declared
+    for name, entry in config.patterns.items():
+        where: YamlPath = ("environments", name, "from")
+        if entry.base in config.patterns:
+            yield Problem(where, f"{entry.base!r} is a pattern entry; name a declared environment")
+        elif entry.base not in declared:
+            known = ", ".join(declared) or "none"
+            yield Problem(where, f"unknown environment {entry.base!r}; declared: {known}")
+        for env_name, env in declared.items():
+            if env.protected and fnmatch.fnmatchcase(env_name, str(entry.match)):
+                yield Problem(
+                    ("environments", name, "match"),
+                    f"{entry.match!r} matches {env_name}, a protected environment: a protected "
+                    "environment can never match a pattern; narrow `match:`",
+                )
 
 
 def _check_refs(config: Config, template: dict[str, Any]) -> Iterator[Problem]:
@@ -179,7 +202,7 @@ def _check_queues(config: Config, template: dict[str, Any]) -> Iterator[Problem]
 def _check_parameters(config: Config, template: dict[str, Any]) -> Iterator[Problem]:
     declared = template.get("Parameters", {})
     required = [p for p, spec in declared.items() if "Default" not in (spec or {})]
-    for env_name, env in config.environments.items():
+    for env_name, env in config.declared.items():
         for parameter in env.parameters:
             if parameter not in declared:
                 known = ", ".join(declared) or "none"

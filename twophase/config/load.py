@@ -195,7 +195,8 @@ def _bounds(loc: YamlPath) -> str | None:
 def _fields_at(loc: YamlPath) -> list[str]:
     model = _annotation_at(loc)
     if isinstance(model, type) and issubclass(model, BaseModel):
-        return [name for name in model.model_fields if name != "root"]
+        fields = model.model_fields.items()
+        return [info.alias or name for name, info in fields if name != "root"]
     return []
 
 
@@ -206,7 +207,9 @@ def _annotation_at(loc: YamlPath) -> Any:
     for part in loc:
         current = _unwrap(current)
         if isinstance(current, type) and issubclass(current, BaseModel):
-            field = current.model_fields.get(str(part))
+            field = current.model_fields.get(str(part)) or next(
+                (f for f in current.model_fields.values() if f.alias == part), None
+            )
             if field is None:
                 return None
             current = field.annotation

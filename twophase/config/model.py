@@ -10,8 +10,10 @@ Every refusal of a name twophase.yml does not declare comes from here (`Config.f
 
 from __future__ import annotations
 
+import fnmatch
+import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Literal
 
@@ -20,6 +22,7 @@ from twophase.errors import ConfigError
 
 Architecture = Literal["x86_64", "arm64"]
 TriggerKind = Literal["http", "queue", "schedule"]
+EnvironmentKind = Literal["declared", "preview"]
 
 
 @dataclass(frozen=True)
@@ -31,10 +34,28 @@ class Environment:
     endpoint: str | None = None  # `local`, or an http(s) endpoint URL
     parameters: Mapping[str, str] = field(default_factory=dict)  # the shared template's
     protected: bool = False  # refuse `infra down`, ask before `infra up`
+    kind: EnvironmentKind = "declared"  # or "preview": made on demand from a pattern entry
+    base: str | None = None  # a preview's declared environment (where it lives, its parameters)
+    ttl: int | None = None  # a preview's lifetime in seconds (`env prune` deletes it after)
+    pattern: str | None = None  # the pattern entry a preview's name matched
 
     @property
     def is_local(self) -> bool:
         return self.endpoint == "local"
+
+
+@dataclass(frozen=True)
+class EnvironmentPattern:
+    """An `environments` entry with `match`: environments made on demand (previews), each living
+    where its declared base `base` lives, deleted by `env prune` once `ttl` seconds old."""
+
+    name: str  # the entry's key in twophase.yml
+    match: str  # a glob over environment names (`pr-*`)
+    base: str  # `from:`
+    ttl: int  # seconds
+
+    def matches(self, env: str) -> bool:
+        return fnmatch.fnmatchcase(env, self.match)
 
 
 @dataclass(frozen=True)
@@ -143,6 +164,7 @@ class Config:
     functions: Mapping[str, Function]
     template: str | None = None  # the shared template, relative to root
     defaults: Defaults = field(default_factory=Defaults)
+    patterns: Mapping[str, EnvironmentPattern] = field(default_factory=dict)  # previews
     aliases: tuple[str, ...] = ("next", "live")
     template_sha256: str | None = field(default=None, compare=False)  # of the bytes checked
     cached: bool = field(default=False, compare=False, repr=False)
@@ -182,11 +204,29 @@ class Config:
         return found
 
     def environment(self, name: str) -> Environment:
-        """The environment `name`, or the refusal naming the ones twophase.yml declares."""
+        """The environment `name`: a declared one (a declared name always wins), else a preview
+        of the first pattern entry its name matches; or the refusal naming what would do."""
         found = self.environments.get(name)
-        if found is None:
-            raise unknown("environment", name, self.environments, "environments")
-        return found
+        if found is not None:
+            return found
+        pattern = next((p for p in self.patterns.values() if p.matches(name)), None)
+        if pattern is None:
+            matches = [f"a name matching {p.match}" for p in self.patterns.values()]
+            raise unknown("environment", name, [*self.environments, *matches], "environments")
+        if not re.match(rules.NAME_PATTERN, name):
+            raise ConfigError(
+                f"environment {name!r} matches {pattern.match} but is not a valid name",
+                hint="use lowercase letters, digits and single hyphens, starting with a letter",
+            )
+        base = self.environments[pattern.base]
+        return replace(
+            base,
+            protected=False,
+            kind="preview",
+            base=pattern.base,
+            ttl=pattern.ttl,
+            pattern=pattern.name,
+        )
 
     def alias(self, name: str, option: str) -> str:
         """`name` when it is an alias of the chain; else the refusal of `option`'s value."""
@@ -218,7 +258,7 @@ class Config:
 
 def unknown(what: str, name: str, known: Iterable[str], section: str) -> ConfigError:
     """The one refusal of a name twophase.yml does not declare (exit 2, like any usage error)."""
-    listed = ", ".join(sorted(known)) or "none"
+    listed = ", ".join(sorted(known, key=lambda k: (" " in k, k))) or "none"
     return ConfigError(
         f"unknown {what} {name!r}", hint=f"use one of: {listed} (declared under `{section}:`)"
     )

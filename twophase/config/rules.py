@@ -6,6 +6,7 @@ loader adds the file, the YAML path and the line.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -141,6 +142,8 @@ HANDLER_SHAPES: dict[str, tuple[str, str]] = {
 
 NAME_PATTERN = r"^[a-z](?:[a-z0-9]|-(?!-))*(?<!-)$"
 MAX_FUNCTION_NAME = 64  # Lambda's limit on the physical name <app>-<env>-<fn>
+MAX_STACK_NAME = 128  # CloudFormation's
+HASH_CHARS = 8  # the hash that ends a shortened name
 
 # CloudWatch Logs accepts only these retention periods.
 RETENTION_DAYS: tuple[int, ...] = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545)
@@ -166,13 +169,29 @@ RESERVED_ENV = ("TWOPHASE_FUNCTION", "TZ", "LANG", "PATH", "LD_LIBRARY_PATH")
 STATEMENT_KEYS = ("Sid", "Effect", "Action", "NotAction", "Resource", "NotResource", "Condition")
 
 
+def shorten(name: str, limit: int) -> str:
+    """`name` when it fits `limit`; else its start and a stable 8-hex hash of the whole name, so
+    that two long names never meet and the same name always shortens the same way. A name that
+    fits is never touched: environments deployed before keep every name."""
+    if len(name) <= limit:
+        return name
+    digest = hashlib.sha256(name.encode()).hexdigest()[:HASH_CHARS]
+    return f"{name[: limit - HASH_CHARS - 1].rstrip('-')}-{digest}"
+
+
 def stack_name(app: str, env: str) -> str:
-    """The environment's stack: `<app>-<env>`."""
-    return f"{app}-{env}"
+    """The environment's stack: `<app>-<env>` (shortened past CloudFormation's 128)."""
+    return shorten(f"{app}-{env}", MAX_STACK_NAME)
 
 
 def function_name(app: str, env: str, function: str) -> str:
-    """The physical Lambda function name: `<app>-<env>-<function>`."""
+    """The physical Lambda function name: `<app>-<env>-<function>`, shortened past Lambda's 64
+    (only a preview's can be that long: a declared environment's is refused, see `checks`)."""
+    return shorten(full_function_name(app, env, function), MAX_FUNCTION_NAME)
+
+
+def full_function_name(app: str, env: str, function: str) -> str:
+    """`<app>-<env>-<function>` before any shortening."""
     return f"{app}-{env}-{function}"
 
 
@@ -330,6 +349,35 @@ def check_statement(value: dict[str, Any]) -> dict[str, Any]:
         raise ValueError("needs Action (e.g. dynamodb:PutItem)")
     if "Resource" not in value and "NotResource" not in value:
         raise ValueError('needs Resource (e.g. "${OrdersTable.Arn}")')
+    return value
+
+
+_DURATION = re.compile(r"^([1-9][0-9]*)([dhms])$")
+DURATION_UNITS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
+
+
+def duration_seconds(value: str) -> int:
+    """`7d`, `12h`, `30m`, `90s` -> seconds (a preview's ttl)."""
+    found = _DURATION.match(value)
+    if found is None:
+        raise ValueError(
+            f"{value!r} is not a duration; write a whole number and a unit: 7d, 12h, 30m or 90s"
+        )
+    return int(found.group(1)) * DURATION_UNITS[found.group(2)]
+
+
+def check_duration(value: str) -> str:
+    duration_seconds(value)
+    return value
+
+
+def check_match(value: str) -> str:
+    """A glob over environment names (`pr-*`): what a preview's name may look like."""
+    if not re.fullmatch(r"[a-z0-9*?\[\]!-]+", value) or not re.search(r"[*?\[]", value):
+        raise ValueError(
+            f'{value!r} is not a pattern of environment names; write a glob such as "pr-*" '
+            "(lowercase letters, digits, - and the wildcards * ? [...])"
+        )
     return value
 
 

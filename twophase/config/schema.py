@@ -75,6 +75,43 @@ class Environment(_Strict):
     protected: bool = Field(
         default=False, description="Refuse `infra down` and ask before `infra up` (production)."
     )
+    match: Annotated[str, AfterValidator(rules.check_match)] | None = Field(
+        default=None,
+        description='A pattern entry: a glob over environment names (e.g. "pr-*"); `-e pr-42` '
+        "then makes a preview environment where `from` lives. Takes only match, from and ttl.",
+    )
+    base: Name | None = Field(
+        default=None,
+        alias="from",
+        description="With match: the declared environment whose region, profile, endpoint and "
+        "parameters a preview uses.",
+    )
+    ttl: Annotated[str, AfterValidator(rules.check_duration)] | None = Field(
+        default=None,
+        description="With match: how long a preview lives before `twophase env prune` deletes "
+        "it: 7d, 12h, 30m or 90s.",
+    )
+
+    @model_validator(mode="after")
+    def _pattern_entry(self) -> Environment:
+        """A pattern entry takes match, from and ttl only; a declared one none of them."""
+        if self.match is None:
+            given = [f"`{k}:`" for k, v in (("from", self.base), ("ttl", self.ttl)) if v]
+            if given:
+                raise ValueError(f"{' and '.join(given)} belong to a pattern entry: add `match:`")
+            return self
+        if self.protected:
+            raise ValueError(
+                "a pattern entry cannot be protected: previews are made and deleted on demand; "
+                "protect a declared environment instead"
+            )
+        others = sorted(set(self.model_fields_set) - {"match", "base", "ttl"})
+        if others:
+            raise ValueError(f"a pattern entry takes only match, from and ttl (not {others[0]})")
+        for key, value in (("from", self.base), ("ttl", self.ttl)):
+            if value is None:
+                raise ValueError(f"a pattern entry needs `{key}:`")
+        return self
 
 
 class Defaults(_Strict):
@@ -227,7 +264,9 @@ class Config(_Strict):
         default=None, description="Shared CloudFormation template (YAML or JSON), relative path."
     )
     environments: dict[Name, Environment] = Field(
-        min_length=1, description="Environments by name (local, dev, prod...)."
+        min_length=1,
+        description="Environments by name (local, dev, prod...), and pattern entries "
+        '(`preview: {match: "pr-*", from: dev, ttl: 7d}`) for environments made on demand.',
     )
     defaults: Defaults = Field(default_factory=Defaults, description="Function defaults.")
     aliases: Annotated[list[AliasName], AfterValidator(_unique_aliases)] = Field(
@@ -248,6 +287,16 @@ class Config(_Strict):
     @property
     def template_path(self) -> Path | None:
         return (self.root / self.template) if self.template else None
+
+    @property
+    def declared(self) -> dict[str, Environment]:
+        """The environments named in full (not pattern entries)."""
+        return {name: env for name, env in self.environments.items() if env.match is None}
+
+    @property
+    def patterns(self) -> dict[str, Environment]:
+        """The pattern entries (`match:`), in the order the file gives them."""
+        return {name: env for name, env in self.environments.items() if env.match is not None}
 
     def resolved(self, name: str) -> model.Function:
         """The function `name` with the defaults applied, as the model holds it."""
@@ -286,7 +335,13 @@ class Config(_Strict):
                 name: model.Environment(
                     env.region, env.profile, env.endpoint, dict(env.parameters), env.protected
                 )
-                for name, env in self.environments.items()
+                for name, env in self.declared.items()
+            },
+            patterns={
+                name: model.EnvironmentPattern(
+                    name, str(env.match), str(env.base), rules.duration_seconds(str(env.ttl))
+                )
+                for name, env in self.patterns.items()
             },
             defaults=model.Defaults(**self.defaults.model_dump()),
             aliases=tuple(self.aliases),
@@ -310,6 +365,8 @@ def config_json_schema() -> dict[str, Any]:
         for name, prop in definition.get("properties", {}).items():
             if name in _ENUMS:
                 _add_enum(prop, _ENUMS[name])
+            if name == "ttl":
+                prop["anyOf"][0]["pattern"] = r"^[1-9][0-9]*[dhms]$"
     return {**schema, "$schema": SCHEMA_DIALECT, "title": "twophase.yml"}
 
 

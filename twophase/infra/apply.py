@@ -213,6 +213,7 @@ def _create_stack_change_set(plan: InfraPlan, svc: InfraServices) -> str:
             parameters=plan.parameters,
             create=True,
             template=template_arg(svc, plan.bucket, plan.template_body),
+            tags=plan.tags,
         )
         result = svc.cfn.wait_change_set(cs, plan.stack)
         if result.status == "FAILED":

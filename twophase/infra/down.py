@@ -1,4 +1,6 @@
-"""`infra down`: delete the app stack; keep data and the artifact bucket unless purging."""
+"""`infra down`: delete the app stack; keep data and the artifact bucket unless purging.
+
+`env prune` deletes a preview the same way (`delete_app_stack`, then `purge_artifacts`)."""
 
 from __future__ import annotations
 
@@ -21,20 +23,8 @@ class DownResult:
 def down(config: Config, env: str, svc: InfraServices, *, force: bool, purge: bool) -> DownResult:
     check_protected(config, env, force=force)
     stack_name = config.stack_name(env)
-    stack = svc.cfn.get_stack(stack_name)
-    deleted = False
-    if stack is not None:
-        svc.cfn.mark_events_seen(stack_name)
-        svc.cfn.delete_stack(stack_name)
-        final, events = svc.cfn.wait_stack(
-            stack_name,
-            lambda e: svc.reporter.info(f"  {e.status:<28} {e.logical_id}"),
-            deleting=True,
-        )
-        if final is not None and final.status != "DELETE_COMPLETE":
-            raise_if_failed(stack_name, final, events)
-        deleted = True
-    purged = _purge_bucket(config, env, svc) if purge else ""
+    deleted = delete_app_stack(stack_name, svc)
+    purged = purge_artifacts(config, env, svc) if purge else ""
     return DownResult(stack_name, deleted, purged)
 
 
@@ -46,9 +36,26 @@ def check_protected(config: Config, env: str, *, force: bool) -> None:
         )
 
 
-def _purge_bucket(config: Config, env: str, svc: InfraServices) -> str:
+def delete_app_stack(stack_name: str, svc: InfraServices) -> bool:
+    """Delete the stack and wait, reporting its events; False when there is none."""
+    if svc.cfn.get_stack(stack_name) is None:
+        return False
+    svc.cfn.mark_events_seen(stack_name)
+    svc.cfn.delete_stack(stack_name)
+    final, events = svc.cfn.wait_stack(
+        stack_name,
+        lambda e: svc.reporter.info(f"  {e.status:<28} {e.logical_id}"),
+        deleting=True,
+    )
+    if final is not None and final.status != "DELETE_COMPLETE":
+        raise_if_failed(stack_name, final, events)
+    return True
+
+
+def purge_artifacts(config: Config, env: str, svc: InfraServices) -> str:
     """Delete the artifact bucket (by its name: it may have outlived its stack) and its stack,
-    whatever state an interrupted run left that stack in."""
+    whatever state an interrupted run left that stack in. Returns the bucket deleted ('' if
+    there was none)."""
     name = artifact_stack_name(config.app, env)
     bucket = bucket_for(config, env, svc)
     purged = ""

@@ -76,6 +76,7 @@ class InfraPlan:
     # Functions on a shared-template queue whose mapping stays disabled: their serving alias
     # serves the dummy, which would fail (and so eat) messages other producers already send.
     held_mappings: tuple[str, ...] = ()
+    tags: Mapping[str, str] = field(default_factory=dict)  # the app stack's (twophase:app…)
 
     @property
     def has_changes(self) -> bool:

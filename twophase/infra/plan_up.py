@@ -19,7 +19,7 @@ from twophase.infra.plan import (
     refusals,
     with_traffic_risks,
 )
-from twophase.infra.render import LiveState, build_dummies, render
+from twophase.infra.render import LiveState, build_dummies, render, stack_tags
 from twophase.infra.services import (
     InfraServices,
     bucket_for,
@@ -133,6 +133,7 @@ def plan_up(
         parameters=params,
         stack_exists=exists,
         dummies=dummies,
+        tags=stack_tags(config, env),
     )
     if not exists:
         rows = classify(added_rows(json.loads(body)), {}, {}, "")
@@ -161,6 +162,7 @@ def _plan_change_set(
         parameters=plan_args["parameters"],
         create=False,
         template=template_arg(svc, bucket, plan_args["template_body"]),
+        tags=plan_args["tags"],
     )
     if not change_set_id:
         return InfraPlan(changes=(), **plan_args)

@@ -2,7 +2,12 @@
 
 from twophase.infra.render.body import LiveState, build_dummies, render
 from twophase.infra.render.function import DummyCode
-from twophase.infra.render.template import dump_template, parameter_values, render_template
+from twophase.infra.render.template import (
+    dump_template,
+    parameter_values,
+    render_template,
+    stack_tags,
+)
 
 __all__ = [
     "DummyCode",
@@ -12,4 +17,5 @@ __all__ = [
     "parameter_values",
     "render",
     "render_template",
+    "stack_tags",
 ]

@@ -20,6 +20,7 @@ from typing import Any
 from twophase import __version__
 from twophase.config.model import Config, Function
 from twophase.infra.deployer_policy import deployer_policy_output, deployer_policy_resource
+from twophase.infra.limits import check_limits
 from twophase.infra.render.collisions import Part, refuse_collisions
 from twophase.infra.render.deployed import keep_deployed
 from twophase.infra.render.function import (
@@ -30,7 +31,17 @@ from twophase.infra.render.function import (
     serving_alias,
 )
 from twophase.infra.render.triggers import trigger_parts
-from twophase.names import ARTIFACT_BUCKET_OUTPUT, METADATA_KEY, FunctionIds, ids_for
+from twophase.names import (
+    ARTIFACT_BUCKET_OUTPUT,
+    METADATA_KEY,
+    TAG_APP,
+    TAG_BASE,
+    TAG_ENV,
+    TAG_KIND,
+    TAG_TTL,
+    FunctionIds,
+    ids_for,
+)
 
 TEMPLATE_FORMAT_VERSION = "2010-09-09"
 _MERGED_SECTIONS = ("Parameters", "Rules", "Mappings", "Conditions")
@@ -86,7 +97,11 @@ def render_template(
     for part in parts:
         for section, items in part.sections.items():
             template.setdefault(section, {}).update(items)
-    retain_data(template)
+    if config.environment(env).kind == "preview":
+        delete_data(template)
+    else:
+        retain_data(template)
+    check_limits(config, env, template)  # before anything changes remotely
     return template
 
 
@@ -97,6 +112,27 @@ def retain_data(template: dict[str, Any]) -> None:
         if body.get("Type") in RETAINED_TYPES:
             body.setdefault("DeletionPolicy", "Retain")
             body.setdefault("UpdateReplacePolicy", "Retain")
+
+
+def delete_data(template: dict[str, Any]) -> None:
+    """A preview's tables and buckets go with it, whatever the shared template says for the
+    environments it was written for: a retained one would outlive `env prune` and, holding a
+    fixed name, block the next preview of that name."""
+    for body in template.get("Resources", {}).values():
+        if body.get("Type") in RETAINED_TYPES:
+            body["DeletionPolicy"] = "Delete"
+            body["UpdateReplacePolicy"] = "Delete"
+
+
+def stack_tags(config: Config, env: str) -> dict[str, str]:
+    """The tags of the environment's app stack: `env list` and `env prune` find previews by them
+    (a preview's ttl is on its stack, so a pattern removed from twophase.yml still expires)."""
+    environment = config.environment(env)
+    tags = {TAG_APP: config.app, TAG_ENV: env, TAG_KIND: environment.kind}
+    if environment.kind == "preview":
+        tags[TAG_BASE] = str(environment.base)
+        tags[TAG_TTL] = str(environment.ttl)
+    return tags
 
 
 def _from_shared(config: Config, env: str, shared: Mapping[str, Any]) -> dict[str, Any]:

@@ -1,0 +1,316 @@
+"""Every limit AWS holds a deploy to, checked on the rendered template: a matrix, one row per limit.
+
+Each row renders (offline, no AWS) a config just at the limit, which passes, and one just past
+it, which is refused with one line naming the function, owner or stack and the fix. The expected
+sizes are measured here as AWS measures them (compact JSON, bytes or characters), not by asking
+the module under test.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from twophase.config.load import load_config
+from twophase.config.model import Config, HttpTrigger, Trigger
+from twophase.errors import ConfigError, ExitStatus
+from twophase.infra.limits import violations
+from twophase.infra.render import DummyCode, dump_template, render_template
+
+EXAMPLE = Path(__file__).resolve().parents[2] / "twophase.yml.example"
+BUCKET = "shop-artifacts-123456789012"
+WEB_TEAM = "arn:aws:iam::123456789012:role/web-team"
+
+
+@pytest.fixture(scope="module")
+def example() -> Config:
+    return load_config(EXAMPLE)
+
+
+def render(config: Config, env: str = "prod") -> dict[str, Any]:
+    dummies = {n: DummyCode(BUCKET, f"dummies/{n}.zip", "sha=") for n in config.functions}
+    return render_template(config, env, dummies=dummies, artifact_bucket=BUCKET)
+
+
+def refusal(config: Config, env: str = "prod") -> tuple[str, ...]:
+    """The lines of the one error rendering refuses `config` with."""
+    with pytest.raises(ConfigError) as caught:
+        render(config, env)
+    assert caught.value.exit_status == ExitStatus.USAGE
+    return caught.value.lines()
+
+
+def compact(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def with_shared(config: Config, **sections: dict[str, Any]) -> Config:
+    shared = copy.deepcopy(config.shared_template())
+    for section, items in sections.items():
+        shared[section] = {**shared.get(section, {}), **items}
+    return dataclasses.replace(config, shared=shared)
+
+
+def with_function(config: Config, name: str, **changes: Any) -> Config:
+    fn = dataclasses.replace(config.function(name), **changes)
+    return dataclasses.replace(config, functions={**config.functions, name: fn})
+
+
+def owned_by(config: Config, owners: list[str]) -> Config:
+    """The example's functions plus one small function per entry of `owners`, owned by it."""
+    base = dataclasses.replace(config.function("nightly"), trigger=None)
+    extra = {f"job{i:02d}": (owner,) for i, owner in enumerate(owners)}
+    functions = {n: dataclasses.replace(base, name=n, owners=o) for n, o in extra.items()}
+    return dataclasses.replace(config, functions={**config.functions, **functions})
+
+
+# --- CloudFormation: counts per template, and the template's size --------------------------------
+
+PADS: dict[str, Any] = {
+    "Resources": {"Type": "AWS::SNS::Topic"},
+    "Outputs": {"Value": "x"},
+    "Parameters": {"Type": "String", "Default": "x"},
+    "Mappings": {"Key": {"Name": "x"}},
+}
+
+
+@pytest.mark.parametrize(
+    ("section", "limit"),
+    [("Resources", 500), ("Outputs", 200), ("Parameters", 200), ("Mappings", 200)],
+)
+@pytest.mark.parametrize("past", [0, 1])
+def test_a_section_past_its_count_is_refused(
+    example: Config, section: str, limit: int, past: int
+) -> None:
+    declared = len(render(example).get(section, {}))
+    pads = {f"Pad{i:04d}": PADS[section] for i in range(limit - declared + past)}
+    config = with_shared(example, **{section: pads})
+    if not past:
+        assert len(render(config)[section]) == limit
+        return
+    [line] = refusal(config)
+    assert line.startswith(f"stack shop-prod: {limit + 1} {section.lower()} in one template")
+    assert f"over CloudFormation's {limit}" in line
+    assert "two apps" in line
+
+
+@pytest.mark.parametrize("past", [0, 1])
+def test_a_template_over_one_megabyte_is_refused(example: Config, past: int) -> None:
+    padded = with_shared(example, Metadata={"Pad": ""})
+    size = len(dump_template(render(padded)).encode())
+    config = with_shared(example, Metadata={"Pad": "x" * (1_000_000 - size + past)})
+    if not past:
+        assert len(dump_template(render(config)).encode()) == 1_000_000
+        return
+    [line] = refusal(config)
+    assert line.startswith("stack shop-prod: the template takes 1,000,001 bytes")
+    assert "over CloudFormation's 1,000,000" in line
+
+
+# --- Lambda: environment variables, resource-based policy ----------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("char", "past"),
+    [("y", 0), ("y", 1), ("\u00e9", 0), ("\u00e9", 1)],  # é: two bytes, one character
+)
+def test_environment_variables_over_4_kb_as_json_are_refused(
+    example: Config, char: str, past: int
+) -> None:
+    base = len(compact({"BIG": "", "TWOPHASE_FUNCTION": "api"}).encode())
+    room = 4096 - base + past
+    value = char * (room // len(char.encode())) + "y" * (room % len(char.encode()))
+    config = with_function(example, "api", environment={"BIG": value})
+    if not past:
+        render(config)
+        return
+    [line] = refusal(config)
+    assert line.startswith("function api: environment variables take 4,097 bytes as JSON")
+    assert "over Lambda's 4,096" in line
+    assert "SSM Parameter Store" in line
+
+
+def test_environment_values_another_resource_gives_count_as_nothing(example: Config) -> None:
+    """A table's name is unknown before deploying: only what is certainly too big is refused."""
+    base = len(compact({"BIG": "", "TABLE": "", "TWOPHASE_FUNCTION": "api"}).encode())
+    env = {"BIG": "y" * (4096 - base), "TABLE": "${OrdersTable}"}
+    render(with_function(example, "api", environment=env))
+
+
+def permission(source_arn: str, target: str) -> dict[str, Any]:
+    return {
+        "Type": "AWS::Lambda::Permission",
+        "Properties": {
+            "Action": "lambda:InvokeFunction",
+            "FunctionName": {"Ref": target},
+            "Principal": "events.amazonaws.com",
+            "SourceArn": source_arn,
+        },
+    }
+
+
+@pytest.mark.parametrize(
+    ("on_alias", "on_function", "refused"),
+    [(4, 0, False), (5, 0, True), (3, 2, False)],  # a function and its alias: two policies
+)
+def test_a_resource_policy_over_20_kb_is_refused(
+    example: Config, on_alias: int, on_function: int, refused: bool
+) -> None:
+    """Each permission is one statement of about 4,000 bytes plus up to a few hundred more (its
+    id, principal, action, ARN): five on one qualifier are past 20,480, four are not."""
+    template = render(example)
+    arn = "arn:aws:events:eu-west-1:123456789012:rule/" + "r" * 3956
+    for i in range(on_alias):
+        template["Resources"][f"Extra{i}"] = permission(arn, "ApiAliasLive")
+    for i in range(on_function):
+        template["Resources"][f"Other{i}"] = permission(arn, "ApiFunction")
+    lines = violations(example, "prod", template)
+    if not refused:
+        assert lines == []
+        return
+    [line] = lines
+    assert line.startswith("function api (alias live): its resource-based policy would take")
+    assert "(6 permissions), over Lambda's 20,480" in line  # the HTTP API's own, and five
+
+
+# --- IAM: managed policy size, managed policies per owner ----------------------------------------
+
+ROOM = 6144 - len(
+    compact({"Statement": [{"Action": "s3:GetObject", "Effect": "Allow", "Resource": ""}]})
+)
+
+
+def shared_policy(resource: Any) -> dict[str, Any]:
+    document = {"Statement": [{"Action": "s3:GetObject", "Effect": "Allow", "Resource": resource}]}
+    return {"Type": "AWS::IAM::ManagedPolicy", "Properties": {"PolicyDocument": document}}
+
+
+@pytest.mark.parametrize(
+    ("resource", "past"),
+    [
+        ("a" * ROOM, 0),
+        ("a" * (ROOM + 1), 1),
+        # white space IAM does not count: the same document as indented JSON text
+        ("indented", 0),
+        # pseudo parameters at their longest: aws-us-gov, us-isof-south-1, 12 digits
+        ({"Fn::Sub": "${AWS::Partition}" + "a" * (ROOM - 10)}, 0),
+        ({"Fn::Sub": "${AWS::Partition}" + "a" * (ROOM - 9)}, 1),
+        ({"Fn::Sub": "${AWS::Region}" + "a" * (ROOM - 15)}, 0),
+        ({"Fn::Sub": "${AWS::Region}" + "a" * (ROOM - 14)}, 1),
+        ({"Fn::Sub": "${AWS::AccountId}" + "a" * (ROOM - 12)}, 0),
+        ({"Fn::Sub": "${AWS::AccountId}" + "a" * (ROOM - 11)}, 1),
+    ],
+)
+def test_a_managed_policy_over_6144_characters_is_refused(
+    example: Config, resource: Any, past: int
+) -> None:
+    policy = shared_policy("a" * ROOM if resource == "indented" else resource)
+    if resource == "indented":
+        document = policy["Properties"]["PolicyDocument"]
+        policy["Properties"]["PolicyDocument"] = json.dumps(document, indent=8)
+    config = with_shared(example, Resources={"TeamPolicy": policy})
+    if not past:
+        render(config)
+        return
+    [line] = refusal(config)
+    assert line.startswith(
+        "managed policy TeamPolicy of the shared template takes 6,145 characters"
+    )
+    assert "over IAM's 6,144 per managed policy: split it into two" in line
+
+
+def test_a_deployer_policy_too_long_names_its_function(example: Config) -> None:
+    template = render(example)
+    document = template["Resources"]["ApiDeployerPolicy"]["Properties"]["PolicyDocument"]
+    document["Statement"].append(
+        {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "a" * 4000}
+    )
+    [line] = violations(example, "prod", template)
+    assert line.startswith("function api: its deployer policy takes")
+    assert "shorten the app, environment or function name" in line
+
+
+def test_deployer_policies_of_the_longest_names_fit(example: Config) -> None:
+    """Function names are at most 64 characters: every deployer policy fits, whatever the
+    partition and region."""
+    name = "f" * (64 - len("shop-prod-"))
+    fn = dataclasses.replace(example.function("api"), name=name)
+    render(dataclasses.replace(example, functions={**example.functions, name: fn}))
+
+
+@pytest.mark.parametrize(
+    ("owners", "refused", "quota_note"),
+    [
+        ([WEB_TEAM] * 9, None, False),  # with the example's api: 10
+        ([WEB_TEAM] * 10, "owner role web-team: 11 functions", True),
+        # the same role however it is spelled: ARN, name, the session of an assumed role
+        (
+            [WEB_TEAM] * 4 + ["web-team"] * 3 + ["arn:aws:sts::1:assumed-role/web-team/s"] * 3,
+            "owner role web-team: 11 functions",
+            True,
+        ),
+        (["arn:aws:iam::1:user/ci"] * 10, None, False),
+        (["arn:aws:iam::1:user/ci"] * 21, "owner user ci: 21 functions", False),
+        (["arn:aws:iam::1:group/devs"] * 11, "owner group devs: 11 functions", False),
+    ],
+)
+def test_more_than_10_deployer_policies_on_one_owner_are_refused(
+    example: Config, owners: list[str], refused: str | None, quota_note: bool
+) -> None:
+    config = owned_by(example, owners)
+    if refused is None:
+        render(config)
+        return
+    [line] = refusal(config)
+    assert line.startswith(f"{refused} in shop-prod (")
+    assert "over IAM's 10 managed policies per" in line
+    assert "policies the account attaches already" in line
+    assert "give some of these functions another owner, at most 10 per owner" in line
+    assert ("quota to 20" in line) is quota_note
+
+
+def test_owners_count_in_the_local_environment_too(example: Config) -> None:
+    """Locally no policy is attached, but the same config could not deploy to an account."""
+    [line] = refusal(owned_by(example, [WEB_TEAM] * 10), "local")
+    assert line.startswith("owner role web-team: 11 functions in shop-local (")
+
+
+# --- API Gateway: routes per HTTP API ------------------------------------------------------------
+
+
+@pytest.mark.parametrize("past", [0, 1])
+def test_more_than_300_routes_on_one_api_are_refused(example: Config, past: int) -> None:
+    routes = tuple(f"GET /r{i}" for i in range(300 + past))
+    config = with_function(example, "api", trigger=Trigger(http=HttpTrigger(routes=routes)))
+    if not past:
+        render(config)
+        return
+    [line] = refusal(config)
+    assert line.startswith("function api: 301 routes on one HTTP API")
+    assert "over API Gateway's 300 per API: use a greedy route (ANY /{proxy+})" in line
+
+
+# --- all at once ---------------------------------------------------------------------------------
+
+
+def test_every_violation_is_one_line_of_one_error(example: Config) -> None:
+    config = owned_by(example, [WEB_TEAM] * 10)
+    config = with_function(config, "api", environment={"BIG": "y" * 5000})
+    config = with_function(
+        config, "worker", trigger=Trigger(http=HttpTrigger(tuple(f"GET /r{i}" for i in range(301))))
+    )
+    with pytest.raises(ConfigError) as caught:
+        render(config)
+    lines = caught.value.lines()
+    assert [line.split(":")[0] for line in lines] == [
+        "function api",
+        "owner role web-team",
+        "function worker",
+    ]
+    assert str(caught.value).startswith(lines[0])
+    assert str(caught.value).endswith("(and 2 more limits)")
