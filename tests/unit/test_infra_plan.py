@@ -38,7 +38,7 @@ def test_removing_a_function_with_pushed_code_is_refused_unless_allowed() -> Non
         ResourceChange("Remove", "ApiFunction", "AWS::Lambda::Function", "shop-dev-api", ""),
         ResourceChange("Remove", "ApiAliasLive", "AWS::Lambda::Alias", "arn", ""),
     )
-    rows = classify(changes, DEPLOYED, {"shop-dev-api": True}, "shop-dev-")
+    rows = classify(changes, DEPLOYED, {"shop-dev-api": True}, {"shop-dev-api": "api"})
     by_id = {r.logical_id: r for r in rows}
     assert by_id["ApiFunction"].risk is Risk.LOSES_CODE
     assert "holds pushed code" in by_id["ApiFunction"].danger
@@ -52,7 +52,7 @@ def test_removing_a_function_with_pushed_code_is_refused_unless_allowed() -> Non
 
 def test_removing_a_function_that_only_holds_its_dummy_is_not_dangerous() -> None:
     changes = (ResourceChange("Remove", "ApiFunction", "AWS::Lambda::Function", "x", ""),)
-    rows = classify(changes, DEPLOYED, {"shop-dev-api": False}, "shop-dev-")
+    rows = classify(changes, DEPLOYED, {"shop-dev-api": False}, {"shop-dev-api": "api"})
     assert rows[0].danger == ""
     assert refusals(rows, frozenset()) == ()
 
@@ -67,7 +67,8 @@ def test_modify_without_replacement_is_safe_and_replacement_of_data_is_marked() 
         ),
     )
     rows = {
-        r.logical_id: r for r in classify(changes, DEPLOYED, {"shop-dev-api": True}, "shop-dev-")
+        r.logical_id: r
+        for r in classify(changes, DEPLOYED, {"shop-dev-api": True}, {"shop-dev-api": "api"})
     }
     assert rows["ApiFunction"].danger == ""
     assert rows["ApiFunction"].details == ("MemorySize",)
@@ -82,3 +83,20 @@ def test_artifact_bucket_names_are_deterministic_and_valid() -> None:
     assert len(long) <= 63
     assert long == artifact_bucket_name("a" * 30, "production", "123456789012", "ap-southeast-2")
     assert long != artifact_bucket_name("a" * 31, "production", "123456789012", "ap-southeast-2")
+
+
+def test_a_shortened_physical_name_is_shown_by_its_twophase_yml_name() -> None:
+    """A preview's long function name is shortened with a hash, so its short name cannot be read
+    off the physical one: the plan maps it back from the templates' records, so `--allow-delete`
+    takes the name twophase.yml uses (a removed function is only in the deployed template)."""
+    from twophase.infra.plan_up import short_names
+    from twophase.names import function_name
+
+    long = "order-fulfilment-reconciliation-worker"
+    env = "pr-1234-a-rather-long-branch-name"
+    physical = function_name("shop", env, long)
+    assert len(physical) <= 64 and not physical.endswith(long)  # shortened
+    deployed = {"Metadata": {"Twophase": {"Functions": {long: {}}}}}
+    template = {"Metadata": {"Twophase": {"Functions": {"api": {}}}}}
+    names = short_names("shop", env, deployed, template)
+    assert names == {physical: long, function_name("shop", env, "api"): "api"}

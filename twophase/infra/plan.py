@@ -115,18 +115,20 @@ def classify(
     changes: tuple[ResourceChange, ...],
     deployed: Mapping[str, Any],
     pushed: Mapping[str, bool],
-    prefix: str,
+    short_names: Mapping[str, str],
 ) -> tuple[PlannedChange, ...]:
     """Turn change-set rows into planned changes, marking the dangerous ones.
 
-    `pushed` maps a physical function name to whether it holds pushed code. A `Conditional`
-    replacement counts as a replacement: CloudFormation decides only while it updates.
+    `pushed` maps a physical function name to whether it holds pushed code, `short_names` a
+    physical name to the name twophase.yml gives it (a long one is shortened with a hash, so the
+    short name cannot be read off the physical one). A `Conditional` replacement counts as a
+    replacement: CloudFormation decides only while it updates.
     """
     out = []
     for c in changes:
         replacement = c.replacement in ("True", "Conditional")
         function = owning_function(deployed, c.logical_id) if c.action != "Add" else ""
-        short = function[len(prefix) :] if function.startswith(prefix) else function
+        short = short_names.get(function, function)
         risk, danger, fix = _risk(c, replacement, short, pushed.get(function, False))
         out.append(
             PlannedChange(
@@ -185,7 +187,7 @@ def refusals(changes: tuple[PlannedChange, ...], allow_delete: frozenset[str]) -
 
 
 def with_traffic_risks(
-    rows: tuple[PlannedChange, ...], risks: tuple[Any, ...], prefix: str
+    rows: tuple[PlannedChange, ...], risks: tuple[Any, ...], short_names: Mapping[str, str]
 ) -> tuple[PlannedChange, ...]:
     """Mark the rows whose change would move traffic (see twophase.infra.traffic)."""
     from dataclasses import replace
@@ -195,7 +197,7 @@ def with_traffic_risks(
     for row in rows:
         risk = by_id.get(row.logical_id)
         if risk is not None and row.risk is None:
-            short = risk.function.removeprefix(prefix)
+            short = short_names.get(risk.function, risk.function)
             row = replace(
                 row, risk=Risk.MOVES_TRAFFIC, danger=risk.reason, fix=risk.fix, function=short
             )

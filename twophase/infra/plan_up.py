@@ -136,7 +136,7 @@ def plan_up(
         tags=stack_tags(config, env),
     )
     if not exists:
-        rows = classify(added_rows(json.loads(body)), {}, {}, "")
+        rows = classify(added_rows(json.loads(body)), {}, {}, {})
         return InfraPlan(changes=rows, **plan_args)
     name = change_set_name(body)
     with removed_on_failure(svc, stack_name, name):
@@ -175,10 +175,10 @@ def _plan_change_set(
         raise AwsError(f"CloudFormation rejected the template: {cs.reason}")
     assert deployed is not None
     pushed = _pushed_functions(cs.changes, deployed, svc)
-    prefix = f"{plan_args['app']}-{plan_args['env']}-"
-    rows = classify(cs.changes, deployed, pushed, prefix)
+    names = short_names(plan_args["app"], plan_args["env"], deployed, template)
+    rows = classify(cs.changes, deployed, pushed, names)
     risks = traffic_risks(cs.changes, deployed, template, reader)
-    rows = with_traffic_risks(rows, risks, prefix)
+    rows = with_traffic_risks(rows, risks, names)
     if not keep_change_set:
         svc.cfn.delete_change_set(change_set_id, stack_name)
         change_set_id = ""
@@ -212,3 +212,14 @@ def _holds_pushed_code(lambdas: LambdaClient, function: str, dummies: set[str]) 
     except NotFoundError:
         return False
     return any(v.code_sha256 not in dummies for v in versions)
+
+
+def short_names(
+    app: str, env: str, deployed: Mapping[str, Any], template: Mapping[str, Any]
+) -> dict[str, str]:
+    """Physical function name -> twophase.yml's name, for the functions the deployed and the new
+    template record (a removed function is only in the deployed one)."""
+    recorded: set[str] = set()
+    for t in (deployed, template):
+        recorded |= set(t.get("Metadata", {}).get(METADATA_KEY, {}).get("Functions", {}))
+    return {function_name(app, env, fn): fn for fn in recorded}
