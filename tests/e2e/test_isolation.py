@@ -12,7 +12,9 @@ fails on any escape, and on any refusal that is not one clear line.
 
 from __future__ import annotations
 
+import io
 import re
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -67,10 +69,9 @@ def deployed(
     up = run_cli(capsys, "infra", "up", "--yes")
     assert up.exit_code == 0, up.stderr
     outputs = _outputs(admin, "shop-local")
-    for function in OWNERS.values():  # v2: a version no alias needs, for the prune cases
+    for function in OWNERS.values():  # v2: a release no alias needs, for the prune cases
         name = f"shop-local-{function}"
-        timeout = lam.get_function_configuration(FunctionName=name)["Timeout"]
-        lam.update_function_configuration(FunctionName=name, Timeout=timeout + 1)
+        lam.update_function_code(FunctionName=name, ZipFile=_release_zip())
         lam.get_waiter("function_updated_v2").wait(FunctionName=name)
         assert lam.publish_version(FunctionName=name)["Version"] == "2"
     people = {}
@@ -86,6 +87,14 @@ def deployed(
         yield people
     finally:
         iam_enforcement.enable(False)
+
+
+def _release_zip() -> bytes:
+    """Code other than phase one's dummy (a version holding the dummy's code is never pruned)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("app.py", "def handler(event, context):\n    return {'released': True}\n")
+    return buffer.getvalue()
 
 
 def _trust() -> str:
@@ -151,6 +160,17 @@ def _matrix(
             capsys, f"{who} prune {person.function}", "prune", person.function, "--keep", "0"
         ),
         _cli_case(capsys, f"{who} prune {person.other}", "prune", person.other, "--keep", "0"),
+        _cli_case(capsys, f"{who} status {person.function}", "status", person.function),
+        _cli_case(capsys, f"{who} releases {person.function}", "releases", person.function),
+        _cli_case(  # `next`: the code just pushed (`live` still runs phase one's dummy)
+            capsys, f"{who} invoke {person.function}", "invoke", person.function, "--alias", "next"
+        ),
+        _cli_case(
+            capsys, f"{who} invoke {person.other}", "invoke", person.other, "--alias", "next"
+        ),
+        _cli_case(capsys, f"{who} logs {person.function}", "logs", person.function),
+        _cli_case(capsys, f"{who} logs {person.other}", "logs", person.other),
+        _cli_case(capsys, f"{who} whoami", "whoami"),
         _cli_case(capsys, f"{who} alias promote {person.other}", "alias", "promote", person.other),
         _cli_case(capsys, f"{who} infra up", "infra", "up", "--yes"),
         _cli_case(capsys, f"{who} infra down", "infra", "down", "--yes"),
@@ -217,8 +237,14 @@ def test_each_owner_pushes_only_their_function(
     ]
     allowed = sorted(o.case for o in outcomes if o.allowed)
     denied = [o for o in outcomes if not o.allowed]
-    assert allowed == ["alice prune api", "alice push api", "bob prune worker", "bob push worker"]
-    assert len(denied) == 18, [o.case for o in denied]
+    own = ("push", "prune", "status", "releases", "invoke", "logs")
+    assert allowed == sorted(
+        [f"{who} {verb} {function}" for who, function in OWNERS.items() for verb in own]
+        + [f"{who} whoami" for who in OWNERS]
+    )
+    assert len(denied) == 22, [(o.case, o.detail) for o in denied]
+    own_logs = {o.case: o.detail for o in outcomes if " logs " in o.case and o.allowed}
+    assert all("START RequestId" in detail for detail in own_logs.values()), own_logs
     pruned = {o.case: o.detail for o in outcomes if "prune" in o.case and o.allowed}
     assert all(
         detail.split()[:3] == [f, "deleted", "v2"]

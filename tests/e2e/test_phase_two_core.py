@@ -111,6 +111,8 @@ def record_calls(ctx_clients: Any, services: tuple[str, ...]) -> CallLog:
     for service in services:
         # Fires once per API call, with the call's own (CamelCase) parameters.
         ctx_clients.client(service).meta.events.register("before-parameter-build", on_call)
+    paced = ctx_clients.client("lambda", paced=True)  # push's own Lambda client
+    paced.meta.events.register("before-parameter-build", on_call)
     return log
 
 

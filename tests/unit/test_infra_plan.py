@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from twophase.aws.cloudformation import ResourceChange
 from twophase.infra.plan import Risk, classify, owning_function, refusals
 from twophase.names import artifact_bucket_name
@@ -96,7 +98,7 @@ def test_a_shortened_physical_name_is_shown_by_its_twophase_yml_name() -> None:
     env = "pr-1234-a-rather-long-branch-name"
     physical = function_name("shop", env, long)
     assert len(physical) <= 64 and not physical.endswith(long)  # shortened
-    deployed = {"Metadata": {"Twophase": {"Functions": {long: {}}}}}
-    template = {"Metadata": {"Twophase": {"Functions": {"api": {}}}}}
+    deployed: dict[str, Any] = {"Metadata": {"Twophase": {"Functions": {long: {}}}}}
+    template: dict[str, Any] = {"Metadata": {"Twophase": {"Functions": {"api": {}}}}}
     names = short_names("shop", env, deployed, template)
     assert names == {physical: long, function_name("shop", env, "api"): "api"}

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,7 @@ from twophase.errors import AccessDeniedError, ConfigError, UsageError
 from twophase.infra.deployer_policy import (
     deployer_policy,
     deployer_policy_outputs,
+    deployer_policy_resource,
     deployer_policy_resources,
     substitute,
 )
@@ -37,6 +39,7 @@ EXPECTED = {
         "lambda:UpdateAlias",
         "lambda:UpdateFunctionCode",
     ],
+    "InvokeThisFunctionAndItsAliases": ["lambda:InvokeFunction"],
     "ArtifactsUnderThisFunctionPrefixOnly": [
         "s3:AbortMultipartUpload",
         "s3:GetObject",
@@ -54,6 +57,7 @@ EXPECTED = {
     ],
     "ReadAlarmStatesForHealthChecks": ["cloudwatch:DescribeAlarms"],
     "ReadStackOutputs": ["cloudformation:DescribeStacks"],
+    "ReadTheAppTemplateForPhaseOnesDummies": ["cloudformation:GetTemplate"],
     "PruneOldVersionsOfThisFunctionNeverTheFunction": ["lambda:DeleteFunction"],
     "NeverDeleteLatestWhichTakesTheFunction": ["lambda:DeleteFunction"],
 }
@@ -65,7 +69,6 @@ FORBIDDEN = [
     "lambda:CreateEventSourceMapping",
     "lambda:CreateAlias",
     "lambda:DeleteAlias",
-    "lambda:InvokeFunction",
     "s3:DeleteObject",
 ]
 
@@ -117,8 +120,9 @@ def test_no_wildcard_and_no_write_outside_push(config: Config) -> None:
     assert not any("*" in a or "?" in a for a in granted)
     assert not granted & set(FORBIDDEN)
     assert not [a for a in granted if a.startswith(("iam:", "sts:"))]
-    assert [a for a in granted if a.startswith("cloudformation:")] == [
-        "cloudformation:DescribeStacks"
+    assert sorted(a for a in granted if a.startswith("cloudformation:")) == [
+        "cloudformation:DescribeStacks",
+        "cloudformation:GetTemplate",
     ]
 
 
@@ -361,3 +365,53 @@ def test_access_denied_error_from_aws_message(config: Config) -> None:
     assert "lambda:PublishVersion" in str(error) and "shop-dev-api-deployer" in str(error)
     assert denied_action(AccessDeniedError("denied")) is None
     assert "access denied for an action" in str(access_denied(config, "dev", "api", Exception()))
+
+
+def test_invoke_and_the_template_read_are_scoped(config: Config) -> None:
+    """`invoke` on the function and its qualified ARNs; GetTemplate on the app's stack only."""
+    s = statements(literal(config))
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:shop-dev-api"
+    assert s["InvokeThisFunctionAndItsAliases"]["Resource"] == [arn, f"{arn}:*"]
+    assert s["ReadTheAppTemplateForPhaseOnesDummies"]["Resource"] == [
+        f"arn:aws:cloudformation:{REGION}:{ACCOUNT}:stack/shop-dev/*"
+    ]
+
+
+@pytest.mark.parametrize(
+    "owner",
+    [
+        "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Dev_abc123",
+        "AWSReservedSSO_Dev_abc123",
+    ],
+)
+def test_identity_center_owners_take_no_attachment(config: Config, owner: str) -> None:
+    from twophase.infra.owners import permission_set_notes
+
+    api = replace(config.function("api"), owners=(owner, "web-team"))
+    edited = replace(config, functions={**config.functions, "api": api})
+    properties = deployer_policy_resource(edited, "dev", "api", artifact_bucket="b")["Properties"]
+    assert properties["Roles"] == ["web-team"]
+    assert parse_owners([owner]).permission_sets == ("AWSReservedSSO_Dev_abc123",)
+    assert list(permission_set_notes(edited, "dev")) == [
+        "owner AWSReservedSSO_Dev_abc123 is an IAM Identity Center role, which takes no "
+        "attachment: add the deployer policy of api to its permission set "
+        "(`twophase policy --owner AWSReservedSSO_Dev_abc123 -e dev` prints it)"
+    ]
+
+
+def test_an_owner_of_another_account_is_refused_with_the_cross_account_path(
+    config: Config,
+) -> None:
+    from twophase.infra.owners import refuse_other_accounts
+
+    foreign = "arn:aws:iam::999988887777:role/web-team"
+    api = replace(config.function("api"), owners=(foreign,))
+    edited = replace(config, functions={**config.functions, "api": api})
+    stack_account = "123456789012"  # the example's owners' account
+    refuse_other_accounts(config, stack_account)
+    with pytest.raises(ConfigError) as caught:
+        refuse_other_accounts(edited, stack_account)
+    line = str(caught.value)
+    assert "\n" not in line
+    assert line.startswith(f"functions.api.owners: {foreign} is in account 999988887777, not")
+    assert f"create a role in {stack_account} that trusts {foreign}" in line

@@ -15,6 +15,7 @@ from twophase.errors import CredentialsError
 
 if TYPE_CHECKING:
     from botocore.client import BaseClient
+    from botocore.config import _RetryDict
     from botocore.session import Session
     from mypy_boto3_cloudformation.client import CloudFormationClient
     from mypy_boto3_cloudwatch.client import CloudWatchClient
@@ -30,6 +31,7 @@ LOCAL_REGION = "us-east-1"
 LOCAL_ACCESS_KEY_ENV = "TWOPHASE_LOCAL_ACCESS_KEY"
 LOCAL_SECRET_KEY_ENV = "TWOPHASE_LOCAL_SECRET_KEY"
 FUNCTION_TIMEOUT_LIMIT = 900  # seconds: the longest a Lambda function may run
+PACED_ATTEMPTS = 12  # a throttled call backs off up to 20 s a time: minutes before giving up
 
 
 @dataclass(frozen=True)
@@ -86,7 +88,9 @@ class Clients:
 
     # One overload per service twophase calls: each caller gets the service's typed client.
     @overload
-    def client(self, service: Literal["lambda"], *, once: bool = False) -> LambdaClient: ...
+    def client(
+        self, service: Literal["lambda"], *, once: bool = False, paced: bool = False
+    ) -> LambdaClient: ...
     @overload
     def client(self, service: Literal["s3"], *, once: bool = False) -> S3Client: ...
     @overload
@@ -102,18 +106,19 @@ class Clients:
     @overload
     def client(self, service: Literal["logs"], *, once: bool = False) -> CloudWatchLogsClient: ...
     @overload  # a service twophase does not call (tests read others): untyped
-    def client(self, service: str, *, once: bool = False) -> Any: ...
+    def client(self, service: str, *, once: bool = False, paced: bool = False) -> Any: ...
 
-    def client(self, service: str, *, once: bool = False) -> BaseClient:
-        """The service's client: retried in botocore's standard mode, or, with `once`, never
+    def client(self, service: str, *, once: bool = False, paced: bool = False) -> BaseClient:
+        """The service's client: retried in botocore's standard mode; with `once`, never
         retried and patient for 15 minutes (Invoke: a retried call would run the code again,
-        and a function may run that long)."""
-        key = f"{service}:once" if once else service
+        and a function may run that long); with `paced`, kept under the service's rate limits
+        (`_retries`)."""
+        key = f"{service}:once" if once else f"{service}:paced" if paced else service
         if key not in self._cache:
             from botocore.config import Config as BotoConfig
 
             cfg = BotoConfig(
-                retries={"mode": "standard", "total_max_attempts": 1 if once else 6},
+                retries=_retries(once=once, paced=paced),
                 connect_timeout=5,
                 read_timeout=FUNCTION_TIMEOUT_LIMIT + 30 if once else 60,
                 max_pool_connections=32,
@@ -125,6 +130,19 @@ class Clients:
                 config=cfg,
             )
         return self._cache[key]
+
+
+def _retries(*, once: bool, paced: bool) -> _RetryDict:
+    """A paced client is for many calls at once (`push --all` on hundreds of functions meets
+    Lambda's control-plane limit, a few tens of calls a second per account): botocore's adaptive
+    mode retries throttling with backoff as standard mode does and, once throttled, paces every
+    thread sharing the client under the rate it measured; more attempts, so that a throttle
+    never ends the run."""
+    if once:
+        return {"mode": "standard", "total_max_attempts": 1}
+    if paced:
+        return {"mode": "adaptive", "total_max_attempts": PACED_ATTEMPTS}
+    return {"mode": "standard", "total_max_attempts": 6}
 
 
 def resolve_target(

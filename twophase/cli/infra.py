@@ -72,7 +72,7 @@ def plan(app: AppContext, exit_code: bool, allow_delete: tuple[str, ...]) -> Non
     """Preview what `infra up` would change (dangerous rows marked)."""
     from twophase.infra.plan_up import plan_up
 
-    svc = _services(app)
+    svc = _checked_services(app)
     result = plan_up(app.config, app.env_name, svc, allow_delete=frozenset(allow_delete))
     pending = None
     if exit_code and result.has_changes:
@@ -110,7 +110,7 @@ def up(app: AppContext, allow_delete: tuple[str, ...]) -> None:
     result = run_up(
         app.config,
         app.env_name,
-        _services(app),
+        _checked_services(app),
         UpOptions(allow_delete=frozenset(allow_delete)),
         show=preview,
         confirm=lambda plan: _confirm(app, plan),
@@ -193,6 +193,18 @@ def _services(app: AppContext) -> InfraServices:
     from twophase.infra.services import InfraServices
 
     return InfraServices.from_clients(app.clients, app.terminal)
+
+
+def _checked_services(app: AppContext) -> InfraServices:
+    """The services, once the owners are known to be of the caller's account (else refused before
+    anything changes); Identity Center owners are told where their policies go."""
+    from twophase.infra.owners import permission_set_notes, refuse_other_accounts
+
+    svc = _services(app)
+    refuse_other_accounts(app.config, svc.sts.identity.account)
+    for note in permission_set_notes(app.config, app.env_name):
+        app.terminal.warn(note)
+    return svc
 
 
 def _confirm(app: AppContext, plan: InfraPlan) -> None:

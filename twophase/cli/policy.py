@@ -1,4 +1,5 @@
-"""`twophase policy FUNCTION` and `twophase whoami`: who may push what."""
+"""`twophase policy FUNCTION`, `twophase policy --owner OWNER` and `twophase whoami`: who may push
+what."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import click
 from twophase.cli import shapes
 from twophase.cli.context import AppContext
 from twophase.cli.help import examples
-from twophase.cli.output import show
+from twophase.cli.output import Shape, show
 
 pass_app = click.make_pass_decorator(AppContext)
 
@@ -20,9 +21,16 @@ pass_app = click.make_pass_decorator(AppContext)
         "twophase policy api -e prod",
         "twophase policy api -e prod --offline",
         "twophase policy worker -e prod --template",
+        "twophase policy --owner AWSReservedSSO_Dev_abc123 -e prod",
     )
 )
-@click.argument("function")
+@click.argument("function", required=False)
+@click.option(
+    "--owner",
+    metavar="OWNER",
+    help="Print the documents of every function OWNER owns (for an Identity Center permission "
+    "set, which takes no attachment).",
+)
 @click.option(
     "--template",
     is_flag=True,
@@ -34,9 +42,12 @@ pass_app = click.make_pass_decorator(AppContext)
     help="Keep ${AWS::Region} and ${AWS::AccountId} instead of asking AWS for them.",
 )
 @pass_app
-def policy(app: AppContext, function: str, template: bool, offline: bool) -> None:
+def policy(
+    app: AppContext, function: str | None, owner: str | None, template: bool, offline: bool
+) -> None:
     """Print FUNCTION's deployer policy: exactly what pushing it needs, as IAM JSON."""
     from twophase import names
+    from twophase.errors import UsageError
     from twophase.infra.deployer_policy import (
         deployer_policy,
         deployer_policy_output,
@@ -44,6 +55,12 @@ def policy(app: AppContext, function: str, template: bool, offline: bool) -> Non
     )
 
     config, env = app.config, app.env_name
+    if (function is None) == (owner is None):
+        raise UsageError("give a FUNCTION or --owner OWNER", hint="twophase policy --help")
+    if owner is not None:
+        _owner_policies(app, owner, offline)
+        return
+    assert function is not None
     if template:
         ids = names.ids_for(function)
         deployer_policy(config, env, function)  # refuses an unknown function
@@ -56,6 +73,33 @@ def policy(app: AppContext, function: str, template: bool, offline: bool) -> Non
     policy_name = names.deployer_policy_name(config.app, env, function)
     shape = shapes.policy(function, policy_name, document)
     show(app.terminal, "policy", shape, lambda: app.terminal.raw(json.dumps(document, indent=2)))
+
+
+def _owner_policies(app: AppContext, owner: str, offline: bool) -> None:
+    """Every function `owner` owns: its policy name and document, as one JSON object."""
+    from twophase import names
+    from twophase.errors import UsageError
+    from twophase.infra.deployer_policy import deployer_policy
+    from twophase.infra.owners import same_owner
+
+    config, env = app.config, app.env_name
+    owned = [
+        f
+        for f in sorted(config.functions)
+        if any(same_owner(owner, o) for o in config.function(f).owners)
+    ]
+    if not owned:
+        raise UsageError(
+            f"{owner} owns no function of {config.stack_name(env)}",
+            hint="owners are listed under each function's `owners:` in twophase.yml",
+        )
+    where = _where(app, offline)
+    policies = {
+        names.deployer_policy_name(config.app, env, f): deployer_policy(config, env, f, **where)
+        for f in owned
+    }
+    shape = Shape("twophase.policy-owner/1", {"owner": owner, "policies": policies})
+    show(app.terminal, "policy", shape, lambda: app.terminal.raw(json.dumps(policies, indent=2)))
 
 
 def _where(app: AppContext, offline: bool) -> dict[str, str]:

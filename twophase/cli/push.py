@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -14,13 +17,15 @@ from twophase.cli.output import show
 from twophase.errors import UsageError
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
+    from twophase.cli.terminal import Terminal
     from twophase.release.push import PushOutcome, PushReport
     from twophase.release.push_apply import PushResult
     from twophase.release.push_plan import ArtifactLike
 
 pass_app = click.make_pass_decorator(AppContext)
+KINDS = ("pushed", "unchanged", "failed")  # what a function's push came to, as counted
 
 
 @click.command(
@@ -60,8 +65,14 @@ def push(
         )
     deps = for_app(app).push()
     options = PushOptions(functions=functions, all=all_, dry_run=dry_run, max_workers=jobs)
-    report = run_push(deps, options, _artifact_source(app, artifact))
-    _render(app, report, dry_run)
+    several = all_ or len(set(functions)) > 1
+    tally = Tally(app.terminal) if several and not dry_run and app.terminal.interactive else None
+    try:
+        report = run_push(deps, options, _artifact_source(app, artifact), tally)
+    finally:
+        if tally is not None:
+            tally.close()
+    _render(app, report, dry_run, tallied=tally is not None)
     failure = report.failure()
     if failure is not None:
         raise failure  # said once, by the CLI
@@ -85,12 +96,47 @@ def _artifact_source(app: AppContext, artifact: Path | None) -> Callable[[str], 
     return artifact_for
 
 
-def _render(app: AppContext, report: PushReport, dry_run: bool) -> None:
+@dataclass
+class Tally:
+    """The terminal's view of a push of many functions: one line with a bar and the counts,
+    not a line per function (those stay in `--output json` and on a non-terminal)."""
+
+    terminal: Terminal
+    total: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def started(self, functions: Sequence[str]) -> None:
+        self.total = len(functions)
+        self._draw()
+
+    def finished(self, outcome: PushOutcome) -> None:
+        with self._lock:
+            self.counts[_kind(outcome)] += 1
+            self._draw()
+
+    def close(self) -> None:
+        """Clear the line, also when the push stopped short (an interrupt)."""
+        self.terminal.tally("push", self.total, self.total, {})
+
+    def _draw(self) -> None:
+        done = sum(self.counts.values())
+        shown = {k: self.counts[k] for k in KINDS}
+        self.terminal.tally("push", done, self.total, {**shown, "remaining": self.total - done})
+
+
+def _kind(outcome: PushOutcome) -> str:
+    if outcome.error is not None:
+        return "failed"
+    return "unchanged" if outcome.result is not None and outcome.result.unchanged else "pushed"
+
+
+def _render(app: AppContext, report: PushReport, dry_run: bool, *, tallied: bool) -> None:
     show(
         app.terminal,
         "push",
         shapes.push(report),
-        lambda: _human(app, report, dry_run),
+        lambda: _tallied(app, report) if tallied else _human(app, report, dry_run),
         exit_code=int(report.exit_status),
         errors=[f"{o.function}: {o.error}" for o in report.outcomes if o.error],
     )
@@ -107,6 +153,15 @@ def _human(app: AppContext, report: PushReport, dry_run: bool) -> None:
                 app.terminal.line(f"  {line}")
         elif outcome.result is not None:
             app.terminal.line(_summary(outcome))
+
+
+def _tallied(app: AppContext, report: PushReport) -> None:
+    """After the bar: each failure on its own line, then the counts."""
+    for outcome in report.outcomes:
+        if outcome.error is not None:
+            app.terminal.error(f"{outcome.function}: {outcome.error}")
+    counts = Counter(_kind(o) for o in report.outcomes)
+    app.terminal.line(", ".join(f"{k} {counts[k]}" for k in KINDS))
 
 
 def _summary(outcome: PushOutcome) -> str:

@@ -12,13 +12,14 @@ from __future__ import annotations
 import sys
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import click
 
 BAR_WIDTH = 20
+TALLY_WIDTH = 10
 REDRAW_SECONDS = 0.1
 
 
@@ -31,6 +32,8 @@ class Terminal:
     _bars: dict[str, tuple[int, int | None, str]] = field(default_factory=dict, repr=False)
     _drawn_at: float = field(default=0.0, repr=False)
     _lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+    # Tallies of many like tasks (task -> its drawn line): while one is shown, it stands for them.
+    _tallies: dict[str, str] = field(default_factory=dict, repr=False)
     # The run's JSON envelope is printed (by twophase.cli.output): a failure adds none.
     enveloped: bool = field(default=False, repr=False)
 
@@ -38,19 +41,28 @@ class Terminal:
     def json(self) -> bool:
         return self.output == "json"
 
+    @property
+    def interactive(self) -> bool:
+        """Someone watches both streams: many like tasks show as one tally, not line by line."""
+        return not self.json and sys.stdout.isatty() and sys.stderr.isatty()
+
     def _say(self, message: str, *, err: bool, **style: Any) -> None:
         stream = sys.stderr if err else sys.stdout
         styled = self.color and stream.isatty() and bool(style)
         with self._lock:
-            if self._bars:
+            if self._drawing:
                 self._clear_status()
             click.echo(click.style(message, **style) if styled else message, err=err)
-            if self._bars:
+            if self._drawing:
                 self._draw_status()
+
+    @property
+    def _drawing(self) -> bool:
+        return bool(self._bars or self._tallies)
 
     # progress (stderr) ------------------------------------------------------------------------
     def info(self, message: str) -> None:
-        if not self.json or self.verbose:
+        if self.verbose or not (self.json or self._tallies):
             self._say(message, err=True, dim=True)
 
     def notice(self, message: str) -> None:
@@ -68,6 +80,8 @@ class Terminal:
             if self.verbose and (done == 0 or finished):
                 self._say(f"{task}: {_amount(done, total, unit)}", err=True)
             return
+        if self._tallies:  # one of the many tasks the tally stands for
+            return
         with self._lock:
             self._bars[task] = (done, total, unit)
             now = time.monotonic()
@@ -75,9 +89,30 @@ class Terminal:
                 self._clear_status()
                 del self._bars[task]
                 click.echo(f"{task}: {_amount(done, total, unit)}", err=True)
-                if self._bars:
+                if self._drawing:
                     self._draw_status()
             elif now - self._drawn_at >= REDRAW_SECONDS or done == 0:
+                self._draw_status()
+
+    def tally(self, task: str, done: int, total: int, counts: Mapping[str, int]) -> None:
+        """Many like tasks as one line on stderr, redrawn in place: `push [####------] 4/10:
+        pushed 3, failed 1`; `done >= total` clears it. Meanwhile the tasks' own step
+        lines and bars give way to it; warnings and errors still print above it."""
+        if self.json or not sys.stderr.isatty():
+            return
+        with self._lock:
+            if done >= total:
+                self._tallies.pop(task, None)
+                self._clear_status()
+                if self._drawing:
+                    self._draw_status()
+                return
+            first = task not in self._tallies
+            filled = TALLY_WIDTH * done // total  # short: the counts must fit on 80 columns
+            bar = f"[{'#' * filled}{'-' * (TALLY_WIDTH - filled)}]"
+            shown = ", ".join(f"{name} {n}" for name, n in counts.items())
+            self._tallies[task] = f"{task} {bar} {done}/{total}: {shown}"
+            if first or time.monotonic() - self._drawn_at >= REDRAW_SECONDS:
                 self._draw_status()
 
     def end(self, task: str) -> None:
@@ -85,12 +120,12 @@ class Terminal:
         with self._lock:
             if self._bars.pop(task, None) is not None:
                 self._clear_status()
-                if self._bars:
+                if self._drawing:
                     self._draw_status()
 
     def _draw_status(self) -> None:
         self._drawn_at = time.monotonic()
-        parts = [_bar(task, *state) for task, state in self._bars.items()]
+        parts = [*self._tallies.values(), *(_bar(t, *state) for t, state in self._bars.items())]
         status = " · ".join(parts)
         width = columns() - 1  # a line that wraps could not be redrawn in place
         if len(status) > width:

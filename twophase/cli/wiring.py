@@ -132,12 +132,15 @@ class PhaseTwoWiring:
     # One set of dependencies per use case.
 
     def push(self) -> PushDeps:
+        from twophase.aws.lambda_client import LambdaClient
         from twophase.aws.s3_client import ArtifactStore
         from twophase.release.push_plan import PushDeps
 
+        # Its own Lambda client, paced: `push --all` meets the control plane's rate limits.
+        paced = self._lazy(lambda: self._clients.client("lambda", paced=True))
         return PushDeps(
             scope=self.scope,
-            lambda_=self.lambda_,
+            lambda_=LambdaClient(paced, sleep=self._sleep, on_wait=self.reporter.info),
             artifacts=ArtifactStore(self._lazy(lambda: self._clients.client("s3"))),
             identity=self.identity,
             git=GitReader(self.scope.config.root),

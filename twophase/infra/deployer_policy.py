@@ -7,14 +7,16 @@ The template builder adds both for every function. Everything here is pure: no A
 input, same dict.
 
 What a deployer may do (README, "For platform teams: who may push what"): read its function,
-`UpdateFunctionCode`, `PublishVersion`, `UpdateAlias` on the function and its qualified ARNs;
+`UpdateFunctionCode`, `PublishVersion`, `UpdateAlias` and `InvokeFunction` on the function and its
+qualified ARNs;
 delete its old versions (`DeleteFunction` on the qualified ARNs `function:NAME:*` only: IAM
 authorises a DeleteFunction with a Qualifier against the qualified ARN, and one without against the
 function's own ARN, which no statement grants; `function:NAME:$LATEST` is denied outright, as
 deleting `$LATEST` would take the function); get and put objects under its own artifact prefix;
-read its own log group, metrics and alarms; read the stack's outputs. Nothing else: no
-configuration change, no deleting the function, no permission, no trigger, no CloudFormation write,
-no IAM."""
+read its own log group, metrics and alarms; read the stack's outputs and the app stack's template
+(where phase one records its dummies, which `status`, `releases` and `prune` tell from releases).
+Nothing else: no configuration change, no deleting the function, no permission, no trigger, no
+CloudFormation write, no IAM."""
 
 from __future__ import annotations
 
@@ -29,6 +31,7 @@ from twophase.release.access import (
     ACCOUNT_VAR,
     ALARM_ACTIONS,
     ARTIFACT_ACTIONS,
+    INVOKE_ACTIONS,
     LAMBDA_READ_ACTIONS,
     LIST_ACTIONS,
     LOG_ACTIONS,
@@ -37,6 +40,7 @@ from twophase.release.access import (
     PUSH_ACTIONS,
     REGION_VAR,
     STACK_ACTIONS,
+    TEMPLATE_ACTIONS,
     Scope,
 )
 
@@ -67,9 +71,11 @@ def deployer_policy(
     prefix = names.artifact_prefix(config.app, env, function)
     log_group = scope.arn("logs", f"log-group:{names.log_group_name(config.app, env, function)}")
     fn_arns = [scope.arn("lambda", f"function:{name}"), scope.arn("lambda", f"function:{name}:*")]
+    app_stack = scope.arn("cloudformation", f"stack/{config.stack_name(env)}/*")
     statements = [
         _allow("ReadThisFunction", LAMBDA_READ_ACTIONS, fn_arns),
         _allow("PushThisFunctionCodeVersionsAndAliases", PUSH_ACTIONS, fn_arns),
+        _allow("InvokeThisFunctionAndItsAliases", INVOKE_ACTIONS, fn_arns),
         _allow("PruneOldVersionsOfThisFunctionNeverTheFunction", PRUNE_ACTIONS, [fn_arns[1]]),
         _deny("NeverDeleteLatestWhichTakesTheFunction", PRUNE_ACTIONS, [f"{fn_arns[0]}:$LATEST"]),
         _allow(
@@ -92,12 +98,13 @@ def deployer_policy(
             "ReadStackOutputs",
             STACK_ACTIONS,
             [
-                scope.arn("cloudformation", f"stack/{config.stack_name(env)}/*"),
+                app_stack,
                 scope.arn(
                     "cloudformation", f"stack/{names.artifact_stack_name(config.app, env)}/*"
                 ),
             ],
         ),
+        _allow("ReadTheAppTemplateForPhaseOnesDummies", TEMPLATE_ACTIONS, [app_stack]),
     ]
     return {"Version": POLICY_VERSION, "Statement": statements}
 

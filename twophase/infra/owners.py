@@ -2,19 +2,28 @@
 
 An owner is a role, user or group ARN (its path stripped; an STS assumed-role ARN means its role)
 or a plain name, which means a role. The account root cannot hold a policy.
+
+Two kinds of owner take no attachment (README, "For platform teams"). An IAM Identity Center role
+(`AWSReservedSSO_*`, under `/aws-reserved/sso.amazonaws.com/`) is only modifiable by AWS: its
+deployer policies go into its permission set (`twophase policy --owner`). A principal of another
+account cannot hold a policy of this one: it is refused, with the cross-account path.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
+from twophase.config.model import Config
 from twophase.errors import ConfigError
 
 _OWNER_ARN = re.compile(
-    r"^arn:[a-z-]+:(?:iam|sts)::[0-9]*:(?P<kind>role|user|group|assumed-role)/(?P<rest>.+)$"
+    r"^arn:[a-z-]+:(?:iam|sts)::(?P<account>[0-9]*):"
+    r"(?P<kind>role|user|group|assumed-role)/(?P<rest>.+)$"
 )
+SSO_PATH = "aws-reserved/sso.amazonaws.com/"
+SSO_PREFIX = "AWSReservedSSO_"
 _IAM_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 
 
@@ -25,11 +34,12 @@ class Principals:
     roles: tuple[str, ...] = ()
     users: tuple[str, ...] = ()
     groups: tuple[str, ...] = ()
+    permission_sets: tuple[str, ...] = ()  # Identity Center roles: no attachment, by name
 
 
 def parse_owners(owners: Iterable[str], where: str = "owners") -> Principals:
     """Owners as role, user and group names, each sorted and once."""
-    kinds: dict[str, set[str]] = {"role": set(), "user": set(), "group": set()}
+    kinds: dict[str, set[str]] = {"role": set(), "user": set(), "group": set(), "sso": set()}
     for owner in owners:
         kind, name = _owner(owner, where)
         kinds[kind].add(name)
@@ -37,19 +47,61 @@ def parse_owners(owners: Iterable[str], where: str = "owners") -> Principals:
         roles=tuple(sorted(kinds["role"])),
         users=tuple(sorted(kinds["user"])),
         groups=tuple(sorted(kinds["group"])),
+        permission_sets=tuple(sorted(kinds["sso"])),
     )
+
+
+def same_owner(a: str, b: str) -> bool:
+    """Whether two spellings (ARN or plain name) name the same principal."""
+    return _owner(a, "--owner") == _owner(b, "--owner")
+
+
+def permission_set_notes(config: Config, env: str) -> Iterator[str]:
+    """One line per Identity Center owner: what to add to its permission set, and how."""
+    seen: dict[str, list[str]] = {}
+    for function in sorted(config.functions):
+        for owner in config.function(function).owners:
+            kind, name = _owner(owner, f"functions.{function}.owners")
+            if kind == "sso":
+                seen.setdefault(name, []).append(function)
+    for name, functions in sorted(seen.items()):
+        yield (
+            f"owner {name} is an IAM Identity Center role, which takes no attachment: add the "
+            f"deployer policy of {', '.join(functions)} to its permission set "
+            f"(`twophase policy --owner {name} -e {env}` prints it)"
+        )
+
+
+def refuse_other_accounts(config: Config, account: str) -> None:
+    """Refuse an owner ARN of an account other than the stack's (`account`), before any change:
+    CloudFormation would attach the policy to a principal of the same name in this account."""
+    for function in sorted(config.functions):
+        for owner in config.function(function).owners:
+            match = _OWNER_ARN.match(owner)
+            if match and match["account"] and match["account"] != account:
+                raise ConfigError(
+                    f"functions.{function}.owners: {owner} is in account {match['account']}, "
+                    f"not the stack's account {account}, and a policy attaches only to its own "
+                    f"account's principals: create a role in {account} that trusts {owner} "
+                    f"(sts:AssumeRole), list that role as the owner, and assume it to push; or "
+                    f"deploy the app in {match['account']}",
+                )
 
 
 def _owner(owner: str, where: str) -> tuple[str, str]:
     match = _OWNER_ARN.match(owner)
     if match is None:
         if _IAM_NAME.match(owner):
-            return "role", owner
+            return ("sso" if owner.startswith(SSO_PREFIX) else "role"), owner
         raise ConfigError(
             f"{where}: {owner!r} is not a role, user or group",
             hint="write arn:aws:iam::123456789012:role/NAME (or :user/, :group/) or a role name",
         )
     kind, rest = match["kind"], match["rest"].rstrip("/")
     if kind == "assumed-role":
-        return "role", rest.split("/")[0]
-    return kind, rest.split("/")[-1]
+        kind, name = "role", rest.split("/")[0]
+    else:
+        name = rest.split("/")[-1]
+    if kind == "role" and (rest.startswith(SSO_PATH) or name.startswith(SSO_PREFIX)):
+        return "sso", name
+    return kind, name

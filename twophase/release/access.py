@@ -27,6 +27,7 @@ LAMBDA_READ_ACTIONS = (
     "lambda:ListVersionsByFunction",
 )
 PUSH_ACTIONS = ("lambda:PublishVersion", "lambda:UpdateAlias", "lambda:UpdateFunctionCode")
+INVOKE_ACTIONS = ("lambda:InvokeFunction",)  # `invoke`, on the function and its aliases
 PRUNE_ACTIONS = ("lambda:DeleteFunction",)  # on qualified (version) ARNs only
 # HeadObject is authorised as GetObject; a multipart upload's parts as PutObject, but not its abort.
 ARTIFACT_ACTIONS = ("s3:AbortMultipartUpload", "s3:GetObject", "s3:PutObject")
@@ -35,9 +36,12 @@ LOG_ACTIONS = ("logs:DescribeLogStreams", "logs:FilterLogEvents", "logs:GetLogEv
 METRIC_ACTIONS = ("cloudwatch:GetMetricData", "cloudwatch:GetMetricStatistics")
 ALARM_ACTIONS = ("cloudwatch:DescribeAlarms",)
 STACK_ACTIONS = ("cloudformation:DescribeStacks",)
+# `status`, `releases` and `prune` read which version is phase one's dummy from the app's template.
+TEMPLATE_ACTIONS = ("cloudformation:GetTemplate",)
 DEPLOYER_ACTIONS = frozenset(
     LAMBDA_READ_ACTIONS
     + PUSH_ACTIONS
+    + INVOKE_ACTIONS
     + PRUNE_ACTIONS
     + ARTIFACT_ACTIONS
     + LIST_ACTIONS
@@ -45,6 +49,7 @@ DEPLOYER_ACTIONS = frozenset(
     + METRIC_ACTIONS
     + ALARM_ACTIONS
     + STACK_ACTIONS
+    + TEMPLATE_ACTIONS
 )
 # Spelled by some APIs and error messages as their operation name; IAM authorises them as these.
 _IAM_ALIASES = {"s3:HeadObject": "s3:GetObject", "lambda:Invoke": "lambda:InvokeFunction"}

@@ -8,9 +8,10 @@ functions in parallel, then applies twophase.yml's `retention`.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Protocol
 
 from twophase.errors import AccessDeniedError, ExitStatus, TwophaseError, UsageError
 from twophase.release.context import failure_of
@@ -61,16 +62,39 @@ class PushReport:
         return failure_of([o.error for o in self.outcomes], "pushes failed", self.exit_status)
 
 
+class PushWatcher(Protocol):
+    """Who follows a push of many functions as it goes (the CLI's progress view)."""
+
+    def started(self, functions: Sequence[str]) -> None:
+        """The functions about to be pushed, before any is."""
+
+    def finished(self, outcome: PushOutcome) -> None:
+        """One function's outcome, as soon as it is known (called from a worker thread)."""
+
+
 def push(
-    deps: PushDeps, options: PushOptions, artifact_for: Callable[[str], ArtifactLike]
+    deps: PushDeps,
+    options: PushOptions,
+    artifact_for: Callable[[str], ArtifactLike],
+    watcher: PushWatcher | None = None,
 ) -> PushReport:
-    """Build (through `artifact_for`), plan and apply each function in a bounded thread pool."""
+    """Build (through `artifact_for`), plan and apply each function in a bounded thread pool;
+    the report keeps the functions' order, the `watcher` hears of each as it ends."""
     names = _selected(deps, options)
     workers = max(1, min(options.max_workers, len(names)))
     if not options.dry_run:
         deps.git.prefetch()  # the release record's commit, read while the rest goes on
+    if watcher is not None:
+        watcher.started(names)
+
+    def one(name: str) -> PushOutcome:
+        outcome = _push_one(deps, name, artifact_for, options.dry_run)
+        if watcher is not None:
+            watcher.finished(outcome)
+        return outcome
+
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="push") as pool:
-        futures = [pool.submit(_push_one, deps, n, artifact_for, options.dry_run) for n in names]
+        futures = [pool.submit(one, n) for n in names]
         # While the workers build (compressing releases the GIL), set up the Lambda client here.
         deps.lambda_.connect()
         return PushReport(tuple(f.result() for f in futures))

@@ -7,7 +7,8 @@ none denies it. For Lambda that resource is the function ARN
 (`arn:aws:lambda:REGION:ACCOUNT:function:NAME`), or the qualified ARN (`…:NAME:QUALIFIER`) when the
 request names a version or alias (`Qualifier=`, `NAME:QUALIFIER`, or an alias path); Invoke is the
 IAM action `lambda:InvokeFunction`; a denial is `AccessDeniedException` (HTTP 403). CloudFormation
-actions that name a stack are checked against the stack ARN.
+actions that name a stack are checked against the stack ARN, CloudWatch Logs actions that name a log
+group against `…:log-group:NAME:*` (and answered with Logs' JSON AccessDeniedException).
 
 Off by default. Switch it with `enable(True/False)` at runtime (tests do, per test, without
 restarting the server), or start the server with `TWOPHASE_LOCAL_IAM=1`. It uses moto's switch
@@ -154,7 +155,7 @@ def _lambda_errors(name: str, code: str, message: Callable[[Any], str]) -> Calla
 
     @functools.wraps(original)
     def raise_error(self: Any, *args: Any) -> None:
-        if self._service == "lambda":
+        if self._service in ("lambda", "logs"):  # JSON services: their own error shape
             raise _LambdaErrors.error(code, message(self))
         original(self, *args)
 
@@ -328,11 +329,24 @@ def cloudformation_resource(response: Any) -> str:
         return f"arn:aws:cloudformation:{response.region}:{response.current_account}:stack/{name}/*"
 
 
+def logs_resource(response: Any) -> str:
+    """The log group ARN a CloudWatch Logs request addresses (`*` for account-wide actions)."""
+    try:
+        name = json.loads(response.body or "{}").get("logGroupName")
+    except (TypeError, ValueError):
+        name = None
+    if not name:
+        return "*"
+    partition = "aws-cn" if response.region.startswith("cn-") else "aws"
+    return f"arn:{partition}:logs:{response.region}:{response.current_account}:log-group:{name}:*"
+
+
 def install() -> None:
     from moto.awslambda.responses import LambdaResponse
     from moto.cloudformation.responses import CloudFormationResponse
     from moto.iam import access_control
     from moto.iam.access_control import IAMPolicyStatement, IAMRequest, IAMRequestBase
+    from moto.logs.responses import LogsResponse
 
     if getattr(IAMRequestBase, _MARK, False):
         return
@@ -363,6 +377,7 @@ def install() -> None:
         setattr(IAMRequest, name, _lambda_errors(name, code, message))
     LambdaResponse._determine_resource = lambda_resource  # type: ignore[attr-defined]
     CloudFormationResponse._determine_resource = cloudformation_resource  # type: ignore[attr-defined]
+    LogsResponse._determine_resource = logs_resource  # type: ignore[attr-defined]
     setattr(IAMRequestBase, _MARK, True)
     if os.environ.get(ENV_SWITCH) == "1":
         enable(True)
