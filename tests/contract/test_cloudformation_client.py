@@ -139,3 +139,28 @@ def test_a_stack_wait_reports_each_poll_and_ends_at_its_deadline(
             STACK, lambda _: None, on_poll=lambda s, waited, _: polls.append((s, waited))
         )
     assert [s for s, _ in polls] == ["UPDATE_IN_PROGRESS"]
+
+
+def test_every_page_of_stacks_is_read_for_their_tags(boto_cfn: Any, stub: Stubber) -> None:
+    """DescribeStacks without a name answers a page at a time (AWS, and the embedded AWS at 50):
+    a preview on the second page is still found, and a deleted stack is left out."""
+    from datetime import UTC, datetime
+
+    def stack(name: str, status: str = "CREATE_COMPLETE") -> dict[str, Any]:
+        created = datetime(2026, 5, 1, tzinfo=UTC)
+        tags = [{"Key": "twophase:env", "Value": name}]
+        return {"StackName": name, "StackStatus": status, "CreationTime": created, "Tags": tags}
+
+    stub.add_response(
+        "describe_stacks",
+        {"Stacks": [stack("shop-dev"), stack("old", "DELETE_COMPLETE")], "NextToken": "t1"},
+        {},
+    )
+    stub.add_response("describe_stacks", {"Stacks": [stack("shop-pr-7")]}, {"NextToken": "t1"})
+
+    found = CloudFormation(boto_cfn, sleep=lambda _: None).tagged_stacks()
+
+    assert [(s.name, s.tags["twophase:env"]) for s in found] == [
+        ("shop-dev", "shop-dev"),
+        ("shop-pr-7", "shop-pr-7"),
+    ]

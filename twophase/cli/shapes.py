@@ -8,7 +8,7 @@ version a key is never removed nor renamed: a change that must do so is a new ve
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from twophase.cli.output import Shape
@@ -306,8 +306,10 @@ def env_prune(r: EnvPruneResult) -> Shape:
 
 
 def iso(moment: datetime | None) -> str | None:
-    """ISO 8601 in UTC, to the second: `2026-05-01T12:00:00Z`."""
-    return None if moment is None else moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    """ISO 8601 in UTC, to the second, as release records write it: `2026-05-01T12:00:00Z`."""
+    from twophase.release.release_record import utc_stamp
+
+    return None if moment is None else utc_stamp(moment)
 
 
 def build(function: str, artifact: Artifact, path: str | None) -> Shape:
