@@ -223,3 +223,23 @@ def substitute(value: Any) -> Any:
     if isinstance(value, list):
         return [substitute(v) for v in value]
     return value
+
+
+def deployer_policy_sections(
+    config: Config, env: str, *, artifact_bucket: str | None = None, attach_owners: bool = True
+) -> list[tuple[str, dict[str, dict[str, Any]]]]:
+    """What phase one renders for the deployer policies, as (config entry it comes from,
+    `Resources` and `Outputs`) pairs: the collision check names the entry."""
+    out = []
+    for function in sorted(config.functions):
+        ids = names.ids_for(function)
+        resource = deployer_policy_resource(
+            config, env, function, artifact_bucket=artifact_bucket, attach_owners=attach_owners
+        )
+        output = deployer_policy_output(config, env, function)
+        sections = {
+            "Resources": {ids.deployer_policy: resource},
+            "Outputs": {ids.out_deployer_policy_arn: output},
+        }
+        out.append((f"functions.{function}", sections))
+    return out

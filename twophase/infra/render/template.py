@@ -19,7 +19,7 @@ from typing import Any
 
 from twophase import __version__
 from twophase.config.model import Config, Function
-from twophase.infra.deployer_policy import deployer_policy_output, deployer_policy_resource
+from twophase.infra.deployer_policy import deployer_policy_sections
 from twophase.infra.limits import check_limits
 from twophase.infra.render.collisions import Part, refuse_collisions
 from twophase.infra.render.deployed import keep_deployed
@@ -81,15 +81,15 @@ def render_template(
         fn, ids = config.function(name), ids_for(name)
         dummy = dummies.get(name)
         resources, outputs = _render_function(config, env, fn, ids, dummy, name in serving_code)
-        resources[ids.deployer_policy] = deployer_policy_resource(
-            config, env, name, artifact_bucket=artifact_bucket, attach_owners=attach_owners
-        )
-        outputs[ids.out_deployer_policy_arn] = deployer_policy_output(config, env, name)
         functions_meta[name] = meta = _function_metadata(config, fn, ids, dummy)
         if deployed:
             starts = (new_aliases or {}).get(name, {})
             keep_deployed(name, ids, config.aliases, resources, meta, deployed, starts)
         parts.append(Part(f"functions.{name}", {"Resources": resources, "Outputs": outputs}))
+    policies = deployer_policy_sections(
+        config, env, artifact_bucket=artifact_bucket, attach_owners=attach_owners
+    )
+    parts.extend(Part(owner, sections) for owner, sections in policies)
     parts.append(_app_part(config, env, artifact_bucket, functions_meta))
     source = config.template or "the shared template"
     refuse_collisions(shared, parts, source=source, config=str(config.path))
