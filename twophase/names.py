@@ -91,6 +91,11 @@ def dummy_key(family: str, hexdigest: str) -> str:
     return f"dummies/{family}/{hexdigest}.zip"
 
 
+def functions_stack_id(number: int) -> str:
+    """The logical id of the root's nested stack number `number` (from 1) of functions."""
+    return f"FunctionsStack{number}"
+
+
 def template_key(hexdigest: str) -> str:
     """A template too large to send inline, content-addressed."""
     return f"templates/{hexdigest}.json"

@@ -30,6 +30,7 @@ from twophase.infra.render.function import (
     ref,
     serving_alias,
 )
+from twophase.infra.render.nesting import Group, Layout, split
 from twophase.infra.render.triggers import trigger_parts
 from twophase.names import (
     ARTIFACT_BUCKET_OUTPUT,
@@ -63,19 +64,44 @@ def render_template(
     new_aliases: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
     serving_code: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
-    """The whole CloudFormation template phase one deploys for `env`, as a dict.
+    """The whole CloudFormation template phase one deploys for `env`, as one logical dict
+    (`render_layout` tells which stack each part goes to)."""
+    return render_layout(
+        config,
+        env,
+        dummies=dummies,
+        artifact_bucket=artifact_bucket,
+        deployed=deployed,
+        new_aliases=new_aliases,
+        serving_code=serving_code,
+    ).whole
+
+
+def render_layout(
+    config: Config,
+    env: str,
+    *,
+    dummies: Mapping[str, DummyCode],
+    artifact_bucket: str,
+    deployed: Mapping[str, Any] | None = None,
+    new_aliases: Mapping[str, Mapping[str, Mapping[str, Any]]] | None = None,
+    serving_code: frozenset[str] = frozenset(),
+) -> Layout:
+    """The whole template for `env` and its layout: the root stack's template and, for an app
+    past one stack's limits, its nested children's (twophase.infra.render.nesting).
 
     `dummies` maps each function's short name to its staged dummy artifact (image functions need
-    none); `deployed` is the stack's current template (GetTemplate, parsed), if the stack exists.
-    `new_aliases` gives, per function, the properties (`FunctionVersion`, `RoutingConfig`) of
-    aliases the deployed chain lacks: where the traffic they take over is served today.
-    `serving_code` names the functions whose serving alias serves pushed code today.
-    Deployer policies are attached to their owners except locally, where the owners name roles
-    of a real account.
+    none); `deployed` is what the stack runs (the root and its children read back as one logical
+    template), if it exists. `new_aliases` gives, per function, the properties
+    (`FunctionVersion`, `RoutingConfig`) of aliases the deployed chain lacks: where the traffic
+    they take over is served today. `serving_code` names the functions whose serving alias serves
+    pushed code today. Deployer policies are attached to their owners except locally, where the
+    owners name roles of a real account.
     """
     attach_owners = not config.environment(env).is_local  # refuses an undeclared environment
     shared = config.shared_template()
     parts: list[Part] = []
+    groups: dict[str, Group] = {}
     functions_meta: dict[str, Any] = {}
     for name in sorted(config.functions):
         fn, ids = config.function(name), ids_for(name)
@@ -86,6 +112,7 @@ def render_template(
             starts = (new_aliases or {}).get(name, {})
             keep_deployed(name, ids, config.aliases, resources, meta, deployed, starts)
         parts.append(Part(f"functions.{name}", {"Resources": resources, "Outputs": outputs}))
+        groups[name] = Group(tuple(resources), tuple(outputs))
     policies = deployer_policy_sections(
         config, env, artifact_bucket=artifact_bucket, attach_owners=attach_owners
     )
@@ -101,8 +128,11 @@ def render_template(
         delete_data(template)
     else:
         retain_data(template)
-    check_limits(config, env, template)  # before anything changes remotely
-    return template
+    layout = split(template, groups, deployed=deployed, bucket=artifact_bucket, dump=dump_template)
+    check_limits(
+        config, env, template, stacks=layout.stacks(), sizes=layout.sizes()
+    )  # before any remote change
+    return layout
 
 
 def retain_data(template: dict[str, Any]) -> None:
