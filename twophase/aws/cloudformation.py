@@ -18,6 +18,7 @@ if TYPE_CHECKING:
     from mypy_boto3_cloudformation.literals import CapabilityType
     from mypy_boto3_cloudformation.type_defs import (
         CreateChangeSetInputTypeDef,
+        DescribeChangeSetInputTypeDef,
         DescribeChangeSetOutputTypeDef,
         ListChangeSetsInputTypeDef,
     )
@@ -61,6 +62,7 @@ class ResourceChange:
     physical_id: str
     replacement: str  # "True" | "False" | "Conditional" | ""
     details: tuple[str, ...] = ()  # changed property names
+    change_set_id: str = ""  # a nested stack's row: the change set made for it
 
 
 @dataclass(frozen=True)
@@ -124,7 +126,8 @@ class CloudFormation:
         with aws_call("cloudformation:DescribeStacks", "*"):
             for page in self.client.get_paginator("describe_stacks").paginate():
                 for s in page.get("Stacks", []):
-                    if s["StackStatus"] == "DELETE_COMPLETE":
+                    # A nested stack carries its root's tags: it is part of that environment.
+                    if s["StackStatus"] == "DELETE_COMPLETE" or s.get("ParentId"):
                         continue
                     tags = {t["Key"]: t["Value"] for t in s.get("Tags", [])}
                     out.append(
@@ -148,8 +151,10 @@ class CloudFormation:
         parameters: Mapping[str, str],
         create: bool,
         tags: Mapping[str, str] | None = None,
+        include_nested: bool = False,
     ) -> str:
-        """The change set's id, or '' when the endpoint says there is nothing to change."""
+        """The change set's id, or '' when the endpoint says there is nothing to change.
+        `include_nested` has CloudFormation make a change set for each nested stack too."""
         params: CreateChangeSetInputTypeDef = {
             "StackName": stack,
             "ChangeSetName": name,
@@ -160,6 +165,8 @@ class CloudFormation:
             ],
             "Tags": [{"Key": k, "Value": v} for k, v in sorted((tags or {}).items())],
         }
+        if include_nested:
+            params["IncludeNestedStacks"] = True
         if template.url:
             params["TemplateURL"] = template.url
         else:
@@ -175,11 +182,16 @@ class CloudFormation:
 
     def wait_change_set(self, change_set_id: str, stack: str) -> ChangeSet:
         """Poll until the change set is created (or failed), then read every page of its changes
-        (DescribeChangeSet returns at most 100 per page, with a NextToken for the rest)."""
+        (DescribeChangeSet returns at most 100 per page, with a NextToken for the rest). A nested
+        stack's change set is read by its ARN alone: `stack` '' (its root's name would not match).
+        """
         deadline = time.monotonic() + CHANGE_SET_DEADLINE
+        named: DescribeChangeSetInputTypeDef = {"ChangeSetName": change_set_id}
+        if stack:
+            named["StackName"] = stack
         while True:
-            with aws_call("cloudformation:DescribeChangeSet", stack):
-                resp = self.client.describe_change_set(ChangeSetName=change_set_id, StackName=stack)
+            with aws_call("cloudformation:DescribeChangeSet", stack or change_set_id):
+                resp = self.client.describe_change_set(**named)
             status = resp.get("Status", "")
             if status in ("CREATE_COMPLETE", "FAILED"):
                 break
@@ -193,10 +205,9 @@ class CloudFormation:
         changes = _changes(resp)
         token = resp.get("NextToken")
         while token:
-            with aws_call("cloudformation:DescribeChangeSet", stack):
-                page = self.client.describe_change_set(
-                    ChangeSetName=change_set_id, StackName=stack, NextToken=token
-                )
+            with aws_call("cloudformation:DescribeChangeSet", stack or change_set_id):
+                named["NextToken"] = token
+                page = self.client.describe_change_set(**named)
             changes += _changes(page)
             token = page.get("NextToken")
         return ChangeSet(
@@ -338,6 +349,7 @@ def _changes(resp: DescribeChangeSetOutputTypeDef) -> list[ResourceChange]:
                 physical_id=rc.get("PhysicalResourceId", "") or "",
                 replacement=str(rc.get("Replacement", "") or ""),
                 details=details,
+                change_set_id=str(rc.get("ChangeSetId", "") or ""),
             )
         )
     return out

@@ -16,6 +16,7 @@ from twophase.aws.lambda_client import LATEST
 from twophase.config.model import Config
 from twophase.errors import AwsError, ExitStatus, NotFoundError, PreconditionError, TwophaseError
 from twophase.infra.artifact_store import artifact_stack_template
+from twophase.infra.nested import nested_outputs, stage_nested
 from twophase.infra.plan import InfraPlan
 from twophase.infra.services import (
     InfraServices,
@@ -125,9 +126,10 @@ def apply_up(plan: InfraPlan, svc: InfraServices) -> UpResult:
     stage_dummies(plan, svc)
     if not plan.has_changes:
         stack = svc.cfn.get_stack(plan.stack)
-        return UpResult(
-            plan.stack, stack.status if stack else "", False, stack.outputs if stack else {}
-        )
+        outputs = stack.outputs if stack else {}
+        if stack and plan.nested:
+            outputs = {**outputs, **nested_outputs(svc, plan.stack)}
+        return UpResult(plan.stack, stack.status if stack else "", False, outputs)
     change_set_id = plan.change_set_id
     if change_set_id is None:
         change_set_id = _create_stack_change_set(plan, svc)
@@ -136,7 +138,8 @@ def apply_up(plan: InfraPlan, svc: InfraServices) -> UpResult:
     raise_if_failed(plan.stack, final, events)
     assert final is not None
     behind = served_configuration(plan, svc)
-    return UpResult(plan.stack, final.status, True, final.outputs, len(plan.changes), behind)
+    outputs = {**final.outputs, **nested_outputs(svc, plan.stack)} if plan.nested else final.outputs
+    return UpResult(plan.stack, final.status, True, outputs, len(plan.changes), behind)
 
 
 def served_configuration(plan: InfraPlan, svc: InfraServices) -> tuple[ServedConfiguration, ...]:
@@ -205,6 +208,7 @@ def _create_stack_change_set(plan: InfraPlan, svc: InfraServices) -> str:
         svc.reporter.info(f"{plan.stack} is ROLLBACK_COMPLETE from a failed create: recreating it")
         svc.cfn.delete_stack(plan.stack)
         svc.cfn.wait_stack(plan.stack, no_events, deleting=True)
+    stage_nested(svc, plan.bucket, plan.nested)
     name = change_set_name(plan.template_body)
     with removed_on_failure(svc, plan.stack, name, shell=True):
         cs = svc.cfn.create_change_set(

@@ -25,6 +25,7 @@ from twophase.aws.logs import delete_log_group
 from twophase.config.model import Config
 from twophase.errors import TwophaseError
 from twophase.infra.down import delete_app_stack, purge_artifacts
+from twophase.infra.nested import all_resources
 from twophase.infra.services import InfraServices
 from twophase.names import (
     TAG_APP,
@@ -162,13 +163,14 @@ def prune_environments(
 
 def delete_preview(config: Config, info: EnvironmentInfo, svc: PlaceServices) -> None:
     """The preview's app stack (waited for), its artifact bucket and stack, and the log groups
-    of its functions: those the stack holds, and those twophase.yml names today."""
+    of its functions: those the stack (and its nested stacks) holds, and those twophase.yml
+    names today."""
     if info.kind != "preview":
         raise ValueError(f"{info.name} is not a preview")
     physical = {function_name(config.app, info.name, fn) for fn in config.functions}
     physical |= {
         name
-        for _, kind, name in svc.infra.cfn.list_resources(info.stack)
+        for _, kind, name in all_resources(svc.infra, info.stack)
         if kind == "AWS::Lambda::Function" and name
     }
     svc.infra.reporter.info(f"deleting {info.stack}")

@@ -77,6 +77,8 @@ class InfraPlan:
     # serves the dummy, which would fail (and so eat) messages other producers already send.
     held_mappings: tuple[str, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)  # the app stack's (twophase:app…)
+    # The nested stacks' templates, by the artifact bucket key their TemplateURL names.
+    nested: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def has_changes(self) -> bool:

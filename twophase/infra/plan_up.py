@@ -10,6 +10,7 @@ from typing import Any
 from twophase.aws.lambda_client import LambdaClient
 from twophase.config.model import Config
 from twophase.errors import AwsError, NotFoundError
+from twophase.infra.nested import Deployed, flatten, read_deployed, stage_nested
 from twophase.infra.plan import (
     InfraPlan,
     added_rows,
@@ -19,7 +20,8 @@ from twophase.infra.plan import (
     refusals,
     with_traffic_risks,
 )
-from twophase.infra.render import LiveState, build_dummies, render, stack_tags
+from twophase.infra.render import LiveState, build_dummies, dump_template, render, stack_tags
+from twophase.infra.render.nesting import Layout
 from twophase.infra.services import (
     InfraServices,
     bucket_for,
@@ -36,21 +38,29 @@ NOT_DEPLOYED = ("REVIEW_IN_PROGRESS", "ROLLBACK_COMPLETE")
 OFFLINE_BUCKET = "ARTIFACT_BUCKET"  # what an offline render names the artifact bucket
 
 
-def deployed_template(svc: InfraServices, stack_name: str) -> dict[str, Any] | None:
-    """The template the stack runs, or None when nothing is deployed yet."""
+def deployed_template(svc: InfraServices, stack_name: str) -> Deployed | None:
+    """What the stack runs (its nested children assembled in), or None when nothing is
+    deployed yet."""
     stack = svc.cfn.get_stack(stack_name)
     if stack is None or stack.status in NOT_DEPLOYED:
         return None
-    return svc.cfn.get_template(stack_name)
+    return read_deployed(svc, stack_name)
 
 
 def template_for(config: Config, env: str, svc: InfraServices | None) -> str:
-    """The template `infra render` prints: offline (no `svc`), with a placeholder bucket and no
-    deployed template to copy pushed code and alias targets from; else with both."""
+    """The template `infra render` prints: the whole app's, every nested stack's resources in
+    one (the root's own when it is not split). Offline (no `svc`) with a placeholder bucket and
+    no deployed template to copy pushed code and alias targets from; else with both."""
     if svc is None:
-        return render(config, env, OFFLINE_BUCKET, build_dummies(config), None)[0]
-    deployed = deployed_template(svc, config.stack_name(env))
-    return render(config, env, bucket_for(config, env, svc), build_dummies(config), deployed)[0]
+        rendered = render(config, env, OFFLINE_BUCKET, build_dummies(config), None)
+    else:
+        deployed = deployed_template(svc, config.stack_name(env))
+        bucket = bucket_for(config, env, svc)
+        template = deployed.template if deployed else None
+        rendered = render(config, env, bucket, build_dummies(config), template)
+    if not rendered.layout.children:
+        return rendered.body
+    return dump_template(rendered.template)
 
 
 def read_live_state(
@@ -111,7 +121,6 @@ def plan_up(
 ) -> InfraPlan:
     """Read remote state and return what `infra up` would do. Changes nothing remotely unless
     `keep_change_set` (then a change set is left for `apply_up` to execute)."""
-    import json
 
     stack_name = config.stack_name(env)
     stack = svc.cfn.get_stack(stack_name)
@@ -119,10 +128,12 @@ def plan_up(
     exists = stack is not None and stack.status not in NOT_DEPLOYED
     bucket = bucket_for(config, env, svc)
     dummies = build_dummies(config)
-    deployed = svc.cfn.get_template(stack_name) if exists else None
+    read = read_deployed(svc, stack_name) if exists else None
+    deployed = read.template if read else None
     reader = AliasReader(svc.lambdas)
     live = read_live_state(config, env, deployed, reader, svc) if deployed else None
-    body, params = render(config, env, bucket, dummies, deployed, live)
+    rendered = render(config, env, bucket, dummies, deployed, live)
+    body, params = rendered.body, rendered.parameters
     plan_args: dict[str, Any] = dict(
         held_mappings=held_mappings(config, live),
         app=config.app,
@@ -134,14 +145,17 @@ def plan_up(
         stack_exists=exists,
         dummies=dummies,
         tags=stack_tags(config, env),
+        nested=rendered.nested,
     )
     if not exists:
-        rows = classify(added_rows(json.loads(body)), {}, {}, {})
+        rows = classify(added_rows(rendered.template), {}, {}, {})
         return InfraPlan(changes=rows, **plan_args)
+    assert read is not None
+    stage_nested(svc, bucket, rendered.nested)  # the change set reads them from the bucket
     name = change_set_name(body)
     with removed_on_failure(svc, stack_name, name):
         return _plan_change_set(
-            svc, name, plan_args, deployed, json.loads(body), reader, allow_delete, keep_change_set
+            svc, name, plan_args, read, rendered.layout, reader, allow_delete, keep_change_set
         )
 
 
@@ -149,13 +163,14 @@ def _plan_change_set(
     svc: InfraServices,
     name: str,
     plan_args: dict[str, Any],
-    deployed: Mapping[str, Any] | None,
-    template: Mapping[str, Any],
+    read: Deployed,
+    layout: Layout,
     reader: AliasReader,
     allow_delete: frozenset[str],
     keep_change_set: bool,
 ) -> InfraPlan:
     stack_name, bucket = plan_args["stack"], plan_args["bucket"]
+    deployed, template = read.template, layout.whole
     change_set_id = svc.cfn.create_change_set(
         stack_name,
         name,
@@ -163,6 +178,7 @@ def _plan_change_set(
         create=False,
         template=template_arg(svc, bucket, plan_args["template_body"]),
         tags=plan_args["tags"],
+        include_nested=bool(layout.children or read.stacks),
     )
     if not change_set_id:
         return InfraPlan(changes=(), **plan_args)
@@ -173,11 +189,11 @@ def _plan_change_set(
     if cs.status == "FAILED":
         svc.cfn.delete_change_set(change_set_id, stack_name)
         raise AwsError(f"CloudFormation rejected the template: {cs.reason}")
-    assert deployed is not None
-    pushed = _pushed_functions(cs.changes, deployed, svc)
+    changes = flatten(svc, cs, layout, read)
+    pushed = _pushed_functions(changes, deployed, svc)
     names = short_names(plan_args["app"], plan_args["env"], deployed, template)
-    rows = classify(cs.changes, deployed, pushed, names)
-    risks = traffic_risks(cs.changes, deployed, template, reader)
+    rows = classify(changes, deployed, pushed, names)
+    risks = traffic_risks(changes, deployed, template, reader)
     rows = with_traffic_risks(rows, risks, names)
     if not keep_change_set:
         svc.cfn.delete_change_set(change_set_id, stack_name)

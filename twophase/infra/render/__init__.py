@@ -1,6 +1,6 @@
 """Phase one's CloudFormation template, rendered whole from the config (pure and deterministic)."""
 
-from twophase.infra.render.body import LiveState, build_dummies, render
+from twophase.infra.render.body import Deployable, LiveState, build_dummies, render
 from twophase.infra.render.function import DummyCode
 from twophase.infra.render.template import (
     dump_template,
@@ -10,6 +10,7 @@ from twophase.infra.render.template import (
 )
 
 __all__ = [
+    "Deployable",
     "DummyCode",
     "LiveState",
     "build_dummies",

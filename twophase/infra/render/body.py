@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, Any
 
 from twophase.config.model import Config
 from twophase.infra.render.function import DummyCode
-from twophase.infra.render.template import dump_template, parameter_values, render_template
+from twophase.infra.render.nesting import Layout
+from twophase.infra.render.template import parameter_values, render_layout
 
 if TYPE_CHECKING:
     from twophase.dummies import DummyArtifact
@@ -36,6 +37,26 @@ def build_dummies(config: Config) -> dict[str, DummyArtifact]:
     }
 
 
+@dataclass(frozen=True)
+class Deployable:
+    """What phase one sends: the root stack's template text and parameter values, and the nested
+    children's templates to stage in the artifact bucket (by key) before any change set."""
+
+    body: str
+    parameters: dict[str, str]
+    layout: Layout
+
+    @property
+    def template(self) -> dict[str, Any]:
+        """The whole logical template (every stack's resources in one)."""
+        return self.layout.whole
+
+    @property
+    def nested(self) -> dict[str, str]:
+        """Each child template's text, by the artifact bucket key its TemplateURL names."""
+        return {c.key: c.text for c in self.layout.children.values()}
+
+
 def render(
     config: Config,
     env: str,
@@ -43,12 +64,12 @@ def render(
     dummies: Mapping[str, DummyArtifact],
     deployed: Mapping[str, Any] | None,
     live: LiveState | None = None,
-) -> tuple[str, dict[str, str]]:
-    """The template's text for `env`, with the dummies staged in `bucket`, and the values of the
-    shared template's parameters."""
+) -> Deployable:
+    """The templates for `env`, with the dummies staged in `bucket`, and the values of the
+    shared template's parameters. `deployed` is what runs (assembled, if it is nested)."""
     codes = {n: DummyCode(bucket, d.key, d.code_sha256) for n, d in dummies.items()}
     live = live or LiveState()
-    template = render_template(
+    layout = render_layout(
         config,
         env,
         dummies=codes,
@@ -57,4 +78,4 @@ def render(
         new_aliases=live.new_aliases,
         serving_code=live.serving_code,
     )
-    return dump_template(template), parameter_values(config, env)
+    return Deployable(layout.root_text, parameter_values(config, env), layout)
