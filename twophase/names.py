@@ -46,8 +46,43 @@ def lambda_log_group(physical: str) -> str:
 
 
 def deployer_policy_name(app: str, env: str, function: str) -> str:
-    """The function's managed deployer policy: `<app>-<env>-<fn>-deployer`."""
+    """The name of one function's own deployer document, `<app>-<env>-<fn>-deployer`: what
+    `twophase policy FUNCTION` calls it, for IAM code that creates it itself (phase one renders
+    its owners' policies instead, `owner_policy_name`)."""
     return f"{function_name(app, env, function)}-deployer"
+
+
+# --- an owner's deployer policies ----------------------------------------------------------------
+
+MAX_MANAGED_POLICY_NAME = 128  # IAM's limit
+_OWNER_STEM_WORDS = 64  # the readable part of an owner's logical-id stem
+
+
+def owner_policy_name(app: str, env: str, kind: str, owner: str, number: int) -> str:
+    """The `number`th (from 1) deployer policy of an owner (`kind` role, user or group, `owner`
+    its name): `<app>-<env>-<kind>-<owner>-deployer-<n>`, shortened with a hash past IAM's 128."""
+    name = f"{stack_name(app, env)}-{kind}-{owner}-deployer-{number}"
+    return shorten(name, MAX_MANAGED_POLICY_NAME)
+
+
+def owner_stem(kind: str, owner: str) -> str:
+    """`role`, `web-team` -> `RoleWebTeam` and an 8-hex hash of both: IAM names may hold
+    `+=,.@_-`, which logical ids may not, so two owners whose names differ only there (or in
+    the case of a letter) would meet without the hash."""
+    words = re.split(r"[^A-Za-z0-9]+", owner)
+    readable = "".join(w[:1].upper() + w[1:] for w in words if w)[:_OWNER_STEM_WORDS]
+    digest = hashlib.sha256(f"{kind}/{owner}".encode()).hexdigest()[:8]
+    return f"{kind.capitalize()}{readable}{digest}"
+
+
+def owner_policy_id(kind: str, owner: str, number: int) -> str:
+    """An owner's `number`th deployer policy's logical id: `RoleWebTeam1a2b3c4dDeployerPolicy1`."""
+    return f"{owner_stem(kind, owner)}DeployerPolicy{number}"
+
+
+def owner_policy_output(kind: str, owner: str, number: int) -> str:
+    """The output (exported as `<stack>-<id>`) holding that policy's ARN."""
+    return f"{owner_policy_id(kind, owner, number)}Arn"
 
 
 # --- the artifact bucket -------------------------------------------------------------------------
@@ -72,8 +107,17 @@ def artifact_bucket_name(app: str, env: str, account: str, region: str) -> str:
 def artifact_bucket_name_is_plain(app: str, env: str) -> bool:
     """Whether the bucket's name is never hashed, whatever the account and region: only then can
     a template spell it with `${AWS::AccountId}` and `${AWS::Region}`."""
-    longest = f"{app}-{env}-artifacts-{'0' * _ACCOUNT_ID_LENGTH}-{'x' * _LONGEST_REGION}"
-    return len(longest) <= MAX_BUCKET_NAME
+    return len(_longest_bucket_spelling(app, env)) <= MAX_BUCKET_NAME
+
+
+def artifact_bucket_name_max_length(app: str, env: str) -> int:
+    """The longest the bucket's name can be, whatever the account and region (a deployer
+    policy's size is measured with it)."""
+    return min(len(_longest_bucket_spelling(app, env)), MAX_BUCKET_NAME)
+
+
+def _longest_bucket_spelling(app: str, env: str) -> str:
+    return f"{app}-{env}-artifacts-{'0' * _ACCOUNT_ID_LENGTH}-{'x' * _LONGEST_REGION}"
 
 
 def artifact_prefix(app: str, env: str, function: str) -> str:
@@ -192,10 +236,6 @@ class FunctionIds:
     def schedule_permission(self) -> str:
         return f"{self.stem}SchedulePermission"
 
-    @property
-    def deployer_policy(self) -> str:
-        return f"{self.stem}DeployerPolicy"
-
     # outputs
     @property
     def out_function_name(self) -> str:
@@ -216,10 +256,6 @@ class FunctionIds:
     @property
     def out_queue_url(self) -> str:
         return f"{self.stem}QueueUrl"
-
-    @property
-    def out_deployer_policy_arn(self) -> str:
-        return f"{self.stem}DeployerPolicyArn"
 
 
 def ids_for(function: str) -> FunctionIds:

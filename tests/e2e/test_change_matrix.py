@@ -646,8 +646,8 @@ CASES = [
         "owners",
         "api: add an owner role",
         _yml(_add_owner),
-        notes="locally owners are not attached (they name roles of a real account): "
-        "no change; on AWS the deployer policy's attachments change",
+        notes="a deployer policy for the new owner, attached to nobody locally (owners name "
+        "roles of a real account), to mobile-team on AWS",
     ),
     Case(
         "policies",

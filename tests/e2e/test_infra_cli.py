@@ -13,6 +13,7 @@ import pytest
 
 from tests.conftest import LocalAwsHandle
 from tests.e2e.helpers import copy_example_app, edit_config, run_cli, zip_with
+from twophase.names import owner_policy_id
 
 FUNCTIONS = ("api", "worker", "nightly")
 
@@ -196,13 +197,16 @@ def test_a_template_over_the_inline_limit_goes_through_the_bucket(
     assert run_cli(capsys, "infra", "up", "--yes").stdout.strip().endswith("no changes")
 
 
+WEB_TEAM_POLICY = owner_policy_id("role", "web-team", 1)
+
+
 @pytest.mark.parametrize(
     ("section", "logical_id", "expected"),
     [
         (
             "Resources",
-            "ApiDeployerPolicy",
-            "functions.api: generates 'ApiDeployerPolicy', which is also a resource of "
+            WEB_TEAM_POLICY,  # api's owner's deployer policy
+            f"functions.api.owners: generates '{WEB_TEAM_POLICY}', which is also a resource of "
             "infra/cloudformation/shared.yaml; rename the one in infra/cloudformation/shared.yaml",
         ),
         ("Resources", "ApiFunction", "functions.api: generates 'ApiFunction'"),

@@ -1,13 +1,14 @@
 """Isolation under enforced IAM (README, "For platform teams").
 
-A function's deployer policy pushes that function and nothing else — not another function, not its
-configuration, not the stack. It prunes that function's old versions (DeleteFunction on qualified
-ARNs) and cannot delete the function itself.
+An owner's deployer policy pushes its functions and nothing else — not another function, not their
+configuration, not the stack. It prunes their old versions (DeleteFunction on qualified ARNs) and
+cannot delete a function itself.
 
-The example app is deployed with enforcement off; alice (owner of api) and bob (owner of worker)
-get access keys and only their function's generated deployer policy; then, with enforcement on,
-each runs the matrix through the CLI (and direct Lambda calls). Every case is counted: the test
-fails on any escape, and on any refusal that is not one clear line.
+The example app is deployed with enforcement off; alice (of web-team, api's owner) and bob (of
+fulfilment-team, worker's owner) get access keys and only their team's generated deployer policy;
+then, with enforcement on, each runs the matrix through the CLI (and direct Lambda calls): every
+phase-two command on their own function, and what they must not do. Every case is counted: the
+test fails on any escape, and on any refusal that is not one clear line.
 """
 
 from __future__ import annotations
@@ -25,11 +26,12 @@ from botocore.exceptions import ClientError
 
 from tests.conftest import LocalAwsHandle
 from tests.e2e.helpers import copy_example_app, run_cli
+from twophase import names
 from twophase.aws.session import Clients, Target
 from twophase.local.extensions import iam_enforcement
 
 OWNERS = {"alice": "api", "bob": "worker"}
-TEAM_ROLES = ("web-team", "fulfilment-team")  # the example app's owners
+TEAMS = {"api": "web-team", "worker": "fulfilment-team"}  # the example app's owners
 ERROR_LINE = re.compile(r"^error: .+$")
 
 
@@ -60,11 +62,11 @@ def deployed(
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("TWOPHASE_ENV", "local")
     rendered = run_cli(capsys, "infra", "render", "--offline")
-    assert "ApiDeployerPolicy" in rendered.stdout
+    assert names.owner_policy_id("role", "web-team", 1) in rendered.stdout
     admin = local_aws.clients()
     iam = admin.client("iam")
     lam = admin.client("lambda")
-    for role in TEAM_ROLES:  # the platform team's roles the example names as owners
+    for role in TEAMS.values():  # the platform team's roles the example names as owners
         iam.create_role(RoleName=role, AssumeRolePolicyDocument=_trust())
     up = run_cli(capsys, "infra", "up", "--yes")
     assert up.exit_code == 0, up.stderr
@@ -77,7 +79,7 @@ def deployed(
     people = {}
     for name, function in OWNERS.items():
         iam.create_user(UserName=name)
-        policy_arn = outputs[f"{function.capitalize()}DeployerPolicyArn"]
+        policy_arn = outputs[names.owner_policy_output("role", TEAMS[function], 1)]
         iam.attach_user_policy(UserName=name, PolicyArn=policy_arn)
         key = iam.create_access_key(UserName=name)["AccessKey"]
         other = next(f for f in OWNERS.values() if f != function)
@@ -169,6 +171,14 @@ def _matrix(
             capsys, f"{who} invoke {person.other}", "invoke", person.other, "--alias", "next"
         ),
         _cli_case(capsys, f"{who} logs {person.function}", "logs", person.function),
+        _cli_case(  # `live` to what `next` serves, then back to phase one's version
+            capsys, f"{who} alias promote {person.function}", "alias", "promote", person.function
+        ),
+        _cli_case(
+            capsys,
+            f"{who} alias rollback {person.function}",
+            *("alias", "rollback", person.function, "--to", "1"),
+        ),
         _cli_case(capsys, f"{who} logs {person.other}", "logs", person.other),
         _cli_case(capsys, f"{who} whoami", "whoami"),
         _cli_case(capsys, f"{who} alias promote {person.other}", "alias", "promote", person.other),
@@ -237,7 +247,8 @@ def test_each_owner_pushes_only_their_function(
     ]
     allowed = sorted(o.case for o in outcomes if o.allowed)
     denied = [o for o in outcomes if not o.allowed]
-    own = ("push", "prune", "status", "releases", "invoke", "logs")
+    own = ("push", "prune", "status", "releases", "invoke", "logs", "alias promote")
+    own += ("alias rollback",)
     assert allowed == sorted(
         [f"{who} {verb} {function}" for who, function in OWNERS.items() for verb in own]
         + [f"{who} whoami" for who in OWNERS]
@@ -275,4 +286,5 @@ def test_a_refused_push_names_the_function_the_action_and_the_policy(
     assert not outcome.allowed
     assert "shop-local-worker" in outcome.detail
     assert re.search(r"\blambda:[A-Z][A-Za-z]+\b", outcome.detail), outcome.detail
-    assert "shop-local-worker-deployer" in outcome.detail
+    assert "deployer policies of its owners" in outcome.detail
+    assert "role/fulfilment-team" in outcome.detail and "twophase policy worker" in outcome.detail

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from tests.e2e.helpers import run_cli
+from twophase import names
 from twophase.config.load import load_config
 from twophase.infra.deployer_policy import deployer_policy
 
@@ -39,17 +40,39 @@ def test_policy_offline_keeps_the_placeholders(
     )
 
 
-def test_policy_template_prints_the_resource_and_its_output(
+def test_policy_template_prints_the_owners_resources_and_outputs(
     app: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     result = run_cli(capsys, "policy", "worker", "--template")
     assert result.exit_code == 0, result.stderr
     doc = json.loads(result.stdout)
-    resource = doc["Resources"]["WorkerDeployerPolicy"]
+    policy = names.owner_policy_id("role", "fulfilment-team", 1)
+    assert list(doc["Resources"]) == [policy]
+    resource = doc["Resources"][policy]
     assert resource["Type"] == "AWS::IAM::ManagedPolicy"
-    assert resource["Properties"]["ManagedPolicyName"] == "shop-local-worker-deployer"
-    assert resource["Properties"]["Roles"] == ["fulfilment-team"]
-    assert doc["Outputs"]["WorkerDeployerPolicyArn"]["Value"] == {"Ref": "WorkerDeployerPolicy"}
+    properties = resource["Properties"]
+    assert properties["ManagedPolicyName"] == "shop-local-role-fulfilment-team-deployer-1"
+    assert properties["Roles"] == ["fulfilment-team"]
+    assert "function:shop-local-worker" in json.dumps(properties["PolicyDocument"])
+    assert doc["Outputs"] == {
+        names.owner_policy_output("role", "fulfilment-team", 1): {
+            "Description": "Deployer policy 1 of role fulfilment-team",
+            "Value": {"Ref": policy},
+            "Export": {"Name": {"Fn::Sub": f"${{AWS::StackName}}-{policy}Arn"}},
+        }
+    }
+
+
+def test_policy_template_of_a_function_without_owners(
+    app: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    result = run_cli(capsys, "policy", "nightly", "--template")
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout) == {"Resources": {}, "Outputs": {}}
+    assert result.stderr.strip() == (
+        "warning: nightly has no owner that takes a policy: phase one renders no deployer policy "
+        "for it (`twophase policy nightly` prints its document)"
+    )
 
 
 def test_policy_json_envelope(app: Path, capsys: pytest.CaptureFixture[str]) -> None:

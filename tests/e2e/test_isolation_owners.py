@@ -11,8 +11,13 @@ import yaml
 
 from tests.conftest import LocalAwsHandle
 from tests.e2e.helpers import run_cli
+from twophase import names
+from twophase.config.load import load_config
+from twophase.infra.deployer_documents import owner_document
+from twophase.infra.owners import Owner
 
-SSO_ROLE = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Dev_abc123"
+SSO_NAME = "AWSReservedSSO_Dev_abc123"
+SSO_ROLE = f"arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/{SSO_NAME}"
 
 
 def _owners(app: Path, function: str, owners: list[str]) -> None:
@@ -36,11 +41,26 @@ def test_an_identity_center_owner_deploys_and_gets_its_document(
         "attachment: add the deployer policy of api to its permission set "
         "(`twophase policy --owner AWSReservedSSO_Dev_abc123 -e local` prints it)"
     ]
+    outputs = local_aws.clients().client("cloudformation").describe_stacks(StackName="shop-local")
+    keys = {o["OutputKey"] for o in outputs["Stacks"][0]["Outputs"]}
+    assert names.owner_policy_output("role", SSO_NAME, 1) not in keys  # nothing rendered for it
+    assert names.owner_policy_output("role", "fulfilment-team", 1) in keys
+
     printed = run_cli(capsys, "policy", "--owner", owner)
     assert printed.exit_code == 0, printed.stderr
     policies = json.loads(printed.stdout)
-    assert list(policies) == ["shop-local-api-deployer"]
+    assert list(policies) == [f"shop-local-role-{SSO_NAME}-deployer-1"]
+    expected = owner_document(
+        load_config(app),
+        "local",
+        Owner("role", SSO_NAME, attachable=False),
+        ["api"],
+        region="us-east-1",
+        account="123456789012",
+    )
+    assert policies[f"shop-local-role-{SSO_NAME}-deployer-1"] == expected
     assert "arn:aws:lambda:us-east-1:123456789012:function:shop-local-api" in printed.stdout
+    assert f"arn:aws:iam::123456789012:role/*/{SSO_NAME}" in printed.stdout  # whoami on itself
 
 
 def test_an_owner_of_another_account_is_refused_before_any_change(

@@ -44,6 +44,7 @@ UNNAMED = {
     "ReadAlarmStatesForHealthChecks",
     "HttpApisHaveNoNamesInTheirArns",
     "OnlyPreviewPoliciesOnTheOwners",  # the owners twophase.yml names, only `shop-pr-*` policies
+    "WhoamiSimulatesThisRoleOnly",  # the role itself (test_each_role_may_simulate_itself_only)
 }
 
 
@@ -208,6 +209,32 @@ def test_dev_and_prod_grant_the_deployer_policys_actions_and_no_other(
     ]
     prefix = f"arn:aws:lambda:eu-west-1:123456789012:function:shop-{env}-*"
     assert lambda_arns and all(arn.startswith(prefix) for arn in lambda_arns)
+
+
+@pytest.mark.parametrize(
+    ("policy", "role"),
+    [
+        ("PreviewRole/previews", "shop-ci-preview"),
+        ("DevPushPolicy", "shop-ci-dev"),
+        ("ProdPushPolicy", "shop-ci-prod"),
+    ],
+)
+def test_each_role_may_simulate_itself_only(
+    template: dict[str, Any], policy: str, role: str
+) -> None:
+    """`twophase whoami` simulates the caller's own policies (iam:SimulatePrincipalPolicy, which
+    IAM authorises on the simulated principal's ARN): each role may simulate itself, no one else."""
+    simulating = [
+        s for s in statements(policies(template)[policy]) if "SimulatePrincipalPolicy" in str(s)
+    ]
+    assert simulating == [
+        {
+            "Sid": "WhoamiSimulatesThisRoleOnly",
+            "Effect": "Allow",
+            "Action": "iam:SimulatePrincipalPolicy",
+            "Resource": f"arn:aws:iam::123456789012:role/{role}",
+        }
+    ]
 
 
 def test_the_preview_role_may_push_to_previews(template: dict[str, Any]) -> None:

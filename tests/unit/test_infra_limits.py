@@ -16,11 +16,14 @@ from typing import Any
 
 import pytest
 
+from twophase import names
 from twophase.config.load import load_config
 from twophase.config.model import Config, HttpTrigger, Trigger
 from twophase.errors import ConfigError, ExitStatus
+from twophase.infra.deployer_packing import owner_policies
 from twophase.infra.limits import violations
-from twophase.infra.render import DummyCode, dump_template, render_template
+from twophase.infra.owners import owner as owner_of
+from twophase.infra.render import DummyCode, render_template
 from twophase.infra.render.template import render_layout
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "twophase.yml.example"
@@ -65,7 +68,7 @@ def with_function(config: Config, name: str, **changes: Any) -> Config:
 def owned_by(config: Config, owners: list[str]) -> Config:
     """The example's functions plus one small function per entry of `owners`, owned by it."""
     base = dataclasses.replace(config.function("nightly"), trigger=None)
-    extra = {f"job{i:02d}": (owner,) for i, owner in enumerate(owners)}
+    extra = {f"job{i:03d}": (owner,) for i, owner in enumerate(owners)}
     functions = {n: dataclasses.replace(base, name=n, owners=o) for n, o in extra.items()}
     return dataclasses.replace(config, functions={**config.functions, **functions})
 
@@ -84,6 +87,13 @@ def root_of(config: Config, env: str = "prod") -> dict[str, Any]:
     """The template of the app's root stack (the whole one while the app fits one stack)."""
     dummies = {n: DummyCode(BUCKET, f"dummies/{n}.zip", "sha=") for n in config.functions}
     return render_layout(config, env, dummies=dummies, artifact_bucket=BUCKET).root
+
+
+def sent_root(config: Config) -> bytes:
+    """The root template's bytes as sent (a split app's are compact JSON)."""
+    dummies = {n: DummyCode(BUCKET, f"dummies/{n}.zip", "sha=") for n in config.functions}
+    layout = render_layout(config, "prod", dummies=dummies, artifact_bucket=BUCKET)
+    return layout.root_text.encode()
 
 
 @pytest.mark.parametrize(
@@ -114,10 +124,10 @@ def test_a_section_past_its_count_is_refused(
 def test_a_template_over_one_megabyte_is_refused(example: Config, past: int) -> None:
     """Measured on the root template, where the shared template's content stays."""
     probe = 950_000  # past what one stack takes: the functions are nested
-    size = len(dump_template(root_of(with_shared(example, Metadata={"Pad": "x" * probe}))).encode())
+    size = len(sent_root(with_shared(example, Metadata={"Pad": "x" * probe})))
     config = with_shared(example, Metadata={"Pad": "x" * (probe + 1_000_000 - size + past)})
     if not past:
-        assert len(dump_template(root_of(config)).encode()) == 1_000_000
+        assert len(sent_root(config)) == 1_000_000
         return
     [line] = refusal(config)
     assert line.startswith("stack shop-prod: the template takes 1,000,001 bytes")
@@ -236,14 +246,17 @@ def test_a_managed_policy_over_6144_characters_is_refused(
     assert "over IAM's 6,144 per managed policy: split it into two" in line
 
 
-def test_a_deployer_policy_too_long_names_its_function(example: Config) -> None:
+def test_a_deployer_policy_too_long_names_its_owner_and_function(example: Config) -> None:
+    """A deployer policy takes as many functions as fit: only one function too long alone could
+    make one too long (here: forced)."""
     template = render(example)
-    document = template["Resources"]["ApiDeployerPolicy"]["Properties"]["PolicyDocument"]
+    policy = names.owner_policy_id("role", "web-team", 1)
+    document = template["Resources"][policy]["Properties"]["PolicyDocument"]
     document["Statement"].append(
         {"Effect": "Allow", "Action": "s3:GetObject", "Resource": "a" * 4000}
     )
     [line] = violations(example, "prod", template)
-    assert line.startswith("function api: its deployer policy takes")
+    assert line.startswith("owner role web-team: its deployer policy 1 (api) takes")
     assert "shorten the app, environment or function name" in line
 
 
@@ -255,41 +268,63 @@ def test_deployer_policies_of_the_longest_names_fit(example: Config) -> None:
     render(dataclasses.replace(example, functions={**example.functions, name: fn}))
 
 
+def capacity(example: Config, owner: str, policies: int) -> int:
+    """How many `owned_by` functions `owner` can own in `policies` deployer policies, besides
+    the example's own (each policy's size and packing: test_deployer_packing)."""
+    who = owner_of(owner)
+    packed = owner_policies(owned_by(example, [owner] * 300), "prod")
+    theirs = sum(who in {owner_of(o) for o in fn.owners} for fn in example.functions.values())
+    return sum(len(p.functions) for p in packed if p.owner == who and p.number <= policies) - theirs
+
+
 @pytest.mark.parametrize(
-    ("owners", "refused", "quota_note"),
+    ("owner", "policies", "refused", "quota_note"),
     [
-        ([WEB_TEAM] * 9, None, False),  # with the example's api: 10
-        ([WEB_TEAM] * 10, "owner role web-team: 11 functions", True),
+        (WEB_TEAM, 10, None, False),
+        (WEB_TEAM, 11, "owner role web-team", True),
         # the same role however it is spelled: ARN, name, the session of an assumed role
-        (
-            [WEB_TEAM] * 4 + ["web-team"] * 3 + ["arn:aws:sts::1:assumed-role/web-team/s"] * 3,
-            "owner role web-team: 11 functions",
-            True,
-        ),
-        (["arn:aws:iam::1:user/ci"] * 10, None, False),
-        (["arn:aws:iam::1:user/ci"] * 21, "owner user ci: 21 functions", False),
-        (["arn:aws:iam::1:group/devs"] * 11, "owner group devs: 11 functions", False),
+        ("web-team", 11, "owner role web-team", True),
+        ("arn:aws:sts::1:assumed-role/web-team/s", 11, "owner role web-team", True),
+        ("arn:aws:iam::1:user/ci", 10, None, False),
+        ("arn:aws:iam::1:user/ci", 21, "owner user ci", False),  # past even a raised quota
+        ("arn:aws:iam::1:group/devs", 11, "owner group devs", False),  # a group's is not raised
     ],
 )
-def test_more_than_10_deployer_policies_on_one_owner_are_refused(
-    example: Config, owners: list[str], refused: str | None, quota_note: bool
+def test_an_owner_needing_more_than_10_deployer_policies_is_refused(
+    example: Config, owner: str, policies: int, refused: str | None, quota_note: bool
 ) -> None:
-    config = owned_by(example, owners)
+    """Each policy holds as many functions as fit; an owner holding more than IAM's 10 cannot
+    deploy. The first function past 10 full policies needs an eleventh."""
+    full = capacity(example, owner, policies - (refused is not None))
+    config = owned_by(example, [owner] * (full + (refused is not None)))
     if refused is None:
         render(config)
         return
-    [line] = refusal(config)
-    assert line.startswith(f"{refused} in shop-prod (")
+    lines = refusal(config)
+    [line] = [line for line in lines if line.startswith(refused)]
+    owned = full + 1 + (owner_of(owner) == owner_of(WEB_TEAM))  # the example's api
+    assert line.startswith(f"{refused}: its {owned} functions in shop-prod (")
+    assert f"need {policies} deployer policies of at most 6,144 characters" in line
     assert "over IAM's 10 managed policies per" in line
     assert "policies the account attaches already" in line
-    assert "give some of these functions another owner, at most 10 per owner" in line
+    assert "give some of these functions another owner" in line
+    name = refused.rsplit(" ", 1)[1]
+    assert f"add to it what `twophase policy --owner {name} -e prod` prints" in line
     assert ("quota to 20" in line) is quota_note
 
 
 def test_owners_count_in_the_local_environment_too(example: Config) -> None:
     """Locally no policy is attached, but the same config could not deploy to an account."""
-    [line] = refusal(owned_by(example, [WEB_TEAM] * 10), "local")
-    assert line.startswith("owner role web-team: 11 functions in shop-local (")
+    config = owned_by(example, [WEB_TEAM] * capacity(example, WEB_TEAM, 10) + [WEB_TEAM])
+    lines = refusal(config, "local")
+    assert [line for line in lines if line.startswith("owner role web-team: its ")]
+    assert any("in shop-local (" in line for line in lines)
+
+
+def test_an_identity_center_owner_is_not_counted(example: Config) -> None:
+    """It takes no attachment: its permission set takes the documents instead."""
+    sso = "arn:aws:iam::1:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Dev_abc"
+    render(owned_by(example, [sso] * capacity(example, sso, 11)))
 
 
 # --- API Gateway: routes per HTTP API ------------------------------------------------------------
@@ -311,7 +346,7 @@ def test_more_than_300_routes_on_one_api_are_refused(example: Config, past: int)
 
 
 def test_every_violation_is_one_line_of_one_error(example: Config) -> None:
-    config = owned_by(example, [WEB_TEAM] * 10)
+    config = owned_by(example, [WEB_TEAM] * (capacity(example, WEB_TEAM, 10) + 1))
     config = with_function(config, "api", environment={"BIG": "y" * 5000})
     config = with_function(
         config, "worker", trigger=Trigger(http=HttpTrigger(tuple(f"GET /r{i}" for i in range(301))))

@@ -1,4 +1,5 @@
-"""Deployer policies: exactly phase two's actions, on one function's resources, nothing else."""
+"""Deployer policies: exactly phase two's actions, on one function's resources, nothing else; an
+owner's policies in the template (their packing: test_deployer_packing)."""
 
 from __future__ import annotations
 
@@ -12,15 +13,15 @@ import pytest
 from twophase.config.load import load_config
 from twophase.config.model import Config
 from twophase.errors import AccessDeniedError, ConfigError, UsageError
-from twophase.infra.deployer_policy import (
-    deployer_policy,
-    deployer_policy_outputs,
-    deployer_policy_resource,
-    deployer_policy_resources,
-    substitute,
+from twophase.infra.deployer_documents import owner_document
+from twophase.infra.deployer_policy import deployer_policy, deployer_policy_sections, substitute
+from twophase.infra.owners import Owner, owned_functions, owner
+from twophase.release.access import (
+    DEPLOYER_ACTIONS,
+    WHOAMI_ACTIONS,
+    explain_access_denied,
+    partition_for,
 )
-from twophase.infra.owners import Principals, parse_owners
-from twophase.release.access import DEPLOYER_ACTIONS, explain_access_denied, partition_for
 
 ROOT = Path(__file__).resolve().parents[2]
 ACCOUNT = "111122223333"
@@ -93,7 +94,7 @@ def test_exact_actions_per_statement(config: Config) -> None:
     assert {s["Sid"] for s in doc["Statement"] if s["Effect"] == "Deny"} == DENIED
     assert all(s["Effect"] == "Allow" for s in doc["Statement"] if s["Sid"] not in DENIED)
     granted = {a for s in doc["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
-    assert granted == DEPLOYER_ACTIONS
+    assert granted == DEPLOYER_ACTIONS - set(WHOAMI_ACTIONS)  # whoami's grant names its owner
 
 
 def test_versions_may_be_deleted_never_the_function_nor_latest(config: Config) -> None:
@@ -187,8 +188,8 @@ def test_explicit_bucket(config: Config) -> None:
 
 def test_deterministic(config: Config) -> None:
     assert json.dumps(literal(config)) == json.dumps(literal(config))
-    one = json.dumps(deployer_policy_resources(config, "dev"))
-    assert one == json.dumps(deployer_policy_resources(config, "dev"))
+    one = json.dumps(deployer_policy_sections(config, "dev"))
+    assert one == json.dumps(deployer_policy_sections(config, "dev"))
 
 
 def test_unknown_function_or_environment(config: Config) -> None:
@@ -201,84 +202,161 @@ def test_unknown_function_or_environment(config: Config) -> None:
 # --- owners -----------------------------------------------------------------------------------
 
 
+SSO = Owner("role", "AWSReservedSSO_Dev_abc123", attachable=False)
+
+
 @pytest.mark.parametrize(
-    ("owner", "expected"),
+    ("spelling", "expected"),
     [
-        ("arn:aws:iam::123456789012:role/web-team", Principals(roles=("web-team",))),
-        ("arn:aws:iam::123456789012:role/teams/web/web-team", Principals(roles=("web-team",))),
-        ("arn:aws:iam::123456789012:user/alice", Principals(users=("alice",))),
-        ("arn:aws:iam::123456789012:user/people/bob", Principals(users=("bob",))),
-        ("arn:aws:iam::123456789012:group/devs", Principals(groups=("devs",))),
-        ("arn:aws-cn:iam::123456789012:group/ops/devs", Principals(groups=("devs",))),
-        ("arn:aws:sts::123456789012:assumed-role/ci/session-1", Principals(roles=("ci",))),
-        ("deployers", Principals(roles=("deployers",))),
+        ("arn:aws:iam::123456789012:role/web-team", Owner("role", "web-team")),
+        ("arn:aws:iam::123456789012:role/teams/web/web-team", Owner("role", "web-team")),
+        ("arn:aws:iam::123456789012:user/alice", Owner("user", "alice")),
+        ("arn:aws:iam::123456789012:user/people/bob", Owner("user", "bob")),
+        ("arn:aws:iam::123456789012:group/devs", Owner("group", "devs")),
+        ("arn:aws-cn:iam::123456789012:group/ops/devs", Owner("group", "devs")),
+        ("arn:aws:sts::123456789012:assumed-role/ci/session-1", Owner("role", "ci")),
+        ("deployers", Owner("role", "deployers")),
+        ("arn:aws:iam::1:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Dev_abc123", SSO),
+        ("AWSReservedSSO_Dev_abc123", SSO),
     ],
 )
-def test_owner_forms(owner: str, expected: Principals) -> None:
-    assert parse_owners([owner]) == expected
+def test_owner_forms(spelling: str, expected: Owner) -> None:
+    assert owner(spelling) == expected
 
 
-def test_owners_sorted_and_deduplicated() -> None:
-    owners = [
+def test_owners_sorted_and_each_once(config: Config) -> None:
+    spellings = (
         "zeta",
         "arn:aws:iam::1:role/alpha",
         "arn:aws:iam::1:role/path/zeta",
         "arn:aws:iam::1:user/u",
         "arn:aws:iam::1:group/g",
+    )
+    api = replace(config.function("api"), owners=spellings)
+    worker = replace(config.function("worker"), owners=("zeta",))
+    edited = replace(config, functions={**config.functions, "api": api, "worker": worker})
+    assert list(owned_functions(edited).items()) == [
+        (Owner("group", "g"), ("api",)),
+        (Owner("role", "alpha"), ("api",)),
+        (Owner("role", "zeta"), ("api", "worker")),
+        (Owner("user", "u"), ("api",)),
     ]
-    assert parse_owners(owners) == Principals(roles=("alpha", "zeta"), users=("u",), groups=("g",))
 
 
 @pytest.mark.parametrize(
-    "owner", ["arn:aws:iam::123456789012:root", "arn:aws:iam::1:policy/x", "two words", ""]
+    "spelling", ["arn:aws:iam::123456789012:root", "arn:aws:iam::1:policy/x", "two words", ""]
 )
-def test_bad_owners(owner: str) -> None:
+def test_bad_owners(spelling: str) -> None:
     message = r"functions\.api\.owners: .* is not a role, user or group"
     with pytest.raises(ConfigError, match=message):
-        parse_owners([owner], "functions.api.owners")
+        owner(spelling, "functions.api.owners")
 
 
-# --- CloudFormation ---------------------------------------------------------------------------
+# --- CloudFormation: one policy per owner -----------------------------------------------------
+
+WEB_TEAM_POLICY = "RoleWebTeam46eb0578DeployerPolicy1"
+FULFILMENT_POLICY = "RoleFulfilmentTeam40fc2f3dDeployerPolicy1"
 
 
-def test_managed_policy_resources(config: Config) -> None:
-    resources = deployer_policy_resources(config, "dev")
-    assert sorted(resources) == [
-        "ApiDeployerPolicy",
-        "NightlyDeployerPolicy",
-        "WorkerDeployerPolicy",
-    ]
-    api = resources["ApiDeployerPolicy"]
-    assert api["Type"] == "AWS::IAM::ManagedPolicy"
-    props = api["Properties"]
-    assert props["ManagedPolicyName"] == "shop-dev-api-deployer"
+def sections(config: Config, env: str = "dev", **kwargs: Any) -> dict[str, dict[str, Any]]:
+    """The deployer policies' resources and outputs, merged, and the entry each comes from."""
+    merged: dict[str, dict[str, Any]] = {"Resources": {}, "Outputs": {}, "Labels": {}}
+    for label, part in deployer_policy_sections(config, env, **kwargs):
+        for section, items in part.items():
+            merged[section].update(items)
+            merged["Labels"].update(dict.fromkeys(items, label))
+    return merged
+
+
+def test_each_owner_gets_its_policy_and_an_unowned_function_none(config: Config) -> None:
+    rendered = sections(config)
+    assert sorted(rendered["Resources"]) == [FULFILMENT_POLICY, WEB_TEAM_POLICY]
+    assert rendered["Labels"][WEB_TEAM_POLICY] == "functions.api.owners"
+    web = rendered["Resources"][WEB_TEAM_POLICY]
+    assert web["Type"] == "AWS::IAM::ManagedPolicy"
+    props = web["Properties"]
+    assert props["ManagedPolicyName"] == "shop-dev-role-web-team-deployer-1"
     assert props["Roles"] == ["web-team"]
     assert "Users" not in props and "Groups" not in props
-    assert resources["WorkerDeployerPolicy"]["Properties"]["Roles"] == ["fulfilment-team"]
-    nightly = resources["NightlyDeployerPolicy"]["Properties"]
-    assert not {"Roles", "Users", "Groups"} & set(nightly)
-    push = statements(props["PolicyDocument"])["PushThisFunctionCodeVersionsAndAliases"]
+    assert rendered["Resources"][FULFILMENT_POLICY]["Properties"]["Roles"] == ["fulfilment-team"]
+    text = json.dumps(rendered["Resources"])
+    assert "shop-dev-nightly" not in text  # nightly has no owner: no policy names it
+    push = statements(props["PolicyDocument"])["ReadPushAndInvokeTheseFunctions"]
     arn = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:shop-dev-api"
-    assert push["Resource"][0] == {"Fn::Sub": arn}
-    assert push["Action"] == EXPECTED["PushThisFunctionCodeVersionsAndAliases"]
+    assert push["Resource"] == [{"Fn::Sub": arn}, {"Fn::Sub": f"{arn}:*"}]
 
 
 def test_owners_can_be_left_unattached(config: Config) -> None:
-    resources = deployer_policy_resources(config, "local", attach_owners=False)
-    assert all("Roles" not in r["Properties"] for r in resources.values())
+    rendered = sections(config, "local", attach_owners=False)
+    assert sorted(rendered["Resources"]) == [FULFILMENT_POLICY, WEB_TEAM_POLICY]
+    assert all("Roles" not in r["Properties"] for r in rendered["Resources"].values())
 
 
 def test_outputs(config: Config) -> None:
-    outputs = deployer_policy_outputs(config, "dev")
-    assert sorted(outputs) == [
-        "ApiDeployerPolicyArn",
-        "NightlyDeployerPolicyArn",
-        "WorkerDeployerPolicyArn",
-    ]
-    assert outputs["ApiDeployerPolicyArn"]["Value"] == {"Ref": "ApiDeployerPolicy"}
-    assert outputs["ApiDeployerPolicyArn"]["Export"] == {
-        "Name": {"Fn::Sub": "${AWS::StackName}-ApiDeployerPolicyArn"}
+    outputs = sections(config)["Outputs"]
+    assert sorted(outputs) == [f"{FULFILMENT_POLICY}Arn", f"{WEB_TEAM_POLICY}Arn"]
+    assert outputs[f"{WEB_TEAM_POLICY}Arn"]["Value"] == {"Ref": WEB_TEAM_POLICY}
+    assert outputs[f"{WEB_TEAM_POLICY}Arn"]["Export"] == {
+        "Name": {"Fn::Sub": f"${{AWS::StackName}}-{WEB_TEAM_POLICY}Arn"}
     }
+
+
+def test_a_user_and_a_group_owner_are_attached_as_such(config: Config) -> None:
+    api = replace(config.function("api"), owners=("arn:aws:iam::1:user/alice",))
+    worker = replace(config.function("worker"), owners=("arn:aws:iam::1:group/ops/devs",))
+    edited = replace(config, functions={**config.functions, "api": api, "worker": worker})
+    attached = [r["Properties"] for r in sections(edited)["Resources"].values()]
+    kinds = [{k: p[k] for k in ("Roles", "Users", "Groups") if k in p} for p in attached]
+    assert sorted(kinds, key=json.dumps) == [{"Groups": ["devs"]}, {"Users": ["alice"]}]
+
+
+def test_the_owner_document_is_the_union_of_its_functions_and_whoami_on_itself(
+    config: Config,
+) -> None:
+    both = ("api", "worker")
+    team = Owner("role", "web-team")
+    doc = owner_document(config, "dev", team, both, region=REGION, account=ACCOUNT)
+    granted = {a for s in doc["Statement"] if s["Effect"] == "Allow" for a in s["Action"]}
+    assert granted == DEPLOYER_ACTIONS
+    s = statements(doc)
+    arn = f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:shop-dev"
+    assert s["ReadPushAndInvokeTheseFunctions"]["Resource"] == [
+        f"{arn}-api",
+        f"{arn}-api:*",
+        f"{arn}-worker",
+        f"{arn}-worker:*",
+    ]
+    assert s["ListTheirPrefixesSoMissingArtifactsAreNotFound"]["Condition"] == {
+        "StringLike": {"s3:prefix": ["shop/dev/api/*", "shop/dev/worker/*"]}
+    }
+    assert s["NeverDeleteLatestWhichTakesTheFunction"]["Resource"] == [
+        f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:*:$LATEST"
+    ]
+    assert s["WhoamiSimulatesTheOwnerItself"] == {
+        "Sid": "WhoamiSimulatesTheOwnerItself",
+        "Effect": "Allow",
+        "Action": ["iam:SimulatePrincipalPolicy"],
+        "Resource": [
+            f"arn:aws:iam::{ACCOUNT}:role/web-team",
+            f"arn:aws:iam::{ACCOUNT}:role/*/web-team",
+        ],
+    }
+
+
+@pytest.mark.parametrize(
+    ("owner", "simulated"),
+    [
+        (Owner("user", "alice"), ["user/alice", "user/*/alice"]),
+        # a group's members are users the policy cannot name: each may simulate itself
+        (Owner("group", "devs"), ["user/${aws:username}", "user/*/${aws:username}"]),
+    ],
+)
+def test_whoami_simulates_the_holder_only(
+    config: Config, owner: Owner, simulated: list[str]
+) -> None:
+    doc = owner_document(config, "dev", owner, ["api"], region=REGION, account=ACCOUNT)
+    resources = statements(doc)["WhoamiSimulatesTheOwnerItself"]["Resource"]
+    assert resources == [f"arn:aws:iam::{ACCOUNT}:{r}" for r in simulated]
 
 
 def test_substitute_wraps_only_strings_with_variables() -> None:
@@ -286,15 +364,23 @@ def test_substitute_wraps_only_strings_with_variables() -> None:
         "a": ["x", {"Fn::Sub": "${AWS::Region}"}],
         "b": 1,
     }
+    # an IAM policy variable is escaped for Fn::Sub, which gives it back as it was
+    assert substitute("arn:${AWS::Partition}:iam::${AWS::AccountId}:user/${aws:username}") == {
+        "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:user/${!aws:username}"
+    }
+    assert substitute("user/${aws:username}") == "user/${aws:username}"
 
 
 def test_cfn_lint_clean(config: Config) -> None:
     from cfnlint.api import ManualArgs, lint
 
+    group = replace(config.function("worker"), owners=("arn:aws:iam::1:group/devs",))
+    edited = replace(config, functions={**config.functions, "worker": group})
+    rendered = sections(edited)
     template = {
         "AWSTemplateFormatVersion": "2010-09-09",
-        "Resources": deployer_policy_resources(config, "dev"),
-        "Outputs": deployer_policy_outputs(config, "dev"),
+        "Resources": rendered["Resources"],
+        "Outputs": rendered["Outputs"],
     }
     matches = lint(json.dumps(template), config=ManualArgs(regions=["us-east-1", "eu-west-1"]))
     assert [str(m) for m in matches] == []
@@ -313,6 +399,14 @@ def test_parliament_finds_nothing_medium_or_higher(config: Config, function: str
     assert findings == []  # not even LOW
 
 
+@pytest.mark.parametrize("kind", ["role", "user", "group"])
+def test_parliament_finds_nothing_in_an_owners_document(config: Config, kind: str) -> None:
+    owner = Owner(kind, "web-team")
+    functions = ["api", "nightly", "worker"]
+    doc = owner_document(config, "dev", owner, functions, region=REGION, account=ACCOUNT)
+    assert _findings(doc) == []
+
+
 def test_parliament_does_flag_a_bad_statement() -> None:
     bad = {
         "Version": "2012-10-17",
@@ -328,12 +422,21 @@ def test_explain_a_deployer_action(config: Config) -> None:
     line = explain_access_denied(config, "dev", "api", "lambda:UpdateFunctionCode")
     assert "\n" not in line
     assert line.startswith("shop-dev-api: access denied for lambda:UpdateFunctionCode;")
-    assert "shop-dev-api-deployer" in line and "twophase policy api" in line
+    assert "the deployer policies of its owners grant it" in line
+    assert "arn:aws:iam::123456789012:role/web-team" in line
+    assert "functions.api.owners" in line and "twophase policy api" in line
+
+
+def test_explain_a_deployer_action_of_a_function_without_owners(config: Config) -> None:
+    line = explain_access_denied(config, "dev", "nightly", "lambda:PublishVersion")
+    assert line.startswith("shop-dev-nightly: access denied for lambda:PublishVersion;")
+    assert "it has no owner, so no deployer policy of the stack grants it" in line
+    assert "functions.nightly.owners" in line and "twophase policy nightly" in line
 
 
 def test_explain_an_operation_named_differently(config: Config) -> None:
     line = explain_access_denied(config, "dev", "worker", "s3:HeadObject")
-    assert "access denied for s3:GetObject" in line and "shop-dev-worker-deployer" in line
+    assert "access denied for s3:GetObject" in line and "role/fulfilment-team" in line
 
 
 def test_explain_an_action_no_deployer_has(config: Config) -> None:
@@ -362,7 +465,7 @@ def test_access_denied_error_from_aws_message(config: Config) -> None:
     wrapped.__cause__ = aws
     error = access_denied(config, "dev", "api", wrapped)
     assert isinstance(error, AccessDeniedError)
-    assert "lambda:PublishVersion" in str(error) and "shop-dev-api-deployer" in str(error)
+    assert "lambda:PublishVersion" in str(error) and "role/web-team" in str(error)
     assert denied_action(AccessDeniedError("denied")) is None
     assert "access denied for an action" in str(access_denied(config, "dev", "api", Exception()))
 
@@ -378,20 +481,21 @@ def test_invoke_and_the_template_read_are_scoped(config: Config) -> None:
 
 
 @pytest.mark.parametrize(
-    "owner",
+    "spelling",
     [
         "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Dev_abc123",
         "AWSReservedSSO_Dev_abc123",
     ],
 )
-def test_identity_center_owners_take_no_attachment(config: Config, owner: str) -> None:
+def test_identity_center_owners_take_no_attachment(config: Config, spelling: str) -> None:
     from twophase.infra.owners import permission_set_notes
 
-    api = replace(config.function("api"), owners=(owner, "web-team"))
+    api = replace(config.function("api"), owners=(spelling, "web-team"))
     edited = replace(config, functions={**config.functions, "api": api})
-    properties = deployer_policy_resource(edited, "dev", "api", artifact_bucket="b")["Properties"]
-    assert properties["Roles"] == ["web-team"]
-    assert parse_owners([owner]).permission_sets == ("AWSReservedSSO_Dev_abc123",)
+    rendered = sections(edited, artifact_bucket="b")["Resources"]
+    assert sorted(rendered) == [FULFILMENT_POLICY, WEB_TEAM_POLICY]  # none for the SSO role
+    assert rendered[WEB_TEAM_POLICY]["Properties"]["Roles"] == ["web-team"]
+    assert "AWSReservedSSO" not in json.dumps(rendered)
     assert list(permission_set_notes(edited, "dev")) == [
         "owner AWSReservedSSO_Dev_abc123 is an IAM Identity Center role, which takes no "
         "attachment: add the deployer policy of api to its permission set "

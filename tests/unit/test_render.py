@@ -15,7 +15,7 @@ from twophase.config.load import load_config
 from twophase.config.model import Config
 from twophase.errors import ConfigError
 from twophase.infra.render import DummyCode, dump_template, parameter_values, render_template
-from twophase.names import ids_for
+from twophase.names import ids_for, owner_policy_id, owner_policy_output
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "twophase.yml.example"
@@ -73,10 +73,12 @@ def _generated_ids(example: Config) -> tuple[set[str], set[str]]:
     outputs = {"ArtifactBucket"}
     for name in example.functions:
         ids = ids_for(name)
-        resources |= {ids.role, ids.log_group, ids.function, ids.version, ids.deployer_policy}
+        resources |= {ids.role, ids.log_group, ids.function, ids.version}
         resources |= {ids.alias(alias) for alias in example.aliases}
         outputs |= {ids.out_function_name, ids.out_function_arn, ids.out_aliases}
-        outputs.add(ids.out_deployer_policy_arn)
+    for team in ("web-team", "fulfilment-team"):  # the owners: one deployer policy each
+        resources.add(owner_policy_id("role", team, 1))
+        outputs.add(owner_policy_output("role", team, 1))
     api, worker, nightly = ids_for("api"), ids_for("worker"), ids_for("nightly")
     resources |= {api.http_api, api.http_integration, api.http_stage, api.http_permission}
     resources |= {"ApiRouteGetHealth", "ApiRouteGetOrdersId", "ApiRoutePostOrders"}
@@ -247,9 +249,9 @@ def test_render_refuses_a_collision_the_loader_did_not_see(tmp_path: Path) -> No
     [
         (
             "Resources",
-            "ApiDeployerPolicy",
-            "functions.api: generates 'ApiDeployerPolicy', which is also a resource of "
-            "shared.yaml; rename the one in shared.yaml",
+            owner_policy_id("role", "web-team", 1),
+            f"functions.api.owners: generates '{owner_policy_id('role', 'web-team', 1)}', which "
+            "is also a resource of shared.yaml; rename the one in shared.yaml",
         ),
         (
             "Resources",
@@ -263,9 +265,10 @@ def test_render_refuses_a_collision_the_loader_did_not_see(tmp_path: Path) -> No
         ),
         (
             "Outputs",
-            "ApiDeployerPolicyArn",
-            "functions.api: generates the output 'ApiDeployerPolicyArn', which is also an output "
-            "of shared.yaml",
+            owner_policy_output("role", "web-team", 1),
+            "functions.api.owners: generates the output "
+            f"'{owner_policy_output('role', 'web-team', 1)}', which is also an output of "
+            "shared.yaml",
         ),
         (
             "Outputs",
@@ -292,7 +295,8 @@ def test_a_shared_id_twophase_generates_is_refused_in_one_line(
         "Resources": {"Type": "AWS::SNS::Topic"},
         "Parameters": {"Type": "String", "Default": "x"},
     }
-    config = _small(tmp_path, "", extra_shared={section: {logical_id: body.get(section, {})}})
+    owned = "    owners: [web-team]\n"  # api's deployer policy is its owner's
+    config = _small(tmp_path, owned, extra_shared={section: {logical_id: body.get(section, {})}})
     with pytest.raises(ConfigError) as caught:
         render(config, "dev")
     message = str(caught.value)
@@ -312,7 +316,7 @@ def test_every_id_the_render_adds_is_checked(example: Config) -> None:
         for logical_id in template[section]
         if logical_id not in (shared.get(section) or {})
     ]
-    assert ("Resources", "WorkerDeployerPolicy") in generated
+    assert ("Resources", owner_policy_id("role", "fulfilment-team", 1)) in generated
     assert ("Outputs", "ArtifactBucket") in generated and ("Metadata", "Twophase") in generated
     for section, logical_id in generated:
         clashing = copy.deepcopy(shared)

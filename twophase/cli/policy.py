@@ -28,13 +28,14 @@ pass_app = click.make_pass_decorator(AppContext)
 @click.option(
     "--owner",
     metavar="OWNER",
-    help="Print the documents of every function OWNER owns (for an Identity Center permission "
-    "set, which takes no attachment).",
+    help="Print OWNER's deployer policies: the documents of every function it owns, as phase one "
+    "packs them (for an Identity Center permission set, which takes no attachment).",
 )
 @click.option(
     "--template",
     is_flag=True,
-    help="Print the CloudFormation resource and output phase one deploys instead.",
+    help="Print the CloudFormation resources and outputs phase one deploys for FUNCTION's owners "
+    "instead.",
 )
 @click.option(
     "--offline",
@@ -48,11 +49,7 @@ def policy(
     """Print FUNCTION's deployer policy: exactly what pushing it needs, as IAM JSON."""
     from twophase import names
     from twophase.errors import UsageError
-    from twophase.infra.deployer_policy import (
-        deployer_policy,
-        deployer_policy_output,
-        deployer_policy_resource,
-    )
+    from twophase.infra.deployer_policy import deployer_policy
 
     config, env = app.config, app.env_name
     if (function is None) == (owner is None):
@@ -62,12 +59,7 @@ def policy(
         return
     assert function is not None
     if template:
-        ids = names.ids_for(function)
-        deployer_policy(config, env, function)  # refuses an unknown function
-        document: dict[str, Any] = {
-            "Resources": {ids.deployer_policy: deployer_policy_resource(config, env, function)},
-            "Outputs": {ids.out_deployer_policy_arn: deployer_policy_output(config, env, function)},
-        }
+        document = _owners_resources(app, function)
     else:
         document = deployer_policy(config, env, function, **_where(app, offline))
     policy_name = names.deployer_policy_name(config.app, env, function)
@@ -75,31 +67,52 @@ def policy(
     show(app.terminal, "policy", shape, lambda: app.terminal.raw(json.dumps(document, indent=2)))
 
 
-def _owner_policies(app: AppContext, owner: str, offline: bool) -> None:
-    """Every function `owner` owns: its policy name and document, as one JSON object."""
-    from twophase import names
-    from twophase.errors import UsageError
-    from twophase.infra.deployer_policy import deployer_policy
-    from twophase.infra.owners import same_owner
+def _owners_resources(app: AppContext, function: str) -> dict[str, Any]:
+    """The policies phase one renders that grant pushing `function`: one per owner."""
+    from twophase.infra.deployer_policy import (
+        owner_policy_output,
+        owner_policy_resource,
+        policies_holding,
+    )
 
     config, env = app.config, app.env_name
-    owned = [
-        f
-        for f in sorted(config.functions)
-        if any(same_owner(owner, o) for o in config.function(f).owners)
-    ]
-    if not owned:
+    policies = policies_holding(config, env, function)
+    if not policies:
+        app.terminal.warn(
+            f"{function} has no owner that takes a policy: phase one renders no deployer policy "
+            f"for it (`twophase policy {function}` prints its document)"
+        )
+    return {
+        "Resources": {p.logical_id: owner_policy_resource(config, env, p) for p in policies},
+        "Outputs": {p.output_id: owner_policy_output(config, env, p) for p in policies},
+    }
+
+
+def _owner_policies(app: AppContext, spelling: str, offline: bool) -> None:
+    """Every deployer policy of the owner `spelling` names: its name and document, as one JSON
+    object (the chunks phase one renders, with the account and region filled in)."""
+    from twophase.errors import UsageError
+    from twophase.infra.deployer_documents import owner_document
+    from twophase.infra.deployer_policy import policies_of
+    from twophase.infra.owners import owner
+
+    config, env = app.config, app.env_name
+    principal = owner(spelling)
+    policies = policies_of(config, env, principal)
+    if not policies:
         raise UsageError(
-            f"{owner} owns no function of {config.stack_name(env)}",
+            f"{spelling} owns no function of {config.stack_name(env)}",
             hint="owners are listed under each function's `owners:` in twophase.yml",
         )
     where = _where(app, offline)
-    policies = {
-        names.deployer_policy_name(config.app, env, f): deployer_policy(config, env, f, **where)
-        for f in owned
+    documents = {
+        p.name(config, env): owner_document(
+            config, env, principal, p.functions, first=p.first, **where
+        )
+        for p in policies
     }
-    shape = Shape("twophase.policy-owner/1", {"owner": owner, "policies": policies})
-    show(app.terminal, "policy", shape, lambda: app.terminal.raw(json.dumps(policies, indent=2)))
+    shape = Shape("twophase.policy-owner/1", {"owner": spelling, "policies": documents})
+    show(app.terminal, "policy", shape, lambda: app.terminal.raw(json.dumps(documents, indent=2)))
 
 
 def _where(app: AppContext, offline: bool) -> dict[str, str]:

@@ -18,7 +18,8 @@ stack and the fix. The limits, as AWS documents and measures them:
 - IAM ("IAM and AWS STS quotas",
   https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html): a managed policy
   at most 6,144 characters, white space not counted; at most 10 managed policies attached to a
-  role, user or group (a role's or user's quota can be raised to 20, a group's cannot).
+  role, user or group (a role's or user's quota can be raised to 20, a group's cannot). An owner
+  holds as many deployer policies as its functions fill (`twophase.infra.limits_owners`).
 - API Gateway ("Quotas for configuring and running an HTTP API in API Gateway",
   https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-quotas.html): 300 routes
   per API.
@@ -42,7 +43,6 @@ from typing import Any
 
 from twophase.config.model import Config
 from twophase.errors import ConfigError
-from twophase.infra.owners import parse_owners
 from twophase.names import ids_for
 
 SECTION_LIMITS = (("Resources", 500), ("Outputs", 200), ("Parameters", 200), ("Mappings", 200))
@@ -62,7 +62,6 @@ LONGEST_PSEUDO = {
     "AWS::URLSuffix": "amazonaws.com.cn",
 }
 _PLACEHOLDER = re.compile(r"\$\{([^}]*)\}")
-_SHOWN = 5  # functions an owner's line names before "..."
 _STATEMENT_ID = 100  # Lambda's limit; CloudFormation names a permission <stack>-<id>-<suffix>
 _SPLIT = (
     "give the functions to two apps (two twophase.yml, two stacks) or move shared resources "
@@ -125,6 +124,8 @@ class _Known:
     stack: str
     labels: Mapping[str, str] = field(default_factory=dict)  # logical id -> "function api"
     functions: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)  # -> name, alias
+    # a deployer policy's logical id -> "owner role web-team: its deployer policy 1 (api)"
+    deployers: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, config: Config, env: str, template: Mapping[str, Any]) -> _Known:
@@ -138,13 +139,13 @@ class _Known:
         functions: dict[str, tuple[str, str | None]] = {}
         for name in config.functions:
             ids, physical = ids_for(name), config.function_name(env, name)
-            for logical_id in (ids.function, ids.deployer_policy, ids.http_api):
+            for logical_id in (ids.function, ids.http_api):
                 labels[logical_id] = f"function {name}"
             functions[ids.function] = (physical, None)
             for alias in config.aliases:
                 labels[ids.alias(alias)] = f"function {name} (alias {alias})"
                 functions[ids.alias(alias)] = (physical, alias)
-        return cls(values, stack, labels, functions)
+        return cls(values, stack, labels, functions, _deployers(config, env))
 
     def label(self, logical_id: str) -> str:
         return self.labels.get(logical_id, f"{logical_id} of the shared template")
@@ -195,6 +196,12 @@ class _Known:
         partition, region = self.values["AWS::Partition"], self.values["AWS::Region"]
         arn = f"arn:{partition}:lambda:{region}:{self.values['AWS::AccountId']}:function:"
         return f"{arn}{physical}:{alias}" if alias else f"{arn}{physical}"
+
+
+def _deployers(config: Config, env: str) -> dict[str, str]:
+    from twophase.infra.limits_owners import deployer_labels  # see `_attachments`
+
+    return deployer_labels(config, env)
 
 
 def _is_intrinsic(key: str) -> bool:
@@ -332,6 +339,8 @@ def _statement(
 
 
 def _policy_sizes(known: _Known, template: Mapping[str, Any]) -> Iterator[str]:
+    """Every managed policy of the template. A deployer policy holds as many functions as fit
+    (`twophase.infra.deployer_packing`): one is too long only for a function too long alone."""
     for logical_id, properties in _resources(template, "AWS::IAM::ManagedPolicy"):
         document = properties.get("PolicyDocument")
         if isinstance(document, str):
@@ -342,15 +351,11 @@ def _policy_sizes(known: _Known, template: Mapping[str, Any]) -> Iterator[str]:
         size = len(_compact(known.resolved(document)))
         if size <= POLICY_CHARACTERS:
             continue
-        generated = logical_id in known.labels
-        what = (
-            f"{known.label(logical_id)}: its deployer policy"
-            if generated
-            else f"managed policy {logical_id} of the shared template"
-        )
+        deployer = known.deployers.get(logical_id)
+        what = deployer or f"managed policy {logical_id} of the shared template"
         fix = (
             "shorten the app, environment or function name (the policy spells them)"
-            if generated
+            if deployer
             else "split it into two managed policies"
         )
         yield (
@@ -360,39 +365,10 @@ def _policy_sizes(known: _Known, template: Mapping[str, Any]) -> Iterator[str]:
 
 
 def _attachments(config: Config, env: str) -> Iterator[str]:
-    """Each function attaches its own deployer policy to each of its owners."""
-    owned: dict[tuple[str, str], list[str]] = defaultdict(list)
-    for name in sorted(config.functions):
-        where = f"functions.{name}.owners"
-        principals = parse_owners(config.function(name).owners, where)
-        for kind, owners in (
-            ("role", principals.roles),
-            ("user", principals.users),
-            ("group", principals.groups),
-        ):
-            for owner in owners:
-                owned[(kind, owner)].append(name)
-    for (kind, owner), functions in sorted(owned.items()):
-        if len(functions) > POLICIES_PER_OWNER:
-            yield _too_many(config, env, kind, owner, functions)
+    # imported here: the deployer policies' packing measures with this module's limits
+    from twophase.infra.limits_owners import too_many_policies
 
-
-def _too_many(config: Config, env: str, kind: str, owner: str, functions: list[str]) -> str:
-    count = len(functions)
-    shown = ", ".join(functions[:_SHOWN]) + (", ..." if count > _SHOWN else "")
-    raise_note = (
-        f" (AWS can raise a {kind}'s quota to {RAISED_POLICIES_PER_OWNER}, which twophase.yml "
-        "cannot declare yet)"
-        if kind != "group" and count <= RAISED_POLICIES_PER_OWNER
-        else ""
-    )
-    return (
-        f"owner {kind} {owner}: {count} functions in {config.stack_name(env)} ({shown}) each "
-        f"attach a deployer policy to it, over IAM's {POLICIES_PER_OWNER} managed policies per "
-        f"{kind} (policies the account attaches already, and other environments in the same "
-        "account, count too): give some of these functions another owner, at most "
-        f"{POLICIES_PER_OWNER} per owner in one environment{raise_note}"
-    )
+    return too_many_policies(config, env)
 
 
 # --- API Gateway ---------------------------------------------------------------------------------

@@ -12,7 +12,7 @@ account cannot hold a policy of this one: it is refused, with the cross-account 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from twophase.config.model import Config
@@ -27,49 +27,46 @@ SSO_PREFIX = "AWSReservedSSO_"
 _IAM_NAME = re.compile(r"^[\w+=,.@-]{1,64}$")
 
 
-@dataclass(frozen=True)
-class Principals:
-    """Who a managed policy attaches to, by name (CloudFormation wants names, not ARNs)."""
+@dataclass(frozen=True, order=True)
+class Owner:
+    """One principal that owns functions: what its deployer policies are named after and
+    attached to. An Identity Center role is a role that takes no attachment."""
 
-    roles: tuple[str, ...] = ()
-    users: tuple[str, ...] = ()
-    groups: tuple[str, ...] = ()
-    permission_sets: tuple[str, ...] = ()  # Identity Center roles: no attachment, by name
+    kind: str  # "role", "user" or "group"
+    name: str
+    attachable: bool = True
 
-
-def parse_owners(owners: Iterable[str], where: str = "owners") -> Principals:
-    """Owners as role, user and group names, each sorted and once."""
-    kinds: dict[str, set[str]] = {"role": set(), "user": set(), "group": set(), "sso": set()}
-    for owner in owners:
-        kind, name = _owner(owner, where)
-        kinds[kind].add(name)
-    return Principals(
-        roles=tuple(sorted(kinds["role"])),
-        users=tuple(sorted(kinds["user"])),
-        groups=tuple(sorted(kinds["group"])),
-        permission_sets=tuple(sorted(kinds["sso"])),
-    )
+    def __str__(self) -> str:
+        return f"{self.kind} {self.name}"
 
 
-def same_owner(a: str, b: str) -> bool:
-    """Whether two spellings (ARN or plain name) name the same principal."""
-    return _owner(a, "--owner") == _owner(b, "--owner")
+def owner(spelling: str, where: str = "--owner") -> Owner:
+    """The principal an owner entry (ARN or plain name) names."""
+    kind, name = _owner(spelling, where)
+    if kind == "sso":
+        return Owner("role", name, attachable=False)
+    return Owner(kind, name)
+
+
+def owned_functions(config: Config) -> dict[Owner, tuple[str, ...]]:
+    """Every owner of the app, sorted, with the functions it owns, sorted and once each however
+    the owner is spelled."""
+    owned: dict[Owner, set[str]] = {}
+    for function in sorted(config.functions):
+        for spelling in config.function(function).owners:
+            owned.setdefault(owner(spelling, f"functions.{function}.owners"), set()).add(function)
+    return {o: tuple(sorted(functions)) for o, functions in sorted(owned.items())}
 
 
 def permission_set_notes(config: Config, env: str) -> Iterator[str]:
     """One line per Identity Center owner: what to add to its permission set, and how."""
-    seen: dict[str, list[str]] = {}
-    for function in sorted(config.functions):
-        for owner in config.function(function).owners:
-            kind, name = _owner(owner, f"functions.{function}.owners")
-            if kind == "sso":
-                seen.setdefault(name, []).append(function)
-    for name, functions in sorted(seen.items()):
-        yield (
-            f"owner {name} is an IAM Identity Center role, which takes no attachment: add the "
-            f"deployer policy of {', '.join(functions)} to its permission set "
-            f"(`twophase policy --owner {name} -e {env}` prints it)"
-        )
+    for principal, functions in owned_functions(config).items():
+        if not principal.attachable:
+            yield (
+                f"owner {principal.name} is an IAM Identity Center role, which takes no "
+                f"attachment: add the deployer policy of {', '.join(functions)} to its permission "
+                f"set (`twophase policy --owner {principal.name} -e {env}` prints it)"
+            )
 
 
 def refuse_other_accounts(config: Config, account: str) -> None:

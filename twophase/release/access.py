@@ -1,8 +1,9 @@
 """What a deployer may do, seen from phase two: explain a denial, and ask whether a push is allowed.
 
-The actions below are the ones phase one's deployer policy grants (`twophase.infra.deployer_policy`
-builds the document from them): a denial of one of them means the caller lacks the policy; a
-denial of anything else means the action belongs to phase one.
+The actions below are the ones phase one's deployer policies grant (their documents are built
+from them, in `twophase.infra.deployer_documents`): a denial of one of them means the caller holds
+none of the function's owners' policies; a denial of anything else means the action belongs to
+phase one.
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ from dataclasses import dataclass
 from twophase.aws.iam import SimulationUnavailable
 from twophase.config.model import Config
 from twophase.errors import AccessDeniedError
-from twophase.names import deployer_policy_name
 
 REGION_VAR = "${AWS::Region}"
 ACCOUNT_VAR = "${AWS::AccountId}"
@@ -38,6 +38,9 @@ ALARM_ACTIONS = ("cloudwatch:DescribeAlarms",)
 STACK_ACTIONS = ("cloudformation:DescribeStacks",)
 # `status`, `releases` and `prune` read which version is phase one's dummy from the app's template.
 TEMPLATE_ACTIONS = ("cloudformation:GetTemplate",)
+# `whoami` simulates the caller's own policies; granted on the owner's own ARN only (an owner's
+# document names it; one function's document, which names no principal, cannot).
+WHOAMI_ACTIONS = ("iam:SimulatePrincipalPolicy",)
 DEPLOYER_ACTIONS = frozenset(
     LAMBDA_READ_ACTIONS
     + PUSH_ACTIONS
@@ -50,6 +53,7 @@ DEPLOYER_ACTIONS = frozenset(
     + ALARM_ACTIONS
     + STACK_ACTIONS
     + TEMPLATE_ACTIONS
+    + WHOAMI_ACTIONS
 )
 # Spelled by some APIs and error messages as their operation name; IAM authorises them as these.
 _IAM_ALIASES = {"s3:HeadObject": "s3:GetObject", "lambda:Invoke": "lambda:InvokeFunction"}
@@ -71,6 +75,10 @@ class Scope:
             return f"arn:{self.partition}:{service}:::{resource}"
         return f"arn:{self.partition}:{service}:{self.region}:{self.account}:{resource}"
 
+    def iam_arn(self, resource: str) -> str:
+        """An IAM principal's ARN (IAM is global: no region)."""
+        return f"arn:{self.partition}:iam::{self.account}:{resource}"
+
 
 def partition_for(region: str) -> str:
     """The ARN partition of a region (`aws`, `aws-cn`, `aws-us-gov`)."""
@@ -90,19 +98,25 @@ def iam_action(action: str) -> str:
 
 
 def explain_access_denied(config: Config, env: str, function: str, action: str) -> str:
-    """One line for a denial met while pushing `function`: what is missing, what grants it."""
+    """One line for a denial met while pushing `function`: what is missing, who holds it."""
     physical = config.function_name(env, function)
     wanted = iam_action(action)
-    if wanted in DEPLOYER_ACTIONS:
+    if wanted not in DEPLOYER_ACTIONS:
         return (
-            f"{physical}: access denied for {wanted}; the managed policy "
-            f"{deployer_policy_name(config.app, env, function)} grants it: ask your platform "
-            f"team to attach it to your role, user or group (`twophase policy {function}` "
-            "prints it)"
+            f"{physical}: access denied for {wanted}; no deployer policy grants it, it belongs to "
+            f"phase one (`twophase infra up` with infrastructure rights)"
         )
+    owners = config.function(function).owners
+    holders = (
+        f"the deployer policies of its owners grant it ({', '.join(owners)}): ask your platform "
+        "team to let you act as one of them, or to add your role, user or group"
+        if owners
+        else "it has no owner, so no deployer policy of the stack grants it: ask your platform "
+        "team to add your role, user or group"
+    )
     return (
-        f"{physical}: access denied for {wanted}; no deployer policy grants it, it belongs to "
-        f"phase one (`twophase infra up` with infrastructure rights)"
+        f"{physical}: access denied for {wanted}; {holders} under functions.{function}.owners "
+        f"(`twophase policy {function}` prints what pushing it needs)"
     )
 
 
