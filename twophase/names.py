@@ -164,6 +164,42 @@ def change_set_name(seconds: int, digest: str) -> str:
     return f"{CHANGE_SET_PREFIX}{seconds}-{digest}"
 
 
+# --- gradual promotion on CodeDeploy --------------------------------------------------------------
+
+CODEDEPLOY_APPLICATION_ID = "CodeDeployApplication"  # the app stack's logical ids
+CODEDEPLOY_SERVICE_ROLE_ID = "CodeDeployServiceRole"
+MAX_CODEDEPLOY_NAME = 100  # applications, deployment groups and configurations
+MAX_ALARM_NAME = 255
+
+
+def codedeploy_application(app: str, env: str) -> str:
+    """The environment's CodeDeploy application (compute platform Lambda): the stack's name."""
+    return shorten(stack_name(app, env), MAX_CODEDEPLOY_NAME)
+
+
+def deployment_group_name(app: str, env: str, function: str) -> str:
+    """A function's deployment group: its physical name (one group per function, so the deployer
+    policy can name exactly that group)."""
+    return shorten(function_name(app, env, function), MAX_CODEDEPLOY_NAME)
+
+
+def deployment_config_name(app: str, env: str, kind: str, percent: int, minutes: int) -> str:
+    """A time-based configuration for `--canary`/`--linear P --interval T`, named by its schedule
+    (`shop-prod-canary-10pct-5min`), so its name says what it does and is the same for everyone.
+    Configurations are per account and region: the app and environment keep apps apart."""
+    return shorten(f"{stack_name(app, env)}-{kind}-{percent}pct-{minutes}min", MAX_CODEDEPLOY_NAME)
+
+
+def errors_alarm_name(app: str, env: str, function: str) -> str:
+    """The alarm on the function's Lambda `Errors` that stops a gradual promotion."""
+    return shorten(f"{function_name(app, env, function)}-errors", MAX_ALARM_NAME)
+
+
+def http_errors_alarm_name(app: str, env: str, function: str) -> str:
+    """The alarm on an HTTP function's API 5xx responses that stops a gradual promotion."""
+    return shorten(f"{function_name(app, env, function)}-5xx", MAX_ALARM_NAME)
+
+
 # --- logical ids ---------------------------------------------------------------------------------
 
 
@@ -235,6 +271,19 @@ class FunctionIds:
     @property
     def schedule_permission(self) -> str:
         return f"{self.stem}SchedulePermission"
+
+    # gradual promotion on CodeDeploy
+    @property
+    def deployment_group(self) -> str:
+        return f"{self.stem}DeploymentGroup"
+
+    @property
+    def errors_alarm(self) -> str:
+        return f"{self.stem}ErrorsAlarm"
+
+    @property
+    def http_errors_alarm(self) -> str:
+        return f"{self.stem}Http5xxAlarm"
 
     # outputs
     @property
