@@ -37,6 +37,10 @@ REPLACING: dict[str, frozenset[str]] = {
     "AWS::Logs::LogGroup": frozenset({"LogGroupName"}),
     "AWS::Events::Rule": frozenset({"Name"}),
     "AWS::ApiGatewayV2::Api": frozenset({"ProtocolType"}),
+    "AWS::CloudWatch::Alarm": frozenset({"AlarmName"}),
+    "AWS::CodeDeploy::Application": frozenset({"ApplicationName", "ComputePlatform"}),
+    "AWS::CodeDeploy::DeploymentGroup": frozenset({"ApplicationName", "DeploymentGroupName"}),
+    "AWS::CodeDeploy::DeploymentConfig": frozenset({"*"}),
 }
 
 

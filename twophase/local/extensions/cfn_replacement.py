@@ -46,6 +46,10 @@ NAME_PROPERTY: dict[str, str] = {
     "AWS::IAM::ManagedPolicy": "ManagedPolicyName",
     "AWS::Logs::LogGroup": "LogGroupName",
     "AWS::Events::Rule": "Name",
+    "AWS::CloudWatch::Alarm": "AlarmName",
+    "AWS::CodeDeploy::Application": "ApplicationName",
+    "AWS::CodeDeploy::DeploymentGroup": "DeploymentGroupName",
+    "AWS::CodeDeploy::DeploymentConfig": "DeploymentConfigName",
 }
 
 
