@@ -253,3 +253,18 @@ def test_the_layout_is_deterministic(example: Config) -> None:
     assert {c: t.text for c, t in first.children.items()} == {
         c: t.text for c, t in second.children.items()
     }
+
+
+def test_a_function_referencing_another_stacks_function_is_refused(example: Config) -> None:
+    config = grown(example, numbered(100))
+    placed = layout(config).assignment
+    assert placed["fn001"] != placed["fn099"]
+    fn = config.function("fn099")
+    env = {**fn.environment, "PEER": "${Fn001Function}"}
+    edited = dataclasses.replace(
+        config, functions={**config.functions, "fn099": dataclasses.replace(fn, environment=env)}
+    )
+    with pytest.raises(
+        ConfigError, match=r"references 'Fn001Function', a resource of function fn001"
+    ):
+        layout(edited)

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -113,7 +113,7 @@ def split(
     flat template into its text (the builder's `dump_template`). A split one's templates are sent
     compact, leaving the most room under the 1 MB a template may take."""
     pinned = _pinned(whole, groups)
-    assignment = _assign(whole, groups, pinned, _previous(deployed))
+    assignment, weights = _assign(whole, groups, pinned, _previous(deployed))
     by_child: dict[str, list[str]] = {}
     for function, child in sorted(assignment.items()):
         if child:
@@ -121,6 +121,7 @@ def split(
     if not by_child:
         return Layout(whole, whole, {}, assignment, dump(whole))
     whole = _recorded(whole, assignment, sorted(by_child))
+    owner = {i: f for f, g in groups.items() for i in g.resources}
     moved: set[str] = set()
     children: dict[str, ChildTemplate] = {}
     stacks: dict[str, Any] = {}
@@ -132,10 +133,8 @@ def split(
             )
         ids = [i for f in functions for i in groups[f].resources]
         outs = [o for f in functions for o in groups[f].outputs]
-        elsewhere = {i for f, c in assignment.items() if c != child for i in groups[f].resources}
-        template, values, depends = child_template(
-            whole, ids, outs, label=child, elsewhere=elsewhere
-        )
+        _refuse_crossing(child, functions, weights, owner, assignment)
+        template, values, depends = child_template(whole, ids, outs, label=child)
         text = compact(template)
         key = template_key(hashlib.sha256(text.encode()).hexdigest())
         children[child] = ChildTemplate(template, text, key)
@@ -152,6 +151,24 @@ def split(
     else:
         root.pop("Outputs", None)
     return Layout(whole, root, children, assignment, compact(root))
+
+
+def _refuse_crossing(
+    child: str,
+    functions: list[str],
+    weights: Mapping[str, _Weight],
+    owner: Mapping[str, str],
+    assignment: Mapping[str, str],
+) -> None:
+    """A child reaches the root through parameters, never another child's resources."""
+    refs = frozenset().union(*(weights[f].refs for f in functions))
+    crossing = sorted(r for r in refs if r in owner and assignment[owner[r]] != child)
+    if crossing:
+        raise ConfigError(
+            f"a function in nested stack {child} references '{crossing[0]}', a resource of "
+            f"function {owner[crossing[0]]} in another stack: functions must not reference each "
+            "other's resources"
+        )
 
 
 def compact(template: Mapping[str, Any]) -> str:
@@ -190,7 +207,8 @@ def _assign(
     groups: Mapping[str, Group],
     pinned: set[str],
     previous: Mapping[str, str] | None,
-) -> dict[str, str]:
+) -> tuple[dict[str, str], dict[str, _Weight]]:
+    """Each function's stack ('' = the root), and the weight of each placed in a child."""
     kept = {f: c for f, c in (previous or {}).items() if f in groups}
     for function in pinned:
         if kept.get(function):
@@ -202,27 +220,29 @@ def _assign(
         kept[function] = ""
     new = sorted(f for f in groups if f not in kept)
     if not any(kept.values()) and _fits(whole, FLAT):
-        return {**kept, **dict.fromkeys(new, "")}
-    weights = {f: _weight(whole, groups[f]) for f in groups}
-    fill: dict[str, list[str]] = {}
+        return {**kept, **dict.fromkeys(new, "")}, {}
+    weights: dict[str, _Weight] = {}
+    fill: dict[str, _Weight] = {}  # each child's running total
     for function, child in kept.items():
         if child:
-            fill.setdefault(child, []).append(function)
+            weights[function] = _weight(whole, groups[function])
+            fill[child] = fill.get(child, _EMPTY) + weights[function]
     assignment = dict(kept)
     for function in new:
-        child = _room(fill, weights, function)
-        fill.setdefault(child, []).append(function)
+        weights[function] = weight = _weight(whole, groups[function])
+        child = _room(fill, weight)
+        fill[child] = fill.get(child, _EMPTY) + weight
         assignment[function] = child
-    return assignment
+    return assignment, weights
 
 
-def _room(fill: Mapping[str, list[str]], weights: Mapping[str, _Weight], function: str) -> str:
-    """The lowest-numbered child the function fits in, or the next new one."""
+def _room(fill: Mapping[str, _Weight], weight: _Weight) -> str:
+    """The lowest-numbered child a function of this weight fits in, or the next new one."""
     number = 1
     while True:
         child = functions_stack_id(number)
-        members = fill.get(child, [])
-        if not members or _Weight.total([weights[f] for f in [*members, function]]).within(CHILD):
+        total = fill.get(child)
+        if total is None or (total + weight).within(CHILD):
             return child
         number += 1
 
@@ -234,14 +254,12 @@ class _Weight:
     refs: frozenset[str]
     size: int
 
-    @staticmethod
-    def total(weights: Iterable[_Weight]) -> _Weight:
-        items = list(weights)
+    def __add__(self, other: _Weight) -> _Weight:
         return _Weight(
-            sum(w.resources for w in items),
-            sum(w.outputs for w in items),
-            frozenset().union(*(w.refs for w in items)),
-            sum(w.size for w in items),
+            self.resources + other.resources,
+            self.outputs + other.outputs,
+            self.refs | other.refs,
+            self.size + other.size,
         )
 
     def within(self, budget: Budget) -> bool:
@@ -251,6 +269,9 @@ class _Weight:
             and len(self.refs) <= budget.parameters
             and self.size <= budget.size
         )
+
+
+_EMPTY = _Weight(0, 0, frozenset(), 0)
 
 
 def _weight(whole: Mapping[str, Any], group: Group) -> _Weight:

@@ -13,8 +13,6 @@ import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from twophase.errors import ConfigError
-
 STACK_TYPE = "AWS::CloudFormation::Stack"
 ROOT_NAME_PARAMETER = "TwophaseRootStackName"
 ROOT_ID_PARAMETER = "TwophaseRootStackId"
@@ -30,18 +28,10 @@ def child_template(
     outs: list[str],
     *,
     label: str,
-    elsewhere: set[str],
 ) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
     """The child's template, the values its parameters take in the root, and the root resources
-    it must wait for (a `DependsOn` that crosses into the root). `elsewhere` holds the ids of
-    functions in other stacks: a child cannot reach them."""
+    it must wait for (a `DependsOn` that crosses into the root)."""
     inside = set(ids)
-    crossing = sorted(references([whole["Resources"][i] for i in ids]) & elsewhere)
-    if crossing:
-        raise ConfigError(
-            f"a function in nested stack {label} references '{crossing[0]}', a resource of a "
-            "function in another stack: functions must not reference each other's resources"
-        )
     rewriter = _Rewriter(whole, inside)
     resources: dict[str, Any] = {}
     depends: set[str] = set()
