@@ -45,6 +45,8 @@ UNNAMED = {
     "HttpApisHaveNoNamesInTheirArns",
     "OnlyPreviewPoliciesOnTheOwners",  # the owners twophase.yml names, only `shop-pr-*` policies
     "WhoamiSimulatesThisRoleOnly",  # the role itself (test_each_role_may_simulate_itself_only)
+    "ReadAwsPredefinedDeploymentConfigurations",  # CodeDeployDefault.*, AWS's, read only
+    "FollowAndStopDeploymentsHaveNoResourceLevelPermissionsInIam",
 }
 
 

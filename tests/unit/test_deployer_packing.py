@@ -240,11 +240,12 @@ def test_a_function_without_owners_gets_no_policy(example: Config) -> None:
 # --- how many functions one policy holds (README, "For platform teams") ---------------------------
 
 
-@pytest.mark.parametrize(("name_length", "first", "more"), [(3, 7, 10), (54, 4, 5)])
+@pytest.mark.parametrize(("name_length", "first", "more"), [(3, 4, 8), (54, 2, 4)])
 def test_functions_per_policy(example: Config, name_length: int, first: int, more: int) -> None:
     """With the app and environment `shop-prod`: the first policy, which also holds what names no
-    function, takes 7 functions with short names and each further one 10; with names of Lambda's
-    full 64 characters (`shop-prod-` and 54), 4 and 5."""
+    function (the CodeDeploy application and configurations among it), takes 4 functions with
+    short names and each further one 8; with names of Lambda's full 64 characters (`shop-prod-`
+    and 54), 2 and 4."""
     functions = [f"f{i:02d}{'x' * name_length}"[:name_length] for i in range(first + 2 * more)]
     chunks = platform_policies(owning(example, functions))
     assert [len(functions_in(c["PolicyDocument"])) for c in chunks] == [first, more, more]

@@ -61,6 +61,25 @@ EXPECTED = {
     "ReadTheAppTemplateForPhaseOnesDummies": ["cloudformation:GetTemplate"],
     "PruneOldVersionsOfThisFunctionNeverTheFunction": ["lambda:DeleteFunction"],
     "NeverDeleteLatestWhichTakesTheFunction": ["lambda:DeleteFunction"],
+    "ShiftThisFunctionThroughItsDeploymentGroup": [
+        "codedeploy:CreateDeployment",
+        "codedeploy:GetDeployment",
+        "codedeploy:ListDeployments",
+    ],
+    "RevisionsOfTheEnvironmentsCodeDeployApplication": [
+        "codedeploy:GetApplicationRevision",
+        "codedeploy:RegisterApplicationRevision",
+    ],
+    "ReadAwsPredefinedDeploymentConfigurations": ["codedeploy:GetDeploymentConfig"],
+    "CreateAndReadTheStacksScheduleNamedConfigurations": [
+        "codedeploy:CreateDeploymentConfig",
+        "codedeploy:GetDeploymentConfig",
+    ],
+    "FollowAndStopDeploymentsHaveNoResourceLevelPermissionsInIam": [
+        "codedeploy:GetDeploymentTarget",
+        "codedeploy:ListDeploymentTargets",
+        "codedeploy:StopDeployment",
+    ],
 }
 DENIED = {"NeverDeleteLatestWhichTakesTheFunction"}
 FORBIDDEN = [
@@ -155,8 +174,47 @@ def test_other_resources(config: Config) -> None:
 
 
 def test_only_unscopable_metric_reads_use_star(config: Config) -> None:
+    """And following or stopping a CodeDeploy deployment: IAM's Service Authorization Reference
+    lists no resource type for GetDeploymentTarget, ListDeploymentTargets, StopDeployment."""
     star = [s["Sid"] for s in literal(config)["Statement"] if "*" in s["Resource"]]
-    assert star == ["MetricReadsHaveNoResourceLevelPermissionsInIam"]
+    assert star == [
+        "MetricReadsHaveNoResourceLevelPermissionsInIam",
+        "FollowAndStopDeploymentsHaveNoResourceLevelPermissionsInIam",
+    ]
+
+
+def test_codedeploy_names_this_functions_group_its_application_and_configurations(
+    config: Config,
+) -> None:
+    """A deployment starts only in the function's own deployment group (CreateDeployment,
+    GetDeployment and ListDeployments take the deploymentgroup resource); the revision is the
+    application's, the configurations AWS's predefined ones and the stack's own."""
+    s = statements(literal(config))
+    codedeploy = f"arn:aws:codedeploy:{REGION}:{ACCOUNT}"
+    assert s["ShiftThisFunctionThroughItsDeploymentGroup"]["Resource"] == [
+        f"{codedeploy}:deploymentgroup:shop-dev/shop-dev-api"
+    ]
+    assert s["RevisionsOfTheEnvironmentsCodeDeployApplication"]["Resource"] == [
+        f"{codedeploy}:application:shop-dev"
+    ]
+    assert s["ReadAwsPredefinedDeploymentConfigurations"]["Resource"] == [
+        f"{codedeploy}:deploymentconfig:CodeDeployDefault.*"
+    ]
+    assert s["CreateAndReadTheStacksScheduleNamedConfigurations"]["Resource"] == [
+        f"{codedeploy}:deploymentconfig:shop-dev-*"
+    ]
+
+
+def test_an_owners_documents_name_only_its_own_deployment_groups(config: Config) -> None:
+    web = Owner("role", "web-team")
+    document = owner_document(config, "dev", web, ["api"], region=REGION, account=ACCOUNT)
+    [shift] = [s for s in document["Statement"] if "codedeploy:CreateDeployment" in s["Action"]]
+    assert shift["Resource"] == [
+        f"arn:aws:codedeploy:{REGION}:{ACCOUNT}:deploymentgroup:shop-dev/shop-dev-api"
+    ]
+    text = json.dumps(document)
+    assert "deploymentgroup:shop-dev/shop-dev-worker" not in text
+    assert "deploymentgroup:shop-dev/*" not in text
 
 
 @pytest.mark.parametrize("function", ["api", "worker", "nightly"])

@@ -74,6 +74,7 @@ def _generated_ids(example: Config) -> tuple[set[str], set[str]]:
     for name in example.functions:
         ids = ids_for(name)
         resources |= {ids.role, ids.log_group, ids.function, ids.version}
+        resources |= {ids.deployment_group, ids.errors_alarm}  # gradual promotion
         resources |= {ids.alias(alias) for alias in example.aliases}
         outputs |= {ids.out_function_name, ids.out_function_arn, ids.out_aliases}
     for team in ("web-team", "fulfilment-team"):  # the owners: one deployer policy each
@@ -81,6 +82,7 @@ def _generated_ids(example: Config) -> tuple[set[str], set[str]]:
         outputs.add(owner_policy_output("role", team, 1))
     api, worker, nightly = ids_for("api"), ids_for("worker"), ids_for("nightly")
     resources |= {api.http_api, api.http_integration, api.http_stage, api.http_permission}
+    resources |= {api.http_errors_alarm, "CodeDeployApplication", "CodeDeployServiceRole"}
     resources |= {"ApiRouteGetHealth", "ApiRouteGetOrdersId", "ApiRoutePostOrders"}
     resources |= {worker.queue, worker.dead_letter_queue, worker.event_source_mapping}
     resources |= {nightly.schedule, nightly.schedule_permission}

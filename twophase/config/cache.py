@@ -27,12 +27,13 @@ from twophase.config.model import (
     EnvironmentPattern,
     Function,
     HttpTrigger,
+    Promotion,
     QueueTrigger,
     Trigger,
 )
 from twophase.files import read_at_most, write_atomically
 
-FORMAT = 5
+FORMAT = 6
 CACHE_FILE = Path(".twophase") / "cache" / "config.json"
 
 
@@ -84,7 +85,9 @@ def from_json(data: dict[str, Any], path: Path) -> Config:
         path=path,
         template=data["template"],
         aliases=tuple(data["aliases"]),
-        defaults=Defaults(**data["defaults"]),
+        defaults=Defaults(
+            **{**data["defaults"], "promotion": _promotion(data["defaults"]["promotion"])}
+        ),
         environments={name: Environment(**env) for name, env in data["environments"].items()},
         patterns={name: EnvironmentPattern(**p) for name, p in data["patterns"].items()},
         functions={name: _function(name, fn, root) for name, fn in data["functions"].items()},
@@ -111,6 +114,7 @@ def _function(name: str, data: dict[str, Any], root: Path) -> Function:
             "include": tuple(root / p for p in data["include"]),
             "project": root,
             "trigger": None if trigger is None else _trigger(trigger),
+            "promotion": _promotion(data["promotion"]),
         }
     )
 
@@ -122,6 +126,10 @@ def _trigger(data: dict[str, Any]) -> Trigger:
         queue=QueueTrigger(**queue) if queue is not None else None,
         schedule=data["schedule"],
     )
+
+
+def _promotion(data: dict[str, Any]) -> Promotion:
+    return Promotion(tuple(data["alarms"]), data["before_traffic"], data["after_traffic"])
 
 
 def _relative(path: Path | None, root: Path) -> str | None:

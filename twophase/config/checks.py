@@ -15,6 +15,7 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from twophase.config import refs, rules
+from twophase.config.promotion import HOOK_KEYS, MAX_GROUP_ALARMS
 from twophase.config.schema import Config
 from twophase.config.yamlnodes import Path as YamlPath
 
@@ -30,6 +31,7 @@ class Problem:
 
 def check_config(config: Config, template: dict[str, Any]) -> Iterator[Problem]:
     yield from _check_functions(config)
+    yield from _check_promotion(config)
     yield from _check_names_fit(config)
     yield from _check_patterns(config)
     yield from _check_refs(config, template)
@@ -120,6 +122,52 @@ def _include_problem(config: Config, source: Path, entry: str) -> str | None:
     if path.resolve().is_relative_to(source.resolve()):
         return "is inside the function's source folder: it is packaged already"
     return None
+
+
+def _check_promotion(config: Config) -> Iterator[Problem]:
+    """Hooks name another function of the file; a deployment group's alarms fit CodeDeploy's 10
+    with the ones phase one generates (the Lambda `Errors` alarm, and the API 5xx alarm of an HTTP
+    function)."""
+    known = ", ".join(config.functions)
+    for key in HOOK_KEYS:
+        hook = getattr(config.defaults.promotion, key)
+        if hook is not None and hook not in config.functions:
+            yield Problem(
+                ("defaults", "promotion", key),
+                f"unknown function {hook!r}; a hook is a function of this file ({known})",
+            )
+    for name, entry in config.functions.items():
+        own = entry.promotion
+        for key in HOOK_KEYS:
+            hook = getattr(own, key) if own is not None else None
+            where: YamlPath = ("functions", name, "promotion", key)
+            if hook == name:
+                yield Problem(
+                    where, f"{hook!r} is this function itself; name another function that checks it"
+                )
+            elif hook is not None and hook not in config.functions:
+                yield Problem(
+                    where, f"unknown function {hook!r}; a hook is a function of this file ({known})"
+                )
+        yield from _check_alarm_count(config, name)
+
+
+def _check_alarm_count(config: Config, name: str) -> Iterator[Problem]:
+    fn = config.resolved(name)
+    generated = 2 if fn.trigger is not None and fn.trigger.http is not None else 1
+    room = MAX_GROUP_ALARMS - generated
+    if len(fn.promotion.alarms) <= room:
+        return
+    own = config.functions[name].promotion
+    mine = own is not None and "alarms" in own.model_fields_set
+    where: YamlPath = ("functions", name, "promotion", "alarms") if mine else ("functions", name)
+    source = "" if mine else " (from defaults.promotion.alarms)"
+    yield Problem(
+        where,
+        f"{len(fn.promotion.alarms)} alarms{source}, over the {room} this function's deployment "
+        f"group has room for: CodeDeploy watches {MAX_GROUP_ALARMS} per group and twophase adds "
+        f"{generated}; name at most {room}",
+    )
 
 
 def _check_names_fit(config: Config) -> Iterator[Problem]:

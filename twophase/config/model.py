@@ -59,6 +59,23 @@ class EnvironmentPattern:
 
 
 @dataclass(frozen=True)
+class Promotion:
+    """What watches and checks a gradual promotion (`alias promote --canary/--linear`, run by
+    CodeDeploy): CloudWatch alarms that stop it and roll it back, besides the ones phase one
+    generates, and the functions CodeDeploy invokes before and after it shifts traffic (names of
+    other functions of twophase.yml, which report success or failure to CodeDeploy)."""
+
+    alarms: tuple[str, ...] = ()
+    before_traffic: str | None = None  # the AppSpec's BeforeAllowTraffic hook
+    after_traffic: str | None = None  # its AfterAllowTraffic hook
+
+    @property
+    def hooks(self) -> tuple[str, ...]:
+        """The hook functions named, before first."""
+        return tuple(h for h in (self.before_traffic, self.after_traffic) if h is not None)
+
+
+@dataclass(frozen=True)
 class Defaults:
     """What a function inherits unless it sets its own (the schema's defaults come from here)."""
 
@@ -68,6 +85,7 @@ class Defaults:
     timeout: int = 10  # seconds
     log_retention_days: int = 14
     retention: int | None = None  # published versions kept after a push (None, 0: no pruning)
+    promotion: Promotion = field(default_factory=Promotion)
 
 
 @dataclass(frozen=True)
@@ -132,6 +150,7 @@ class Function:
     log_retention_days: int = _DEFAULTS.log_retention_days
     retention: int | None = None  # versions kept after a push (None or 0: no pruning)
     include: tuple[Path, ...] = ()  # project files copied into the artifact
+    promotion: Promotion = field(default_factory=Promotion)  # gradual promotion's alarms, hooks
     project: Path | None = None  # the folder holding twophase.yml: links may not leave it
 
     @property

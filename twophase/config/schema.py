@@ -16,6 +16,8 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from pydantic.json_schema import SkipJsonSchema
 
 from twophase.config import model, rules
+from twophase.config.promotion import Promotion
+from twophase.config.promotion import resolved as resolved_promotion
 from twophase.config.rules import RETENTION_DAYS, RUNTIMES
 
 SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
@@ -135,6 +137,15 @@ class Defaults(_Strict):
         description="CloudWatch Logs retention in days (a value CloudWatch accepts).",
     )
     retention: int | None = Field(default=None, ge=0, le=1000, description=RETENTION_HELP)
+    promotion: Promotion = Field(
+        default_factory=Promotion,
+        description="Gradual promotion's alarms and hook functions, for every function; a "
+        "function's own `promotion:` keys replace these one by one.",
+    )
+
+    def to_model(self) -> model.Defaults:
+        values = self.model_dump(exclude={"promotion"})
+        return model.Defaults(**values, promotion=self.promotion.to_model())
 
 
 class HttpTrigger(_Strict):
@@ -254,6 +265,11 @@ class Function(_Strict):
         description="Files or folders of the project (relative to this file, e.g. shared/) "
         "copied into the artifact at the same relative path.",
     )
+    promotion: Promotion | None = Field(
+        default=None,
+        description="Gradual promotion (`alias promote --canary/--linear`): alarms that stop it "
+        "and hook functions that check it (default: defaults.promotion, key by key).",
+    )
 
 
 class Config(_Strict):
@@ -320,6 +336,7 @@ class Config(_Strict):
             retention=fn.retention if fn.retention is not None else d.retention,
             include=tuple(self.root / p for p in fn.include),
             project=self.root,
+            promotion=resolved_promotion(name, fn.promotion, d.promotion),
         )
 
     def to_model(
@@ -343,7 +360,7 @@ class Config(_Strict):
                 )
                 for name, env in self.patterns.items()
             },
-            defaults=model.Defaults(**self.defaults.model_dump()),
+            defaults=self.defaults.to_model(),
             aliases=tuple(self.aliases),
             functions={name: self.resolved(name) for name in self.functions},
             template_sha256=template_sha256,

@@ -8,8 +8,10 @@ against the function's own ARN, which no statement grants; `function:NAME:$LATES
 outright, as deleting `$LATEST` would take the function); get and put objects under its own
 artifact prefix; read its own log group, metrics and alarms; read the stack's outputs and the app
 stack's template (where phase one records its dummies, which `status`, `releases` and `prune` tell
-from releases). Nothing else: no configuration change, no deleting the function, no permission,
-no trigger, no CloudFormation write, no IAM write.
+from releases); start and read a gradual promotion on the function's own CodeDeploy deployment
+group. Nothing else: no configuration change, no deleting the function, no permission, no trigger,
+no CloudFormation write, no IAM write. (Following and stopping a deployment is authorised on `*`
+only: IAM knows no resource for it, see `_codedeploy_statements`.)
 
 `deployer_policy` is one function's document (`twophase policy FUNCTION`). `owner_document` is
 one of the documents an owner holds for its functions: the union of their documents, merged
@@ -25,12 +27,17 @@ from typing import Any
 
 from twophase import names
 from twophase.config.model import Config
+from twophase.config.rules import HASH_CHARS
 from twophase.errors import UsageError
 from twophase.infra.owners import Owner
 from twophase.release.access import (
     ACCOUNT_VAR,
     ALARM_ACTIONS,
     ARTIFACT_ACTIONS,
+    CONFIG_ACTIONS,
+    CONFIG_READ_ACTIONS,
+    DEPLOYMENT_ACTIONS,
+    DEPLOYMENT_TARGET_ACTIONS,
     INVOKE_ACTIONS,
     LAMBDA_READ_ACTIONS,
     LIST_ACTIONS,
@@ -39,6 +46,7 @@ from twophase.release.access import (
     PRUNE_ACTIONS,
     PUSH_ACTIONS,
     REGION_VAR,
+    REVISION_ACTIONS,
     STACK_ACTIONS,
     TEMPLATE_ACTIONS,
     WHOAMI_ACTIONS,
@@ -59,6 +67,7 @@ class _FunctionArns:
     artifacts: str  # the objects under its artifact prefix
     prefix: str  # its prefix, as the ListBucket condition matches it
     log_group: str
+    deployment_group: str  # its CodeDeploy deployment group (gradual promotion)
 
 
 def _function_arns(
@@ -68,12 +77,15 @@ def _function_arns(
     name = config.function_name(env, function)
     function_arn = scope.arn("lambda", f"function:{name}")
     prefix = names.artifact_prefix(config.app, env, function)
+    application = names.codedeploy_application(config.app, env)
+    group = names.deployment_group_name(config.app, env, function)
     return _FunctionArns(
         function=function_arn,
         qualified=f"{function_arn}:*",
         artifacts=scope.arn("s3", f"{bucket}/{prefix}*", regional=False),
         prefix=f"{prefix}*",
         log_group=scope.arn("logs", f"log-group:{names.log_group_name(config.app, env, function)}"),
+        deployment_group=scope.arn("codedeploy", f"deploymentgroup:{application}/{group}"),
     )
 
 
@@ -110,6 +122,11 @@ def deployer_policy(
         _allow("ArtifactsUnderThisFunctionPrefixOnly", ARTIFACT_ACTIONS, [arns.artifacts]),
         _listing("ListThisFunctionPrefixSoMissingArtifactsAreNotFound", scope, bucket, [arns]),
         _allow("ReadThisFunctionLogs", LOG_ACTIONS, [arns.log_group, f"{arns.log_group}:*"]),
+        _allow(
+            "ShiftThisFunctionThroughItsDeploymentGroup",
+            DEPLOYMENT_ACTIONS,
+            [arns.deployment_group],
+        ),
         *_shared_statements(config, env, scope),
     ]
     return {"Version": POLICY_VERSION, "Statement": statements}
@@ -157,6 +174,11 @@ def owner_document(
             LOG_ACTIONS,
             [arn for a in every for arn in (a.log_group, f"{a.log_group}:*")],
         ),
+        _allow(
+            "ShiftTheseFunctionsThroughTheirDeploymentGroups",
+            DEPLOYMENT_ACTIONS,
+            [a.deployment_group for a in every],
+        ),
     ]
     if first:
         latest = [scope.arn("lambda", "function:*:$LATEST")]
@@ -198,7 +220,59 @@ def _shared_statements(config: Config, env: str, scope: Scope) -> list[dict[str,
             [app_stack, scope.arn("cloudformation", f"stack/{artifact_stack}/*")],
         ),
         _allow("ReadTheAppTemplateForPhaseOnesDummies", TEMPLATE_ACTIONS, [app_stack]),
+        *_codedeploy_statements(config, env, scope),
     ]
+
+
+def _codedeploy_statements(config: Config, env: str, scope: Scope) -> list[dict[str, Any]]:
+    """What a gradual promotion needs beyond the function's deployment group: the revision on the
+    environment's application, the configurations it may name (AWS's predefined ones, and the
+    stack's schedule-named ones, which the first `--canary P --interval T` without a predefined
+    match creates: the name says the schedule, so creating it again is harmless), and following
+    and stopping the deployment. IAM's Service Authorization Reference for CodeDeploy lists no
+    resource type for GetDeploymentTarget, ListDeploymentTargets and StopDeployment, so they are
+    granted on `*`: an owner could stop (which rolls back) another function's deployment in
+    progress in the same account and region, never start one."""
+    application = names.codedeploy_application(config.app, env)
+
+    def config_arn(name: str) -> str:
+        return scope.arn("codedeploy", f"deploymentconfig:{name}")
+
+    return [
+        _allow(
+            "RevisionsOfTheEnvironmentsCodeDeployApplication",
+            REVISION_ACTIONS,
+            [scope.arn("codedeploy", f"application:{application}")],
+        ),
+        _allow(
+            "ReadAwsPredefinedDeploymentConfigurations",
+            CONFIG_READ_ACTIONS,
+            [config_arn("CodeDeployDefault.*")],
+        ),
+        _allow(
+            "CreateAndReadTheStacksScheduleNamedConfigurations",
+            CONFIG_ACTIONS,
+            [config_arn(f"{deployment_config_prefix(config, env)}*")],
+        ),
+        _allow(
+            "FollowAndStopDeploymentsHaveNoResourceLevelPermissionsInIam",
+            DEPLOYMENT_TARGET_ACTIONS,
+            ["*"],
+        ),
+    ]
+
+
+def deployment_config_prefix(config: Config, env: str) -> str:
+    """What every schedule-named deployment configuration of the environment starts with
+    (`names.deployment_config_name`: `<stack>-<kind>-…`)."""
+    return name_prefix(config.stack_name(env), names.MAX_CODEDEPLOY_NAME)
+
+
+def name_prefix(stem: str, limit: int) -> str:
+    """What every name `shorten(f"{stem}-…", limit)` gives starts with: `<stem>-`, or, for a
+    stem too long for that to survive shortening, the part of it that does."""
+    kept = limit - HASH_CHARS - 1  # what `shorten` keeps of a long name
+    return f"{stem}-" if len(stem) < kept else stem[:kept].rstrip("-")
 
 
 def _listing(sid: str, scope: Scope, bucket: str, every: Iterable[_FunctionArns]) -> dict[str, Any]:

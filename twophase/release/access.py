@@ -41,6 +41,29 @@ TEMPLATE_ACTIONS = ("cloudformation:GetTemplate",)
 # `whoami` simulates the caller's own policies; granted on the owner's own ARN only (an owner's
 # document names it; one function's document, which names no principal, cannot).
 WHOAMI_ACTIONS = ("iam:SimulatePrincipalPolicy",)
+# `alias promote --canary/--linear` runs a CodeDeploy deployment on the function's own deployment
+# group: these name the group (IAM's Service Authorization Reference for CodeDeploy).
+DEPLOYMENT_ACTIONS = (
+    "codedeploy:CreateDeployment",
+    "codedeploy:GetDeployment",
+    "codedeploy:ListDeployments",
+)
+# Following and stopping it: the Service Authorization Reference lists no resource type for
+# these, so IAM authorises them on `*` only (a narrower Resource would never match).
+DEPLOYMENT_TARGET_ACTIONS = (
+    "codedeploy:GetDeploymentTarget",
+    "codedeploy:ListDeploymentTargets",
+    "codedeploy:StopDeployment",
+)
+# CreateDeployment also needs the revision's rights on the application, and GetDeploymentConfig
+# on the configuration it names: AWS's predefined ones, or the stack's schedule-named ones, which
+# the first `--canary P --interval T` without a predefined match creates.
+REVISION_ACTIONS = ("codedeploy:GetApplicationRevision", "codedeploy:RegisterApplicationRevision")
+CONFIG_READ_ACTIONS = ("codedeploy:GetDeploymentConfig",)
+CONFIG_ACTIONS = ("codedeploy:CreateDeploymentConfig", "codedeploy:GetDeploymentConfig")
+CODEDEPLOY_ACTIONS = (
+    DEPLOYMENT_ACTIONS + DEPLOYMENT_TARGET_ACTIONS + REVISION_ACTIONS + CONFIG_ACTIONS
+)
 DEPLOYER_ACTIONS = frozenset(
     LAMBDA_READ_ACTIONS
     + PUSH_ACTIONS
@@ -54,6 +77,7 @@ DEPLOYER_ACTIONS = frozenset(
     + STACK_ACTIONS
     + TEMPLATE_ACTIONS
     + WHOAMI_ACTIONS
+    + CODEDEPLOY_ACTIONS
 )
 # Spelled by some APIs and error messages as their operation name; IAM authorises them as these.
 _IAM_ALIASES = {"s3:HeadObject": "s3:GetObject", "lambda:Invoke": "lambda:InvokeFunction"}

@@ -21,6 +21,7 @@ from twophase import __version__
 from twophase.config.model import Config, Function
 from twophase.infra.deployer_policy import deployer_policy_sections
 from twophase.infra.limits import check_limits
+from twophase.infra.render.codedeploy import add_promotion, app_resources
 from twophase.infra.render.collisions import Part, refuse_collisions
 from twophase.infra.render.deployed import keep_deployed
 from twophase.infra.render.function import (
@@ -107,6 +108,7 @@ def render_layout(
         fn, ids = config.function(name), ids_for(name)
         dummy = dummies.get(name)
         resources, outputs = _render_function(config, env, fn, ids, dummy, name in serving_code)
+        add_promotion(config, env, fn, ids, resources)
         functions_meta[name] = meta = _function_metadata(config, fn, ids, dummy)
         if deployed:
             starts = (new_aliases or {}).get(name, {})
@@ -118,6 +120,7 @@ def render_layout(
     )
     parts.extend(Part(owner, sections) for owner, sections in policies)
     parts.append(_app_part(config, env, artifact_bucket, functions_meta))
+    parts.append(Part(None, {"Resources": app_resources(config, env)}))
     source = config.template or "the shared template"
     refuse_collisions(shared, parts, source=source, config=str(config.path))
     template = _from_shared(config, env, shared)
