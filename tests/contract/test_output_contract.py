@@ -22,7 +22,7 @@ import pytest
 from tests.unit.cli_parse import all_commands
 from twophase.aws.logs import LogEvent
 from twophase.build.model import Artifact
-from twophase.cli import output, shapes
+from twophase.cli import output, shapes, shapes_alias
 from twophase.cli.output import Shape
 from twophase.cli.terminal import Terminal
 from twophase.config.scaffold import FoundFunction, InitPlan
@@ -34,7 +34,7 @@ from twophase.infra.plan import InfraPlan, PlannedChange, Risk
 from twophase.local.lifecycle import LocalStatus
 from twophase.release.access import PushRight
 from twophase.release.invoke import InvokeOutcome
-from twophase.release.promote import PromoteResult
+from twophase.release.promote import DeploymentReport, PromoteResult
 from twophase.release.prune import (
     DeleteVersion,
     KeepReason,
@@ -204,6 +204,28 @@ LOCAL_KEYS = {
     "iam_enforcement": bool,
 }
 ERROR_KEYS = {"error": str, "exit_code": int}
+PROMOTE_KEYS: dict[str, Any] = {
+    "function": str,
+    "alias": str,
+    "version": str,
+    "previous_version": str,
+    "percents": [int],
+    "seconds": float,
+    "unchanged": bool,
+}
+DEPLOYED = DeploymentReport(
+    deployment_id="d-ABCDEFGHI",
+    config="CodeDeployDefault.LambdaCanary10Percent5Minutes",
+    schedule="10% first, the rest after 5 minutes",
+    status="Stopped",
+    attached=True,
+    percent=10.0,
+    seconds_left=None,
+    alarms=(("shop-dev-api-errors", "ALARM"), ("api-latency", None)),
+    reason="alarm shop-dev-api-errors in ALARM",
+    rolled_back=True,
+    rollback_deployment_id="d-JKLMNOPQR",
+)
 FAILED = ConflictError("shop-dev-api moved under you")
 
 # command -> (the shape of a representative result, its schema, the declared data)
@@ -228,16 +250,28 @@ CASES: dict[str, tuple[Shape, str, Any]] = {
         ),
     ),
     "alias promote": (
-        shapes.promote(PromoteResult("api", "live", "7", "6", (10, 100), 300.0)),
+        shapes.promote(PromoteResult("api", "live", "7", "6", (100,), 0.3)),
         "twophase.alias.promote/1",
-        {
-            "function": str,
-            "alias": str,
-            "version": str,
-            "previous_version": str,
-            "percents": [int],
-            "seconds": float,
-            "unchanged": bool,
+        PROMOTE_KEYS | {"deployment": None},
+    ),
+    "alias promote (on CodeDeploy)": (
+        shapes.promote(PromoteResult("api", "live", "7", "6", (10, 100), 300.0, False, DEPLOYED)),
+        "twophase.alias.promote/1",
+        PROMOTE_KEYS
+        | {
+            "deployment": {
+                "id": str,
+                "config": str,
+                "schedule": str,
+                "status": str,
+                "attached": bool,
+                "percent": float,
+                "seconds_left": (float, OPTIONAL),
+                "alarms": [{"name": str, "state": (str, OPTIONAL)}],
+                "reason": (str, OPTIONAL),
+                "rolled_back": bool,
+                "rollback_deployment_id": (str, OPTIONAL),
+            }
         },
     ),
     "alias promote --dry-run": (
@@ -622,8 +656,9 @@ def test_a_field_added_to_a_result_changes_no_json(
 
 def test_the_shapes_copy_no_object_wholesale() -> None:
     """The mapping is written key by key: no `asdict`, `vars` or `__dict__` in it."""
-    source = Path(shapes.__file__).read_text()
-    assert not re.search(r"\basdict\(|\bvars\(|__dict__", source)
+    for module in (shapes, shapes_alias):
+        source = Path(module.__file__ or "").read_text()
+        assert not re.search(r"\basdict\(|\bvars\(|__dict__", source), module.__name__
 
 
 def test_an_enum_is_shown_by_its_value_not_its_python_name() -> None:

@@ -7,8 +7,9 @@ cannot delete a function itself.
 The example app is deployed with enforcement off; alice (of web-team, api's owner) and bob (of
 fulfilment-team, worker's owner) get access keys and only their team's generated deployer policy;
 then, with enforcement on, each runs the matrix through the CLI (and direct Lambda calls): every
-phase-two command on their own function, and what they must not do. Every case is counted: the
-test fails on any escape, and on any refusal that is not one clear line.
+phase-two command on their own function (a gradual promotion on CodeDeploy too), and what they
+must not do. Every case is counted: the test fails on any escape, and on any refusal that is not
+one clear line.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tests.e2e.helpers import copy_example_app, run_cli
 from twophase import names
 from twophase.aws.session import Clients, Target
 from twophase.local.extensions import iam_enforcement
+from twophase.local.extensions._time_scale import set_time_scale
 
 OWNERS = {"alice": "api", "bob": "worker"}
 TEAMS = {"api": "web-team", "worker": "fulfilment-team"}  # the example app's owners
@@ -85,9 +87,11 @@ def deployed(
         other = next(f for f in OWNERS.values() if f != function)
         people[name] = Person(name, function, other, key["AccessKeyId"], key["SecretAccessKey"])
     iam_enforcement.enable(True)
+    set_time_scale(600)  # a canary's minute lasts 0.1 s
     try:
         yield people
     finally:
+        set_time_scale(None)
         iam_enforcement.enable(False)
 
 
@@ -179,6 +183,21 @@ def _matrix(
             f"{who} alias rollback {person.function}",
             *("alias", "rollback", person.function, "--to", "1"),
         ),
+        _cli_case(  # on CodeDeploy, through the function's own deployment group
+            capsys,
+            f"{who} alias promote --canary {person.function}",
+            *("alias", "promote", person.function, "--canary", "10", "--interval", "1m"),
+        ),
+        _cli_case(
+            capsys,
+            f"{who} alias promote --canary {person.other}",
+            *("alias", "promote", person.other, "--canary", "10", "--interval", "1m"),
+        ),
+        _cli_case(  # `live` back to phase one's version once more
+            capsys,
+            f"{who} alias rollback again {person.function}",
+            *("alias", "rollback", person.function, "--to", "1"),
+        ),
         _cli_case(capsys, f"{who} logs {person.other}", "logs", person.other),
         _cli_case(capsys, f"{who} whoami", "whoami"),
         _cli_case(capsys, f"{who} alias promote {person.other}", "alias", "promote", person.other),
@@ -247,13 +266,13 @@ def test_each_owner_pushes_only_their_function(
     ]
     allowed = sorted(o.case for o in outcomes if o.allowed)
     denied = [o for o in outcomes if not o.allowed]
-    own = ("push", "prune", "status", "releases", "invoke", "logs", "alias promote")
-    own += ("alias rollback",)
+    own = ["push", "prune", "status", "releases", "invoke", "logs", "alias promote"]
+    own += ["alias rollback", "alias promote --canary", "alias rollback again"]
     assert allowed == sorted(
         [f"{who} {verb} {function}" for who, function in OWNERS.items() for verb in own]
         + [f"{who} whoami" for who in OWNERS]
     )
-    assert len(denied) == 22, [(o.case, o.detail) for o in denied]
+    assert len(denied) == 24, [(o.case, o.detail) for o in denied]
     own_logs = {o.case: o.detail for o in outcomes if " logs " in o.case and o.allowed}
     assert all("START RequestId" in detail for detail in own_logs.values()), own_logs
     pruned = {o.case: o.detail for o in outcomes if "prune" in o.case and o.allowed}

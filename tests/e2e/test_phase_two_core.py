@@ -116,7 +116,7 @@ def record_calls(ctx_clients: Any, services: tuple[str, ...]) -> CallLog:
     return log
 
 
-SERVICES = ("lambda", "s3", "sts", "cloudwatch", "cloudformation")
+SERVICES = ("lambda", "s3", "sts", "cloudwatch", "cloudformation", "codedeploy")
 
 
 @dataclass

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -11,9 +10,9 @@ import pytest
 from tests.e2e import test_phase_two_core as core_e2e
 from tests.e2e.test_phase_two_core import PHYSICAL, World, make_artifact
 from twophase.build.detzip import Entry, build_zip
-from twophase.errors import ConflictError, ExitStatus, HealthCheckError, NotFoundError, UsageError
+from twophase.errors import ConflictError, ExitStatus, NotFoundError, UsageError
 from twophase.release.context import Scope
-from twophase.release.promote import PromoteOptions, apply_promote, plan_promote
+from twophase.release.promote import PromoteOptions, PromotePlan, apply_promote, plan_promote
 from twophase.release.push_apply import apply_push
 from twophase.release.push_plan import plan_push
 from twophase.release.releases import AliasPointer, list_releases
@@ -25,7 +24,6 @@ from twophase.release.rollback import (
 )
 from twophase.release.status import StatusOptions, status
 
-FIXED_NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
 world = core_e2e.world  # the shared fixtures
 shared_session = core_e2e.shared_session
 
@@ -176,55 +174,13 @@ def test_rollback_with_no_history_at_all_asks_for_a_version(world: World) -> Non
         plan_rollback(world.ctx.rollback(), RollbackOptions("api"))
 
 
-def test_canary_with_errors_rolls_back_and_raises(world: World) -> None:
-    push_code(world, "def handler(e, c):\n    raise ValueError\n")
-    world.clients.client("cloudwatch").put_metric_data(
-        Namespace="AWS/Lambda",
-        MetricData=[
-            {
-                "MetricName": "Errors",
-                "Dimensions": [
-                    {"Name": "FunctionName", "Value": PHYSICAL},
-                    {"Name": "Resource", "Value": f"{PHYSICAL}:live"},
-                    {"Name": "ExecutedVersion", "Value": "2"},
-                ],
-                "Timestamp": FIXED_NOW,
-                "Value": 3.0,
-            }
-        ],
-    )
-    plan = plan_promote(world.ctx.promote(), PromoteOptions("api", canary=10, interval=300))
-    assert [s.describe() for s in plan.steps] == [
-        "route 10% of live to v2 (90% stays on v1), then check health after 5m",
-        "point live at v2 (was v1)",
-    ]
-
-    with pytest.raises(HealthCheckError, match="unhealthy at 10% \\(3 errors\\)") as info:
-        apply_promote(world.ctx.promote(), plan)
-
-    assert info.value.exit_status == ExitStatus.UNHEALTHY
-    live = alias_of(world, "live")
-    assert live["FunctionVersion"] == "1"
-    assert not (live.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
-
-
-def test_healthy_linear_shift_ends_on_the_new_version(world: World) -> None:
-    push_code(world, "def handler(e, c):\n    return 2\n")
-    sleeps: list[float] = []
-    deps = replace(world.ctx.promote(), sleep=sleeps.append)
-    result = apply_promote(deps, plan_promote(deps, PromoteOptions("api", linear=25, interval=60)))
-    assert result.percents == (25, 50, 75, 100)
-    assert sleeps == [60, 60, 60]
-    live = alias_of(world, "live")
-    assert live["FunctionVersion"] == "2"
-    assert not (live.get("RoutingConfig") or {}).get("AdditionalVersionWeights")
-
-
-def test_an_interrupted_shift_resumes_or_rolls_back(world: World) -> None:
+def test_a_split_alias_is_completed_at_once_refused_on_codedeploy_or_undone(
+    world: World,
+) -> None:
     push_code(world, "def handler(e, c):\n    return 2\n")
     lam = world.lam()
     live = alias_of(world, "live")
-    # As a shift interrupted after its 50% step leaves it.
+    # As an in-process shift of an older twophase, interrupted at 50%, left it.
     lam.update_alias(
         FunctionName=PHYSICAL,
         Name="live",
@@ -232,9 +188,11 @@ def test_an_interrupted_shift_resumes_or_rolls_back(world: World) -> None:
         RevisionId=live["RevisionId"],
         RoutingConfig={"AdditionalVersionWeights": {"2": 0.5}},
     )
-    resumed = plan_promote(world.ctx.promote(), PromoteOptions("api", linear=25))
-    assert resumed.resumed_at == 50
-    assert [type(s).__name__ for s in resumed.steps] == ["Shift", "Complete"]
+    at_once = plan_promote(world.ctx.promote(), PromoteOptions("api"))
+    assert isinstance(at_once, PromotePlan)
+    assert [s.describe() for s in at_once.steps] == ["point live at v2 (was v1)"]
+    with pytest.raises(ConflictError, match="CodeDeploy shifts an alias from one version"):
+        plan_promote(world.ctx.promote(), PromoteOptions("api", linear=25))
 
     # Undoing this shift would leave live on the dummy: only when asked by name.
     with pytest.raises(NothingToRollBackTo, match="undoing the shift to v2 would serve v1"):

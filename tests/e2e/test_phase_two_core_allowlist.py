@@ -5,16 +5,23 @@ Every AWS API call is recorded and checked.
 The allowlist is what the generated deployer policy grants: Lambda reads, UpdateFunctionCode,
 PublishVersion, UpdateAlias, DeleteFunction of a version (prune: always with a Qualifier); S3
 put/head on the artifact prefix; STS GetCallerIdentity; CloudWatch metric and alarm reads;
-CloudFormation stack reads.
+CloudFormation stack reads; CodeDeploy reads, and starting a deployment (and creating the
+schedule-named configuration it uses) or stopping one.
 """
 
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
+
+import pytest
 
 from tests.e2e import test_phase_two_core as core_e2e
 from tests.e2e.test_phase_two_core import BUCKET, World, make_artifact
+from twophase.local.extensions._time_scale import set_time_scale
 from twophase.release.promote import PromoteOptions, apply_promote, plan_promote
 from twophase.release.prune import PruneOptions, prune
 from twophase.release.push import PushOptions, push
@@ -26,6 +33,7 @@ world = core_e2e.world  # the shared fixtures
 shared_session = core_e2e.shared_session
 
 LAMBDA_WRITES = {"UpdateFunctionCode", "PublishVersion", "UpdateAlias"}
+CODEDEPLOY_WRITES = {"CreateDeployment", "CreateDeploymentConfig", "StopDeployment"}
 READ_PREFIXES = ("Get", "List", "Describe", "Head")
 ARTIFACT_PREFIX = "shop/local/"
 
@@ -43,9 +51,29 @@ def allowed(service: str, operation: str, params: dict[str, Any]) -> bool:
             return operation == "GetCallerIdentity"
         case "cloudwatch" | "cloudformation":
             return operation.startswith(READ_PREFIXES)
+        case "codedeploy":
+            return operation in CODEDEPLOY_WRITES or operation.startswith(READ_PREFIXES)
     return False
 
 
+@pytest.fixture
+def fast_codedeploy(world: World) -> Iterator[None]:
+    """The function's deployment group, as phase one makes it; a minute lasts 0.1 s."""
+    codedeploy = world.clients.client("codedeploy")
+    codedeploy.create_application(applicationName="shop-local", computePlatform="Lambda")
+    codedeploy.create_deployment_group(
+        applicationName="shop-local",
+        deploymentGroupName="shop-local-api",
+        serviceRoleArn="arn:aws:iam::123456789012:role/codedeploy",
+        deploymentConfigName="CodeDeployDefault.LambdaAllAtOnce",
+        autoRollbackConfiguration={"enabled": True, "events": ["DEPLOYMENT_STOP_ON_ALARM"]},
+    )
+    set_time_scale(600)
+    yield
+    set_time_scale(None)
+
+
+@pytest.mark.usefixtures("fast_codedeploy")
 def test_push_promote_rollback_releases_status_stay_within_the_allowlist(world: World) -> None:
     s3 = world.clients.client("s3")
     s3.create_bucket(Bucket=BUCKET)
@@ -73,8 +101,9 @@ def test_push_promote_rollback_releases_status_stay_within_the_allowlist(world: 
     assert push(ctx.push(), PushOptions(functions=("api",)), lambda _: small).ok
     assert push(ctx.push(), PushOptions(functions=("api",)), lambda _: small).ok  # unchanged
     assert push(ctx.push(), PushOptions(functions=("api",)), lambda _: large).ok
-    options = PromoteOptions("api", canary=10, interval=1, alarms=("api-5xx",))
-    apply_promote(ctx.promote(), plan_promote(ctx.promote(), options))
+    options = PromoteOptions("api", canary=10, interval=60, alarms=("api-5xx",))
+    promoting = replace(ctx.promote(), sleep=time.sleep, poll_seconds=0.02)
+    apply_promote(promoting, plan_promote(promoting, options))  # on CodeDeploy
     apply_rollback(
         ctx.rollback(), plan_rollback(ctx.rollback(), RollbackOptions("api", to_version="2"))
     )
@@ -97,8 +126,12 @@ def test_push_promote_rollback_releases_status_stay_within_the_allowlist(world: 
         "s3:PutObject",
         "s3:HeadObject",
         "sts:GetCallerIdentity",
-        "cloudwatch:GetMetricStatistics",
         "cloudwatch:DescribeAlarms",
+        "codedeploy:ListDeployments",
+        "codedeploy:CreateDeploymentConfig",
+        "codedeploy:CreateDeployment",
+        "codedeploy:GetDeployment",
+        "codedeploy:GetDeploymentTarget",
     }
     assert expected <= seen
     assert "cloudformation:DescribeStacks" not in seen  # the bucket's name is derived, not read
@@ -113,3 +146,5 @@ def test_the_allowlist_refuses_what_phase_two_must_not_call() -> None:
     assert not allowed("s3", "PutObject", {"Key": "other-app/local/api/x.zip"})
     assert not allowed("cloudformation", "UpdateStack", {})
     assert not allowed("iam", "GetRole", {})
+    assert not allowed("codedeploy", "UpdateDeploymentGroup", {})
+    assert not allowed("codedeploy", "DeleteDeploymentConfig", {})

@@ -26,8 +26,8 @@ from twophase.infra.render.nesting import (
     STACK_TYPE,
     Layout,
     assemble,
-    compact,
     child_ids,
+    compact,
 )
 from twophase.infra.render.template import render_layout
 

@@ -1,4 +1,5 @@
-"""Promotion and rollback plans against the in-memory Lambda fake; health checks through a fake."""
+"""Promotion at once and rollback plans against the in-memory Lambda fake (a gradual promotion's
+are in test_promote_gradual)."""
 
 from __future__ import annotations
 
@@ -6,20 +7,19 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.test_push_plan import (
-    FakeHealth,
-    FakeLambda,
-    fresh_lambda,
-    make_promote,
-    make_rollback,
-    state,
-)
+from tests.unit.promote_fakes import FakeDeployments, make_promote
+from tests.unit.test_push_plan import FakeLambda, fresh_lambda, make_rollback, state
 from twophase.aws.lambda_client import AliasState
-from twophase.errors import HealthCheckError, UsageError
-from twophase.release.promote import Complete, PromoteOptions, Shift, apply_promote, plan_promote
+from twophase.errors import ConflictError, UsageError
+from twophase.release.promote import (
+    Complete,
+    PromoteOptions,
+    PromotePlan,
+    apply_promote,
+    plan_promote,
+)
 from twophase.release.release_record import decode_history, encode_history
 from twophase.release.rollback import RollbackOptions, apply_rollback, plan_rollback
-from twophase.reporter import RecordingReporter
 
 
 def pushed(lam: FakeLambda, version: str = "2") -> FakeLambda:
@@ -32,7 +32,7 @@ def test_default_promotion_moves_live_to_next_at_once(tmp_path: Path) -> None:
     lam = pushed(fresh_lambda())
     ctx = make_promote(tmp_path, lam)
     plan = plan_promote(ctx, PromoteOptions("api"))
-    assert plan.steps == (Complete("live", "1", "2"),)
+    assert isinstance(plan, PromotePlan) and plan.steps == (Complete("live", "1", "2"),)
     result = apply_promote(ctx, plan)
     assert (result.version, result.previous_version, result.percents) == ("2", "1", (100,))
     assert lam.writes == ["UpdateAlias live 2 {}"]
@@ -45,30 +45,30 @@ def test_the_last_alias_has_nothing_to_promote_to(tmp_path: Path) -> None:
         plan_promote(ctx, PromoteOptions("api", from_alias="live"))
 
 
-def test_a_canary_shifts_checks_then_completes(tmp_path: Path) -> None:
+def test_at_once_is_one_compare_and_set_update_and_no_codedeploy_write(tmp_path: Path) -> None:
     lam = pushed(fresh_lambda())
-    sleeps: list[float] = []
-    ctx = make_promote(tmp_path, lam, sleep=sleeps.append)
-    plan = plan_promote(ctx, PromoteOptions("api", canary=10, interval=300))
-    assert plan.steps == (Shift("live", "1", "2", 10, 300), Complete("live", "1", "2"))
+    deployments = FakeDeployments(lam)
+    ctx = make_promote(tmp_path, lam, deployments)
+    plan = plan_promote(ctx, PromoteOptions("api"))
+    assert isinstance(plan, PromotePlan) and plan.revision_id == "a1"
     apply_promote(ctx, plan)
-    assert lam.writes == ["UpdateAlias live 1 {'2': 0.1}", "UpdateAlias live 2 {}"]
-    assert sleeps == [300]
-    assert isinstance(ctx.reporter, RecordingReporter)
-    assert ctx.reporter.progressed == [("api: live → v2", 10, 100), ("api: live → v2", 100, 100)]
+    assert lam.writes == ["UpdateAlias live 2 {}"]
+    assert deployments.calls == ["ListDeployments"]  # only: is a deployment under way?
 
 
-def test_a_firing_alarm_rolls_back(tmp_path: Path) -> None:
+def test_at_once_without_a_deployment_group_still_promotes(tmp_path: Path) -> None:
     lam = pushed(fresh_lambda())
-    ctx = make_promote(tmp_path, lam, health=FakeHealth(firing=["api-5xx"]))
-    plan = plan_promote(ctx, PromoteOptions("api", linear=50, alarms=("api-5xx",)))
-    with pytest.raises(HealthCheckError, match="alarm api-5xx firing"):
-        apply_promote(ctx, plan)
-    assert lam.writes == ["UpdateAlias live 1 {'2': 0.5}", "UpdateAlias live 1 {}"]
-    assert lam.aliases["live"].function_version == "1" and not lam.aliases["live"].weights
-    assert isinstance(ctx.reporter, RecordingReporter)
-    assert ctx.reporter.progressed == [("api: live → v2", 50, 100)]
-    assert ctx.reporter.ended == ["api: live → v2"]  # its bar does not outlive the error
+    deployments = FakeDeployments(lam, groups=set())  # phase one made none (an older stack)
+    ctx = make_promote(tmp_path, lam, deployments)
+    apply_promote(ctx, plan_promote(ctx, PromoteOptions("api")))
+    assert lam.aliases["live"].function_version == "2"
+
+
+def test_a_split_alias_towards_another_version_is_a_conflict(tmp_path: Path) -> None:
+    lam = pushed(pushed(fresh_lambda()), "3")
+    lam.aliases["live"] = AliasState("live", "1", "a4", weights={"2": 0.1})
+    with pytest.raises(ConflictError, match="mid-shift to v2, not v3"):
+        plan_promote(make_promote(tmp_path, lam), PromoteOptions("api"))
 
 
 def test_promoting_what_the_alias_already_serves_does_nothing(tmp_path: Path) -> None:

@@ -27,8 +27,7 @@ from twophase.errors import (
     UsageError,
 )
 from twophase.release.context import Scope
-from twophase.release.ports import ArtifactUploads, Health
-from twophase.release.promote import PromoteDeps
+from twophase.release.ports import ArtifactUploads
 from twophase.release.push import PushOptions, push
 from twophase.release.push_apply import apply_push
 from twophase.release.push_plan import MoveAlias, Publish, PushDeps, UpdateCode, Upload, plan_push
@@ -189,18 +188,6 @@ class FakeIdentity:
         return CALLER
 
 
-@dataclass
-class FakeHealth:
-    errors: float = 0.0
-    firing: list[str] = field(default_factory=list)
-
-    def version_errors(self, *args: object, **kwargs: object) -> float:
-        return self.errors
-
-    def alarms_firing(self, names: object) -> list[str]:
-        return list(self.firing)
-
-
 DUMMY = build_zip([Entry("app.py", b"raise RuntimeError\n")])
 
 
@@ -236,24 +223,6 @@ def make_ctx(tmp_path: Path, lam: FakeLambda, *, store: ArtifactUploads | None =
         git=GitReader(tmp_path),  # not a repository: no commit recorded
         bucket=lambda: "artifacts",
         reporter=RecordingReporter(),
-        now=lambda: NOW,
-    )
-
-
-def make_promote(
-    tmp_path: Path,
-    lam: FakeLambda,
-    *,
-    health: Health | None = None,
-    sleep: Callable[[float], None] = lambda _: None,
-) -> PromoteDeps:
-    """A promotion's dependencies, on fakes: no sleeping between steps."""
-    return PromoteDeps(
-        make_scope(tmp_path),
-        lam,
-        health or FakeHealth(),
-        RecordingReporter(),
-        sleep=sleep,
         now=lambda: NOW,
     )
 

@@ -1,50 +1,36 @@
-"""Health reads for gradual promotions: a version's Errors metric and alarm states."""
+"""Alarm reads for gradual promotions: which named alarms exist, and their states."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
 from typing import TYPE_CHECKING
 
 from twophase.aws.lambda_errors import aws_errors
 
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch.client import CloudWatchClient
-    from mypy_boto3_cloudwatch.type_defs import DimensionTypeDef
+
+DESCRIBE_LIMIT = 100  # alarm names per DescribeAlarms request
 
 
-class HealthReader:
+class AlarmReader:
     """CloudWatch reads only. Takes a boto3 `cloudwatch` client."""
 
     def __init__(self, client: CloudWatchClient) -> None:
         self._client = client
 
-    def version_errors(
-        self, function: str, alias: str, version: str, *, start: datetime, end: datetime
-    ) -> float:
-        """The sum of AWS/Lambda `Errors` for `version` invoked through `alias` in [start, end)."""
-        dimensions: list[DimensionTypeDef] = [
-            {"Name": "FunctionName", "Value": function},
-            {"Name": "Resource", "Value": f"{function}:{alias}"},
-            {"Name": "ExecutedVersion", "Value": version},
-        ]
-        with aws_errors("cloudwatch:GetMetricStatistics", f"Errors of {function}:{version}"):
-            response = self._client.get_metric_statistics(
-                Namespace="AWS/Lambda",
-                MetricName="Errors",
-                Dimensions=dimensions,
-                StartTime=start,
-                EndTime=end,
-                Period=60,
-                Statistics=["Sum"],
-            )
-        return float(sum(point.get("Sum", 0.0) for point in response.get("Datapoints", [])))
-
-    def alarms_firing(self, names: Sequence[str]) -> list[str]:
-        """The names among `names` whose state is ALARM."""
-        if not names:
-            return []
-        with aws_errors("cloudwatch:DescribeAlarms", ", ".join(names)):
-            pages = self._client.get_paginator("describe_alarms").paginate(AlarmNames=list(names))
-            alarms = [a for page in pages for a in page.get("MetricAlarms", [])]
-        return sorted(str(a["AlarmName"]) for a in alarms if a.get("StateValue") == "ALARM")
+    def states(self, names: Sequence[str]) -> dict[str, str]:
+        """The state (OK, ALARM, INSUFFICIENT_DATA) of each alarm among `names` that exists; a
+        name that is not there is not in the answer."""
+        wanted = list(dict.fromkeys(names))
+        found: dict[str, str] = {}
+        for start in range(0, len(wanted), DESCRIBE_LIMIT):
+            chunk = wanted[start : start + DESCRIBE_LIMIT]
+            with aws_errors("cloudwatch:DescribeAlarms", ", ".join(chunk)):
+                pages = self._client.get_paginator("describe_alarms").paginate(
+                    AlarmNames=chunk, AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+                )
+                for page in pages:
+                    for alarm in [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]:
+                        found[str(alarm["AlarmName"])] = str(alarm.get("StateValue", ""))
+        return found

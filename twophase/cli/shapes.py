@@ -12,6 +12,10 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from twophase.cli.output import Shape
+from twophase.cli.shapes_alias import promote as promote
+from twophase.cli.shapes_alias import promote_dry_run as promote_dry_run
+from twophase.cli.shapes_alias import rollback as rollback
+from twophase.cli.shapes_alias import rollback_dry_run as rollback_dry_run
 
 if TYPE_CHECKING:
     from twophase.aws.logs import LogEvent
@@ -25,12 +29,10 @@ if TYPE_CHECKING:
     from twophase.local.lifecycle import LocalStatus
     from twophase.release.access import PushRight
     from twophase.release.invoke import InvokeOutcome
-    from twophase.release.promote import PromoteResult
     from twophase.release.prune import PruneOutcome, PruneReport
     from twophase.release.push import PushOutcome, PushReport
     from twophase.release.push_apply import PushResult
     from twophase.release.releases import Release, ReleasesResult
-    from twophase.release.rollback import RollbackResult
     from twophase.release.status import AliasStatus, FunctionStatus, StatusResult
 
 
@@ -69,44 +71,6 @@ def _push_result(r: PushResult) -> dict[str, Any]:
         "code_changed": r.code_changed,
         "settings_changed": list(r.settings_changed),
     }
-
-
-def promote(r: PromoteResult) -> Shape:
-    return Shape(
-        "twophase.alias.promote/1",
-        {
-            "function": r.function,
-            "alias": r.alias,
-            "version": r.version,
-            "previous_version": r.previous_version,
-            "percents": list(r.percents),
-            "seconds": r.seconds,
-            "unchanged": r.unchanged,
-        },
-    )
-
-
-def rollback(r: RollbackResult) -> Shape:
-    return Shape(
-        "twophase.alias.rollback/1",
-        {
-            "function": r.function,
-            "alias": r.alias,
-            "from_version": r.from_version,
-            "to_version": r.to_version,
-            "seconds": r.seconds,
-        },
-    )
-
-
-def promote_dry_run(steps: Sequence[str]) -> Shape:
-    """`alias promote --dry-run`: the steps that would run."""
-    return Shape("twophase.alias.promote.dry-run/1", {"dry_run": True, "steps": list(steps)})
-
-
-def rollback_dry_run(steps: Sequence[str]) -> Shape:
-    """`alias rollback --dry-run`: the step that would run."""
-    return Shape("twophase.alias.rollback.dry-run/1", {"dry_run": True, "steps": list(steps)})
 
 
 def releases(r: ReleasesResult) -> Shape:

@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from twophase.release.status import StatusDeps
 
 C = TypeVar("C", bound="BaseClient")
+LOCAL_POLL_SECONDS = 0.2  # between two reads of a deployment on the embedded AWS
 
 
 class LazyClient:
@@ -151,12 +152,23 @@ class PhaseTwoWiring:
         )
 
     def promote(self) -> PromoteDeps:
-        from twophase.aws.cloudwatch import HealthReader
-        from twophase.release.promote import PromoteDeps
+        """A gradual promotion's CodeDeploy and CloudWatch clients are made on first use: an
+        immediate one lists the group's deployments only. The embedded AWS answers on loopback,
+        so a deployment there is read more often than on AWS."""
+        from twophase.aws.cloudwatch import AlarmReader
+        from twophase.aws.codedeploy import CodeDeployClient
+        from twophase.release.promote import POLL_SECONDS, PromoteDeps
 
-        health = HealthReader(self._lazy(lambda: self._clients.client("cloudwatch")))
         return PromoteDeps(
-            self.scope, self.lambda_, health, self.reporter, sleep=self._sleep, now=self._now
+            self.scope,
+            self.lambda_,
+            CodeDeployClient(self._lazy(lambda: self._clients.client("codedeploy"))),
+            AlarmReader(self._lazy(lambda: self._clients.client("cloudwatch"))),
+            self.reporter,
+            self.calls,
+            sleep=self._sleep,
+            now=self._now,
+            poll_seconds=LOCAL_POLL_SECONDS if self._clients.target.local else POLL_SECONDS,
         )
 
     def rollback(self) -> RollbackDeps:

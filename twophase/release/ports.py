@@ -10,9 +10,9 @@ from typing import TYPE_CHECKING, Protocol
 
 if TYPE_CHECKING:  # annotations only: importing the interfaces costs a push nothing
     from collections.abc import Callable, Sequence
-    from datetime import datetime
     from pathlib import Path
 
+    from twophase.aws.codedeploy import Deployment, DeploymentConfig, TrafficTarget
     from twophase.aws.lambda_client import AliasState, CodeSource, FunctionState, InvokeResult
     from twophase.aws.logs import LogEvent
 
@@ -88,14 +88,39 @@ class Identity(Protocol):
     def arn(self) -> str: ...
 
 
-class Health(Protocol):
-    """CloudWatch, as a gradual promotion checks a new version."""
+class Deployments(Protocol):
+    """CodeDeploy, as a gradual promotion uses it: one function's deployment group."""
 
-    def version_errors(
-        self, function: str, alias: str, version: str, *, start: datetime, end: datetime
-    ) -> float: ...
+    def active_deployments(self, application: str, group: str) -> list[str]: ...
 
-    def alarms_firing(self, names: Sequence[str]) -> list[str]: ...
+    def get_deployment(self, deployment_id: str) -> Deployment: ...
+
+    def create_deployment(
+        self,
+        application: str,
+        group: str,
+        *,
+        appspec: str,
+        config: str,
+        description: str,
+        alarms: Sequence[str] = (),
+    ) -> str: ...
+
+    def stop_deployment(self, deployment_id: str, *, rollback: bool = True) -> None: ...
+
+    def target_ids(self, deployment_id: str) -> list[str]: ...
+
+    def get_target(self, deployment_id: str, target_id: str) -> TrafficTarget | None: ...
+
+    def get_config(self, name: str) -> DeploymentConfig | None: ...
+
+    def create_config(self, name: str, routing_type: str, percent: int, minutes: int) -> None: ...
+
+
+class Alarms(Protocol):
+    """CloudWatch alarms, as a gradual promotion checks and shows them."""
+
+    def states(self, names: Sequence[str]) -> dict[str, str]: ...
 
 
 class LogSource(Protocol):

@@ -1,10 +1,11 @@
 """`twophase alias promote`: point the next alias of the chain at the previous alias's version.
 
-At once (one UpdateAlias guarded by the alias's RevisionId), or gradually: each step routes a share
-of the alias's traffic to the new version through RoutingConfig, waits, and checks the new version's
-health (its CloudWatch `Errors` and any named alarms); unhealthy rolls the alias back and raises
-`HealthCheckError`. Every step leaves the alias consistent, so an interrupted shift is resumed by
-running the promotion again, or undone by `alias rollback`.
+This module plans every promotion and runs the immediate one. At once is one UpdateAlias guarded
+by the alias's RevisionId. Gradually (`--canary`/`--linear`), the plan is a CodeDeploy deployment
+of the function's deployment group, which `promote_gradual` starts or attaches to and follows:
+CodeDeploy shifts the traffic server-side, watches the alarms and rolls back, with or without
+twophase watching. Re-running a promotion while a deployment of that group is under way attaches
+to it, whatever the options, so the plan reads the alias and the group's deployments first.
 """
 
 from __future__ import annotations
@@ -12,31 +13,41 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
+from datetime import datetime
 
+from twophase.aws.codedeploy import CodeDeployMissing, Deployment
 from twophase.aws.lambda_client import AliasState
-from twophase.errors import ConflictError, HealthCheckError, NotFoundError, UsageError
-from twophase.release.context import Scope, check_version, unknown_version
-from twophase.release.ports import Health, LambdaWriter
+from twophase.errors import ConflictError, NotFoundError, UsageError
+from twophase.release.context import CallCounter, Scope, both, check_version
+from twophase.release.ports import Alarms, Deployments, LambdaWriter
+from twophase.release.promote_plan import (
+    GradualPlan,
+    Group,
+    attach_plan,
+    gradual_plan,
+)
 from twophase.release.release_record import decode_history, encode_history, utc_now
-from twophase.release.shift import FULL, remaining_after, shift_percentages, to_percent, to_weight
+from twophase.release.shift import FULL, schedule
 from twophase.reporter import NullReporter, Reporter
 
-DEFAULT_INTERVAL = 300.0
-METRIC_MARGIN = timedelta(minutes=1)
+POLL_SECONDS = 3.0  # between two reads of a deployment being followed (AWS counts in minutes)
 
 
 @dataclass(frozen=True)
 class PromoteDeps:
-    """What a promotion uses: Lambda's aliases, the new version's health, the clock and the sleep
-    between a gradual shift's steps (injected: tests run instantly), and the reporter."""
+    """What a promotion uses: Lambda's aliases, CodeDeploy and CloudWatch alarms for a gradual
+    one, the reporter, and the clock and sleep of following a deployment (injected: tests run
+    without waiting)."""
 
     scope: Scope
     lambda_: LambdaWriter
-    health: Health
+    deployments: Deployments
+    alarms: Alarms
     reporter: Reporter = field(default_factory=NullReporter)
+    calls: CallCounter = field(default_factory=CallCounter)
     sleep: Callable[[float], None] = time.sleep
     now: Callable[[], datetime] = utc_now
+    poll_seconds: float = POLL_SECONDS
 
 
 @dataclass(frozen=True)
@@ -45,26 +56,10 @@ class PromoteOptions:
     from_alias: str | None = None  # default: the first alias of the chain
     to_alias: str | None = None  # default: the alias after `from_alias`
     version: str | None = None  # default: the version `from_alias` points at
-    canary: int | None = None  # percent on the first step
-    linear: int | None = None  # percent added per step
-    interval: float = DEFAULT_INTERVAL  # seconds between steps
-    alarms: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Shift:
-    alias: str
-    old_version: str
-    new_version: str
-    percent: int
-    wait: float
-
-    def describe(self) -> str:
-        return (
-            f"route {self.percent}% of {self.alias} to v{self.new_version} "
-            f"({FULL - self.percent}% stays on v{self.old_version}), then check health after "
-            f"{format_seconds(self.wait)}"
-        )
+    canary: int | None = None  # percent first, the rest after `interval`
+    linear: int | None = None  # percent more every `interval`
+    interval: float | None = None  # seconds, whole minutes (default 5 minutes)
+    alarms: tuple[str, ...] = ()  # watched besides the deployment group's
 
 
 @dataclass(frozen=True)
@@ -86,11 +81,13 @@ class AlreadyPromoted:
         return f"{self.alias} already points at v{self.version}: nothing to do"
 
 
-PromoteStep = Shift | Complete | AlreadyPromoted
+PromoteStep = Complete | AlreadyPromoted
 
 
 @dataclass(frozen=True)
 class PromotePlan:
+    """A promotion at once: one compare-and-set UpdateAlias, or nothing."""
+
     function: str
     physical: str
     alias: str
@@ -99,16 +96,26 @@ class PromotePlan:
     revision_id: str
     history: tuple[str, ...]  # the alias's history after the promotion
     steps: tuple[PromoteStep, ...]
-    resumed_at: float = 0.0  # percent the new version already had when planned
-    alarms: tuple[str, ...] = ()
 
     def describe(self) -> list[str]:
-        lines = [step.describe() for step in self.steps]
-        if self.resumed_at:
-            lines.insert(
-                0, f"resume the shift of {self.alias}: v{self.version} has {self.resumed_at:g}%"
-            )
-        return lines
+        return [step.describe() for step in self.steps]
+
+
+@dataclass(frozen=True)
+class DeploymentReport:
+    """Where a CodeDeploy deployment stands (at its end, in a result)."""
+
+    deployment_id: str
+    config: str
+    schedule: str  # "10% first, the rest after 5 minutes" ("" when not time-based)
+    status: str  # Succeeded, Failed, Stopped, or still active when detached
+    attached: bool  # this run followed a deployment an earlier run started
+    percent: float  # of the alias's traffic on the new version
+    seconds_left: float | None  # until it has all of it (None when unknown)
+    alarms: tuple[tuple[str, str | None], ...]  # (name, state; None: no such alarm)
+    reason: str | None = None  # why it failed or stopped
+    rolled_back: bool = False
+    rollback_deployment_id: str | None = None
 
 
 @dataclass(frozen=True)
@@ -117,9 +124,10 @@ class PromoteResult:
     alias: str
     version: str
     previous_version: str
-    percents: tuple[int, ...] = ()
+    percents: tuple[int, ...] = ()  # the shares the new version was seen with, 100 last
     seconds: float = 0.0
     unchanged: bool = False
+    deployment: DeploymentReport | None = None  # a gradual promotion's
 
 
 def resolve_aliases(
@@ -136,57 +144,99 @@ def resolve_aliases(
     return source, chain[chain.index(source) + 1]
 
 
-def plan_promote(deps: PromoteDeps, options: PromoteOptions) -> PromotePlan:
+def plan_promote(deps: PromoteDeps, options: PromoteOptions) -> PromotePlan | GradualPlan:
+    """Read the alias and the deployment group; plan at once, on CodeDeploy, or attaching to
+    the deployment under way. Every usage error is found before anything is read."""
     deps.scope.check_function(options.function)
     physical = deps.scope.physical_name(options.function)
     source, alias = resolve_aliases(deps, options.from_alias, options.to_alias)
     if source == alias:
         raise UsageError(f"cannot promote {alias} to itself", hint="pick two different aliases")
-    percents = shift_percentages(canary=options.canary, linear=options.linear)
+    wanted = schedule(canary=options.canary, linear=options.linear, interval=options.interval)
+    if wanted is None and options.alarms:
+        raise UsageError("--alarm watches a gradual promotion", hint="add --canary P or --linear P")
     version = (
         _version(deps, physical, options.version)
         or deps.lambda_.get_alias(physical, source).function_version
     )
-    state = deps.lambda_.get_alias(physical, alias)
-    _refuse_foreign_shift(physical, state, version)
-    previous = state.function_version
-    history = (previous, *decode_history(state.description))
-    plan = PromotePlan(
+    group = Group.of(deps.scope, options.function)
+    state, active = both(
+        deps.calls,
+        lambda: deps.lambda_.get_alias(physical, alias),
+        lambda: active_deployment(deps, group, required=wanted is not None),
+    )
+    base = PromotePlan(
         function=options.function,
         physical=physical,
         alias=alias,
         version=version,
-        previous=previous,
+        previous=state.function_version,
         revision_id=state.revision_id,
-        history=history,
+        history=history_after(state),
         steps=(),
-        alarms=options.alarms,
     )
-    if previous == version and not state.weights:
-        return replace(plan, steps=(AlreadyPromoted(alias, version),))
-    already = to_percent(state.weights.get(version, 0.0))
-    steps: list[PromoteStep] = [
-        Shift(alias, previous, version, p, options.interval)
-        for p in remaining_after(percents, already)
-        if p < FULL
-    ]
-    steps.append(Complete(alias, previous, version))
-    return replace(plan, steps=tuple(steps), resumed_at=already)
+    if active is not None:
+        return attach_plan(deps, base, group, active)
+    if base.previous == version and not state.weights:
+        return _with_steps(base, AlreadyPromoted(alias, version))
+    if wanted is None:
+        refuse_foreign_shift(physical, state, version)
+        return _with_steps(base, Complete(alias, base.previous, version))
+    refuse_split(physical, state)
+    return gradual_plan(deps, base, group, wanted, options.alarms)
+
+
+def _with_steps(plan: PromotePlan, *steps: PromoteStep) -> PromotePlan:
+    return replace(plan, steps=steps)
+
+
+def active_deployment(deps: PromoteDeps, group: Group, *, required: bool) -> Deployment | None:
+    """The group's deployment under way, if any. A group that does not exist has none; it is an
+    error only for a promotion that needs it (`required`)."""
+    try:
+        ids = deps.deployments.active_deployments(group.application, group.name)
+    except CodeDeployMissing:
+        if required:
+            raise
+        return None
+    return deps.deployments.get_deployment(ids[0]) if ids else None
+
+
+def history_after(state: AliasState) -> tuple[str, ...]:
+    """The alias's history once it moves on from what it serves now (newest first). A promotion
+    that CodeDeploy rolled back left that version on top already: it is not repeated."""
+    history = decode_history(state.description)
+    if history[:1] == [state.function_version]:
+        return tuple(history)
+    return (state.function_version, *history)
 
 
 def _version(deps: PromoteDeps, physical: str, version: str | None) -> str | None:
-    """`--version`, checked: a published version of the function (one read)."""
+    """`--version`, checked: a published version of the function (one read; on a miss, one more
+    to name the versions that exist)."""
     if version is None:
         return None
+    if version == "$LATEST":
+        raise UsageError(
+            "--version $LATEST: an alias must point at a published version, not $LATEST "
+            "(the alias would run whatever the next push uploads, unpromoted)",
+            hint="`twophase push FUNCTION` publishes a version; promote that one",
+        )
     check_version(version, "--version")
     try:
         deps.lambda_.get_configuration(physical, version)
     except NotFoundError:
-        raise unknown_version(physical, version, "--version") from None
+        published = [v.version for v in deps.lambda_.list_versions(physical)]
+        listed = ", ".join(published) if published else "none"
+        raise UsageError(
+            f"--version {version}: {physical} has no version {version}; its published versions "
+            f"are {listed}",
+            hint="`twophase releases FUNCTION` lists them with their releases",
+        ) from None
     return version
 
 
-def _refuse_foreign_shift(physical: str, state: AliasState, version: str) -> None:
+def refuse_foreign_shift(physical: str, state: AliasState, version: str) -> None:
     others = sorted(v for v in state.weights if v != version)
     if others:
         raise ConflictError(
@@ -196,28 +246,24 @@ def _refuse_foreign_shift(physical: str, state: AliasState, version: str) -> Non
         )
 
 
-@dataclass
-class _Shifting:
-    revision_id: str
-    percents: list[int] = field(default_factory=list)
+def refuse_split(physical: str, state: AliasState) -> None:
+    """CodeDeploy shifts an alias that serves one version alone."""
+    if state.weights:
+        split = ", ".join(f"v{v} {w:.0%}" for v, w in sorted(state.weights.items()))
+        raise ConflictError(
+            f"alias {state.name} of {physical} is split (v{state.function_version}, {split}) "
+            "and no deployment is under way: CodeDeploy shifts an alias from one version",
+            hint="undo the split with `twophase alias rollback FUNCTION`, or promote at once",
+        )
 
 
-def apply_promote(deps: PromoteDeps, plan: PromotePlan) -> PromoteResult:
-    """Run the steps; a failed health check rolls the alias back and raises HealthCheckError."""
-    try:
-        return _apply(deps, plan)
-    finally:
-        deps.reporter.end(_task(plan))  # a shift that stopped part-way leaves no bar behind
+def apply_promote(deps: PromoteDeps, plan: PromotePlan | GradualPlan) -> PromoteResult:
+    """Run a plan. A gradual one runs and is followed on CodeDeploy (`promote_gradual`)."""
+    if isinstance(plan, GradualPlan):
+        from twophase.release.promote_gradual import run_gradual  # it imports this module
 
-
-def _task(plan: PromotePlan) -> str:
-    return f"{plan.function}: {plan.alias} → v{plan.version}"
-
-
-def _apply(deps: PromoteDeps, plan: PromotePlan) -> PromoteResult:
+        return run_gradual(deps, plan)
     started = time.monotonic()
-    since = deps.now() - METRIC_MARGIN
-    state = _Shifting(plan.revision_id)
     for step in plan.steps:
         deps.reporter.info(f"{plan.function}: {step.describe()}")
         match step:
@@ -225,66 +271,19 @@ def _apply(deps: PromoteDeps, plan: PromotePlan) -> PromoteResult:
                 return PromoteResult(
                     plan.function, plan.alias, plan.version, plan.previous, unchanged=True
                 )
-            case Shift():
-                _shift(deps, plan, step, state)
-                deps.sleep(step.wait)
-                _check_health(deps, plan, state, since)
             case Complete():
-                moved = deps.lambda_.update_alias(
+                deps.lambda_.update_alias(
                     plan.physical,
                     plan.alias,
                     version=plan.version,
-                    revision_id=state.revision_id,
+                    revision_id=plan.revision_id,
                     description=encode_history(list(plan.history)),
                 )
-                state.revision_id = moved.revision_id
-                state.percents.append(FULL)
-                if len(state.percents) > 1:  # a gradual shift: its bar ends at 100%
-                    deps.reporter.progress(_task(plan), FULL, FULL, "%")
     return PromoteResult(
         function=plan.function,
         alias=plan.alias,
         version=plan.version,
         previous_version=plan.previous,
-        percents=tuple(state.percents),
+        percents=(FULL,),
         seconds=time.monotonic() - started,
     )
-
-
-def _shift(deps: PromoteDeps, plan: PromotePlan, step: Shift, state: _Shifting) -> None:
-    moved = deps.lambda_.update_alias(
-        plan.physical,
-        plan.alias,
-        version=step.old_version,
-        revision_id=state.revision_id,
-        weights={step.new_version: to_weight(step.percent)},
-    )
-    state.revision_id = moved.revision_id
-    state.percents.append(step.percent)
-    deps.reporter.progress(_task(plan), step.percent, FULL, "%")
-
-
-def _check_health(deps: PromoteDeps, plan: PromotePlan, state: _Shifting, since: datetime) -> None:
-    errors = deps.health.version_errors(
-        plan.physical, plan.alias, plan.version, start=since, end=deps.now() + METRIC_MARGIN
-    )
-    firing = deps.health.alarms_firing(plan.alarms)
-    if not errors and not firing:
-        deps.reporter.info(f"{plan.function}: v{plan.version} healthy at {state.percents[-1]}%")
-        return
-    why = f"{errors:g} errors" if errors else f"alarm {', '.join(firing)} firing"
-    deps.reporter.warn(f"{plan.function}: v{plan.version} unhealthy ({why}); rolling back")
-    deps.lambda_.update_alias(
-        plan.physical, plan.alias, version=plan.previous, revision_id=state.revision_id, weights={}
-    )
-    raise HealthCheckError(
-        f"v{plan.version} of {plan.physical} was unhealthy at {state.percents[-1]}% ({why}); "
-        f"{plan.alias} is back on v{plan.previous}",
-        hint="check `twophase logs FUNCTION`, fix, push and promote again",
-    )
-
-
-def format_seconds(seconds: float) -> str:
-    if seconds >= 60 and seconds % 60 == 0:
-        return f"{seconds / 60:g}m"
-    return f"{seconds:g}s"

@@ -144,13 +144,14 @@ class _Choice:
             why = f"what {state.name} served before"
         for index, candidate in enumerate(history):
             if candidate == current or self.dummy(candidate):
-                continue
+                continue  # what it serves (a promotion CodeDeploy rolled back records it too)
             if candidate not in self.versions:
                 raise NotFoundError(
                     f"v{candidate}, {why} ({state.name} of {self.physical}), no longer exists",
                     hint="pass --to VERSION (see `twophase releases FUNCTION`)",
                 )
-            skipped = " (passing over the dummy)" if index else ""
+            passed = any(self.dummy(v) for v in history[:index])
+            skipped = " (passing over the dummy)" if passed else ""
             return current, candidate, history[index + 1 :], why + skipped
         dummy = next((v for v in history if self.dummy(v)), history[0])
         raise self.only_dummy(dummy, "nothing to roll back to but")

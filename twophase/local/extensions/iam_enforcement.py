@@ -8,7 +8,8 @@ none denies it. For Lambda that resource is the function ARN
 request names a version or alias (`Qualifier=`, `NAME:QUALIFIER`, or an alias path); Invoke is the
 IAM action `lambda:InvokeFunction`; a denial is `AccessDeniedException` (HTTP 403). CloudFormation
 actions that name a stack are checked against the stack ARN, CloudWatch Logs actions that name a log
-group against `…:log-group:NAME:*` (and answered with Logs' JSON AccessDeniedException).
+group against `…:log-group:NAME:*` (and answered with Logs' JSON AccessDeniedException);
+CodeDeploy and CloudWatch actions against what `_iam_resources` says (JSON requests get JSON).
 
 Off by default. Switch it with `enable(True/False)` at runtime (tests do, per test, without
 restarting the server), or start the server with `TWOPHASE_LOCAL_IAM=1`. It uses moto's switch
@@ -40,7 +41,8 @@ CreateFunction `S3Bucket`/`S3Key`): CopyObject and UploadPartCopy need `s3:GetOb
 `s3:GetObjectVersion`) on the `x-amz-copy-source` object, and a function's code taken from S3 needs
 `s3:GetObject` on that object; Lambda's denial is `AccessDeniedException` "Your access has been
 denied by S3, please make sure your request credentials have permission to GetObject for
-BUCKET/KEY. S3 Error Code: AccessDenied. S3 Error Message: Access Denied".
+BUCKET/KEY. S3 Error Code: AccessDenied. S3 Error Message: Access Denied"; and what
+`_iam_resources.implied_actions` lists.
 """
 
 from __future__ import annotations
@@ -55,11 +57,13 @@ from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
 from twophase.local import root_credentials
+from twophase.local.extensions import _iam_resources
 from twophase.local.extensions._iam_policy import Result, normalized_context, statement_result
 
 ENV_SWITCH = "TWOPHASE_LOCAL_IAM"
 _MARK = "_twophase_iam_enforcement"
 _IAM_ACTION_NAMES = {"lambda:Invoke": "lambda:InvokeFunction"}
+_IAM_SERVICE_NAMES = {"monitoring": "cloudwatch"}  # signed as `monitoring`, authorised as this
 _ADMIN_POLICY = json.dumps(
     {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}
 )
@@ -131,7 +135,9 @@ def _iam_action_names(original: Callable[..., None]) -> Callable[..., None]:
     @functools.wraps(original)
     def __init__(self: Any, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
-        self._action = _IAM_ACTION_NAMES.get(self._action, self._action)
+        service, _, name = self._action.partition(":")
+        action = f"{_IAM_SERVICE_NAMES.get(service, service)}:{name}"
+        self._action = _IAM_ACTION_NAMES.get(action, action)
 
     return __init__
 
@@ -155,7 +161,8 @@ def _lambda_errors(name: str, code: str, message: Callable[[Any], str]) -> Calla
 
     @functools.wraps(original)
     def raise_error(self: Any, *args: Any) -> None:
-        if self._service in ("lambda", "logs"):  # JSON services: their own error shape
+        json_request = "json" in str(_header(self, "content-type") or "")
+        if self._service in ("lambda", "logs", "codedeploy") or json_request:  # their own shape
             raise _LambdaErrors.error(code, message(self))
         original(self, *args)
 
@@ -259,7 +266,8 @@ def _s3_object(request: Any, bucket: str, key: str, versioned: bool) -> tuple[st
 
 
 def implied_reads(request: Any) -> Iterator[tuple[str, str, str]]:
-    """(action, resource, bucket/key) the request also needs: a copy source, code from S3."""
+    """(action, resource, where) the request also needs: a copy source, code from S3, what a
+    CodeDeploy deployment reads."""
     copy_source = _header(request, "x-amz-copy-source") if request._service == "s3" else None
     if copy_source:
         path, _, query = copy_source.partition("?")
@@ -275,6 +283,7 @@ def implied_reads(request: Any) -> Iterator[tuple[str, str, str]]:
         if code.get("S3Bucket") and code.get("S3Key"):
             bucket, key = str(code["S3Bucket"]), str(code["S3Key"])
             yield _s3_object(request, bucket, key, bool(code.get("S3ObjectVersion")))
+    yield from _iam_resources.implied_actions(request)
 
 
 def _s3_denied_to_lambda(where: str) -> Exception:
@@ -298,6 +307,8 @@ def check_action_permitted(self: Any, resource: str) -> None:
         if not _permitted(self, action, implied, context):
             if self._service == "lambda":
                 raise _s3_denied_to_lambda(where)
+            if self._service in ("codedeploy", "monitoring"):  # naming what it lacks
+                self._action, self._twophase_resource = action, implied
             self._raise_access_denied()
 
 
@@ -344,6 +355,8 @@ def logs_resource(response: Any) -> str:
 def install() -> None:
     from moto.awslambda.responses import LambdaResponse
     from moto.cloudformation.responses import CloudFormationResponse
+    from moto.cloudwatch.responses import CloudWatchResponse
+    from moto.codedeploy.responses import CodeDeployResponse
     from moto.iam import access_control
     from moto.iam.access_control import IAMPolicyStatement, IAMRequest, IAMRequestBase
     from moto.logs.responses import LogsResponse
@@ -378,6 +391,8 @@ def install() -> None:
     LambdaResponse._determine_resource = lambda_resource  # type: ignore[attr-defined]
     CloudFormationResponse._determine_resource = cloudformation_resource  # type: ignore[attr-defined]
     LogsResponse._determine_resource = logs_resource  # type: ignore[attr-defined]
+    CodeDeployResponse._determine_resource = _iam_resources.codedeploy_resource  # type: ignore[attr-defined]
+    CloudWatchResponse._determine_resource = _iam_resources.cloudwatch_resource  # type: ignore[attr-defined]
     setattr(IAMRequestBase, _MARK, True)
     if os.environ.get(ENV_SWITCH) == "1":
         enable(True)
