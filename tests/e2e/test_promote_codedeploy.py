@@ -21,6 +21,7 @@ import pytest
 from tests.conftest import LocalAwsHandle
 from tests.e2e.helpers import CliResult, run_cli
 from twophase.cli.terminal import Terminal
+from twophase.errors import ExitStatus
 from twophase.local.extensions._time_scale import set_time_scale
 
 FUNCTION = "shop-local-api"
@@ -174,8 +175,15 @@ def test_stop_rolls_the_deployment_under_way_back(
 
     with monkeypatch.context() as patched:
         on_traffic(patched, interrupt)
-        detached, _ = promote(capsys, "--linear", "10", "--interval", "10m")
+        detached, first = promote(capsys, "--linear", "10", "--interval", "10m")
     assert detached.exit_code == 130
+    refused = run_cli(capsys, "alias", "rollback", "api")  # its next step would undo it
+    assert refused.exit_code == ExitStatus.CONFLICT
+    assert errors(refused) == [
+        f"error: a gradual promotion of api is under way in CodeDeploy "
+        f"({first['deployment']['id']}): its next step would undo a rollback (stop it and roll "
+        "it back: `twophase alias promote api --stop`)"
+    ]
 
     stopped, data = promote(capsys, "--stop")
 

@@ -172,9 +172,13 @@ class PhaseTwoWiring:
         )
 
     def rollback(self) -> RollbackDeps:
+        from twophase.aws.codedeploy import CodeDeployClient
         from twophase.release.rollback import RollbackDeps
 
-        return RollbackDeps(self.scope, self.lambda_, self.reporter, self.calls, self.dummies)
+        deployments = CodeDeployClient(self._lazy(lambda: self._clients.client("codedeploy")))
+        return RollbackDeps(
+            self.scope, self.lambda_, self.reporter, self.calls, self.dummies, deployments
+        )
 
     def prune(self) -> PruneDeps:
         from twophase.release.prune import PruneDeps

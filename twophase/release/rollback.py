@@ -16,8 +16,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
+from twophase.aws.codedeploy import CodeDeployMissing
 from twophase.aws.lambda_client import AliasState, FunctionState
-from twophase.errors import NotFoundError, PreconditionError, UsageError
+from twophase.errors import ConflictError, NotFoundError, PreconditionError, UsageError
 from twophase.release.context import (
     CallCounter,
     Scope,
@@ -27,7 +28,8 @@ from twophase.release.context import (
     unknown_version,
 )
 from twophase.release.dummy_versions import is_dummy
-from twophase.release.ports import LambdaWriter
+from twophase.release.ports import Deployments, LambdaWriter
+from twophase.release.promote_plan import Group
 from twophase.release.release_record import ReleaseRecord, decode_history, encode_history
 from twophase.reporter import NullReporter, Reporter
 
@@ -46,6 +48,7 @@ class RollbackDeps:
     reporter: Reporter = field(default_factory=NullReporter)
     calls: CallCounter = field(default_factory=CallCounter)
     dummies: Callable[[], Mapping[str, str]] = no_dummies
+    deployments: Deployments | None = None  # CodeDeploy: a gradual promotion under way
 
 
 @dataclass(frozen=True)
@@ -92,6 +95,7 @@ def plan_rollback(deps: RollbackDeps, options: RollbackOptions) -> RollbackPlan:
         lambda: deps.lambda_.get_alias(physical, alias),
         lambda: {v.version: v for v in deps.lambda_.list_versions(physical)},
     )
+    _refuse_during_promotion(deps, options.function)
     choice = _Choice(physical, state, versions, deps.dummies().get(options.function))
     from_version, target, rest, reason = choice.choose(to_version)
     if target == from_version:
@@ -106,6 +110,24 @@ def plan_rollback(deps: RollbackDeps, options: RollbackOptions) -> RollbackPlan:
         history=tuple(rest),
         reason=reason,
     )
+
+
+def _refuse_during_promotion(deps: RollbackDeps, function: str) -> None:
+    """A gradual promotion under way moves the alias again at its next step, undoing a rollback:
+    it is stopped (and rolled back) with `alias promote --stop` instead."""
+    if deps.deployments is None:
+        return
+    group = Group.of(deps.scope, function)
+    try:
+        active = deps.deployments.active_deployments(group.application, group.name)
+    except CodeDeployMissing:
+        return
+    if active:
+        raise ConflictError(
+            f"a gradual promotion of {function} is under way in CodeDeploy ({active[0]}): its "
+            "next step would undo a rollback",
+            hint=f"stop it and roll it back: `twophase alias promote {function} --stop`",
+        )
 
 
 @dataclass(frozen=True)
