@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from twophase.config.rules import MAX_STACK_NAME, shorten
@@ -166,10 +167,11 @@ def change_set_name(seconds: int, digest: str) -> str:
 
 # --- gradual promotion on CodeDeploy --------------------------------------------------------------
 
-CODEDEPLOY_APPLICATION_ID = "CodeDeployApplication"  # the app stack's logical ids
-CODEDEPLOY_SERVICE_ROLE_ID = "CodeDeployServiceRole"
+CODEDEPLOY_APPLICATION_ID = "CodeDeployApplication"  # the app stack's logical id
 MAX_CODEDEPLOY_NAME = 100  # applications, deployment groups and configurations
 MAX_ALARM_NAME = 255
+MAX_ROLE_NAME = 64  # IAM's limit
+OwnerKey = tuple[str, str]  # an owner's kind (role, user, group) and name
 
 
 def codedeploy_application(app: str, env: str) -> str:
@@ -188,6 +190,54 @@ def deployment_config_name(app: str, env: str, kind: str, percent: int, minutes:
     (`shop-prod-canary-10pct-5min`), so its name says what it does and is the same for everyone.
     Configurations are per account and region: the app and environment keep apps apart."""
     return shorten(f"{stack_name(app, env)}-{kind}-{percent}pct-{minutes}min", MAX_CODEDEPLOY_NAME)
+
+
+def owner_set_stem(owners: Sequence[OwnerKey]) -> str:
+    """The part of logical ids that names a set of owners (kind, name): `Platform` for none
+    (functions only the platform may promote), the owner's own stem for one
+    (`RoleWebTeam1a2b3c4d`, `owner_stem`), `Owners` and a hash of them all for several."""
+    if not owners:
+        return "Platform"
+    if len(owners) == 1:
+        return owner_stem(*owners[0])
+    return f"Owners{_owner_set_digest(owners)}"
+
+
+def _owner_set_label(owners: Sequence[OwnerKey]) -> str:
+    """`platform`, `role-web-team`, or `owners-<hash>`: what a service role's name says."""
+    if not owners:
+        return "platform"
+    if len(owners) == 1:
+        return "-".join(owners[0])
+    return f"owners-{_owner_set_digest(owners)}"
+
+
+def _owner_set_digest(owners: Sequence[OwnerKey]) -> str:
+    """8 hex of the set, whatever order it is given in."""
+    spelled = "\n".join(sorted(f"{kind}/{name}" for kind, name in owners))
+    return hashlib.sha256(spelled.encode()).hexdigest()[:8]
+
+
+def codedeploy_role_id(owners: Sequence[OwnerKey]) -> str:
+    """The logical id of the CodeDeploy service role of the functions `owners` own together."""
+    return f"CodeDeployRole{owner_set_stem(owners)}"
+
+
+def codedeploy_role_policy_id(owners: Sequence[OwnerKey], number: int) -> str:
+    """That role's `number`th (from 1) managed policy."""
+    return f"{codedeploy_role_id(owners)}Policy{number}"
+
+
+def codedeploy_role_name(app: str, env: str, owners: Sequence[OwnerKey]) -> str:
+    """`<app>-<env>-codedeploy-<owners>` (`shop-prod-codedeploy-role-web-team`), shortened with
+    a hash past IAM's 64."""
+    return shorten(f"{stack_name(app, env)}-codedeploy-{_owner_set_label(owners)}", MAX_ROLE_NAME)
+
+
+def codedeploy_role_policy_name(app: str, env: str, owners: Sequence[OwnerKey], number: int) -> str:
+    """The role's `number`th managed policy: `<app>-<env>-codedeploy-<owners>-<n>`."""
+    name = f"{stack_name(app, env)}-codedeploy-{_owner_set_label(owners)}-{number}"
+    return shorten(name, MAX_MANAGED_POLICY_NAME)
 
 
 def errors_alarm_name(app: str, env: str, function: str) -> str:

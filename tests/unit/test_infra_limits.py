@@ -106,7 +106,7 @@ def test_a_section_past_its_count_is_refused(
 ) -> None:
     """Functions move to nested stacks as the app grows, so the count that can break is the root
     template's: the shared template plus what twophase keeps in the root."""
-    probe = limit - 10  # past what one stack takes: the functions are nested
+    probe = limit - 15  # past what one stack takes: the functions are nested
     pads = {f"Pad{i:04d}": PADS[section] for i in range(probe)}
     counted = len(root_of(with_shared(example, **{section: pads})).get(section, {}))
     pads = {f"Pad{i:04d}": PADS[section] for i in range(probe + limit - counted + past)}

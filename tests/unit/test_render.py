@@ -15,7 +15,13 @@ from twophase.config.load import load_config
 from twophase.config.model import Config
 from twophase.errors import ConfigError
 from twophase.infra.render import DummyCode, dump_template, parameter_values, render_template
-from twophase.names import ids_for, owner_policy_id, owner_policy_output
+from twophase.names import (
+    codedeploy_role_id,
+    codedeploy_role_policy_id,
+    ids_for,
+    owner_policy_id,
+    owner_policy_output,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 EXAMPLE = REPO / "twophase.yml.example"
@@ -82,7 +88,9 @@ def _generated_ids(example: Config) -> tuple[set[str], set[str]]:
         outputs.add(owner_policy_output("role", team, 1))
     api, worker, nightly = ids_for("api"), ids_for("worker"), ids_for("nightly")
     resources |= {api.http_api, api.http_integration, api.http_stage, api.http_permission}
-    resources |= {api.http_errors_alarm, "CodeDeployApplication", "CodeDeployServiceRole"}
+    resources |= {api.http_errors_alarm, "CodeDeployApplication"}
+    for owners in ((("role", "web-team"),), (("role", "fulfilment-team"),), ()):  # one per set
+        resources |= {codedeploy_role_id(owners), codedeploy_role_policy_id(owners, 1)}
     resources |= {"ApiRouteGetHealth", "ApiRouteGetOrdersId", "ApiRoutePostOrders"}
     resources |= {worker.queue, worker.dead_letter_queue, worker.event_source_mapping}
     resources |= {nightly.schedule, nightly.schedule_permission}

@@ -1,6 +1,7 @@
-"""Phase one renders gradual promotion on CodeDeploy: the application and its service role in the
-root, and per function its deployment group and the alarms the group watches, wherever the
-function lives (its nested stack included); hook functions may report to CodeDeploy."""
+"""Phase one renders gradual promotion on CodeDeploy: the application and its service roles in the
+root (one per set of owners, moving only that set's aliases), and per function its deployment
+group and the alarms the group watches, wherever the function lives (its nested stack included);
+hook functions may report to CodeDeploy."""
 
 from __future__ import annotations
 
@@ -14,15 +15,20 @@ import pytest
 from twophase.config.load import load_config
 from twophase.config.model import Config, Promotion
 from twophase.infra.limits import LONGEST_PSEUDO
+from twophase.infra.limits_owners import too_many_role_policies
 from twophase.infra.render import DummyCode, render_template
 from twophase.infra.render.codedeploy import app_resources
-from twophase.infra.render.codedeploy_role import ROLE_POLICY_CHARACTERS, role_document
+from twophase.infra.render.codedeploy_role import role_document
 from twophase.infra.render.template import render_layout
-from twophase.names import ids_for
+from twophase.names import codedeploy_role_id, codedeploy_role_policy_id, ids_for
 from twophase.release.access import Scope
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "twophase.yml.example"
 BUCKET = "shop-artifacts-123456789012"
+WEB = "arn:aws:iam::123456789012:role/web-team"
+WEB_ROLE = codedeploy_role_id((("role", "web-team"),))
+FULFILMENT_ROLE = codedeploy_role_id((("role", "fulfilment-team"),))
+PLATFORM_ROLE = codedeploy_role_id(())
 LONGEST = Scope(
     LONGEST_PSEUDO["AWS::Partition"],
     LONGEST_PSEUDO["AWS::Region"],
@@ -68,7 +74,7 @@ def test_each_function_gets_its_deployment_group_and_alarms(example: Config) -> 
     assert resources["ApiDeploymentGroup"]["Properties"] == {
         "ApplicationName": {"Ref": "CodeDeployApplication"},
         "DeploymentGroupName": "shop-prod-api",
-        "ServiceRoleArn": {"Fn::GetAtt": ["CodeDeployServiceRole", "Arn"]},
+        "ServiceRoleArn": {"Fn::GetAtt": [WEB_ROLE, "Arn"]},
         "DeploymentConfigName": "CodeDeployDefault.LambdaAllAtOnce",
         "DeploymentStyle": {
             "DeploymentType": "BLUE_GREEN",
@@ -145,7 +151,8 @@ def test_configured_alarms_are_watched_and_a_hook_may_report(example: Config) ->
             }
         ]
     assert "promotion-hook" not in policies("ApiRole")
-    service = policies("CodeDeployServiceRole")["codedeploy-lambda"]
+    # api's owners' service role invokes api's hooks; worker's owners' role, none
+    service = resources[f"{WEB_ROLE}Policy1"]["Properties"]["PolicyDocument"]["Statement"]
     [invoke] = [s for s in service if s["Action"] == ["lambda:InvokeFunction"]]
     arns = [r["Fn::Sub"].rsplit(":function:", 1)[1] for r in invoke["Resource"]]
     assert arns == [
@@ -154,9 +161,11 @@ def test_configured_alarms_are_watched_and_a_hook_may_report(example: Config) ->
         "shop-prod-worker",
         "shop-prod-worker:*",
     ]
+    other = resources[f"{FULFILMENT_ROLE}Policy1"]["Properties"]["PolicyDocument"]["Statement"]
+    assert [s["Sid"] for s in other] == ["ShiftTheseFunctionsAliases"]
 
 
-def test_the_app_gets_one_application_and_a_service_role_only_codedeploy_assumes(
+def test_the_app_gets_one_application_and_service_roles_only_codedeploy_assumes(
     example: Config,
 ) -> None:
     resources = render(example)["Resources"]
@@ -164,53 +173,147 @@ def test_the_app_gets_one_application_and_a_service_role_only_codedeploy_assumes
         "Type": "AWS::CodeDeploy::Application",
         "Properties": {"ApplicationName": "shop-prod", "ComputePlatform": "Lambda"},
     }
-    role = resources["CodeDeployServiceRole"]["Properties"]
-    [trust] = role["AssumeRolePolicyDocument"]["Statement"]
-    assert trust["Principal"] == {"Service": "codedeploy.amazonaws.com"}
-    assert trust["Condition"]["ArnLike"]["aws:SourceArn"] == {
-        "Fn::Sub": "arn:${AWS::Partition}:codedeploy:${AWS::Region}:${AWS::AccountId}:"
-        "deploymentgroup:shop-prod/*"
-    }
-    assert trust["Condition"]["StringEquals"]["aws:SourceAccount"] == {
-        "Fn::Sub": "${AWS::AccountId}"
-    }
+    roles = {i for i, r in resources.items() if r["Type"] == "AWS::IAM::Role"}
+    assert {WEB_ROLE, FULFILMENT_ROLE, PLATFORM_ROLE} <= roles
+    for role_id in (WEB_ROLE, FULFILMENT_ROLE, PLATFORM_ROLE):
+        role = resources[role_id]["Properties"]
+        [trust] = role["AssumeRolePolicyDocument"]["Statement"]
+        assert trust["Principal"] == {"Service": "codedeploy.amazonaws.com"}
+        assert trust["Condition"]["ArnLike"]["aws:SourceArn"] == {
+            "Fn::Sub": "arn:${AWS::Partition}:codedeploy:${AWS::Region}:${AWS::AccountId}:"
+            "deploymentgroup:shop-prod/*"
+        }
+        assert trust["Condition"]["StringEquals"]["aws:SourceAccount"] == {
+            "Fn::Sub": "${AWS::AccountId}"
+        }
+        [inline] = role["Policies"]
+        [alarms] = inline["PolicyDocument"]["Statement"]
+        assert alarms["Action"] == ["cloudwatch:DescribeAlarms"]
+        assert len(role["RoleName"]) <= 64
+    assert resources[WEB_ROLE]["Properties"]["RoleName"] == "shop-prod-codedeploy-role-web-team"
+    assert resources[PLATFORM_ROLE]["Properties"]["RoleName"] == "shop-prod-codedeploy-platform"
     no_functions = dataclasses.replace(example, functions={})
     assert app_resources(no_functions, "prod") == {}
 
 
-def test_the_service_role_shifts_the_apps_aliases_and_invokes_its_hooks(example: Config) -> None:
-    """AWSCodeDeployRoleForLambda's Lambda actions on the environment's functions (`shop-prod-*`:
-    the role stays the same as functions come and go, and fits IAM's 10,240 characters for 500
-    of them), InvokeFunction on the hook functions only."""
-    scope = Scope("aws", "eu-west-1", "111122223333")
-    function = "arn:aws:lambda:eu-west-1:111122223333:function:shop-prod"
-    [alarms, aliases] = role_document(example, "prod", scope)["Statement"]
-    assert alarms["Action"] == ["cloudwatch:DescribeAlarms"]
-    assert alarms["Resource"] == ["arn:aws:cloudwatch:eu-west-1:111122223333:alarm:*"]
-    assert aliases["Action"] == [
+def _role_functions(resources: dict[str, Any], role_id: str) -> list[str]:
+    """The functions whose aliases a role's managed policies let CodeDeploy move, in order."""
+    moved: list[str] = []
+    for logical_id, body in resources.items():
+        properties = body["Properties"]
+        if body["Type"] != "AWS::IAM::ManagedPolicy" or properties["Roles"] != [{"Ref": role_id}]:
+            continue
+        [shift] = [s for s in properties["PolicyDocument"]["Statement"] if "UpdateAlias" in str(s)]
+        arns = [r["Fn::Sub"].rsplit(":function:", 1)[1] for r in shift["Resource"]]
+        moved += [a for a in arns if not a.endswith(":*")]
+        assert logical_id.startswith(role_id)
+    return moved
+
+
+def owning(config: Config, owners: dict[str, tuple[str, ...]]) -> Config:
+    """`config` with the functions' owners replaced."""
+    functions = {
+        n: dataclasses.replace(fn, owners=owners.get(n, fn.owners))
+        for n, fn in config.functions.items()
+    }
+    return dataclasses.replace(config, functions=functions)
+
+
+def test_each_set_of_owners_gets_a_role_moving_exactly_its_functions(example: Config) -> None:
+    """web-team (api), fulfilment-team (worker) and no owner (nightly): three roles, each
+    naming its own functions only, by exact name; a group runs as its functions' set's role."""
+    resources = render(example)["Resources"]
+    assert _role_functions(resources, WEB_ROLE) == ["shop-prod-api"]
+    assert _role_functions(resources, FULFILMENT_ROLE) == ["shop-prod-worker"]
+    assert _role_functions(resources, PLATFORM_ROLE) == ["shop-prod-nightly"]
+    for function, role_id in (("api", WEB_ROLE), ("worker", FULFILMENT_ROLE)):
+        group = resources[ids_for(function).deployment_group]["Properties"]
+        assert group["ServiceRoleArn"] == {"Fn::GetAtt": [role_id, "Arn"]}
+    nightly = resources[ids_for("nightly").deployment_group]["Properties"]
+    assert nightly["ServiceRoleArn"] == {"Fn::GetAtt": [PLATFORM_ROLE, "Arn"]}
+    [shift] = resources[f"{WEB_ROLE}Policy1"]["Properties"]["PolicyDocument"]["Statement"]
+    assert shift["Action"] == [
         "lambda:GetAlias",
         "lambda:GetProvisionedConcurrencyConfig",
         "lambda:UpdateAlias",
     ]
-    assert aliases["Resource"] == [f"{function}-*"]
-    assert role_document(grown(example, 10), "prod", scope)["Statement"][1] == aliases
+    assert "*" not in json.dumps(shift["Resource"]).replace(":*", "")  # no prefix wildcard
 
-    hooked = promoting(example, "api", Promotion((), "nightly", None))
-    invoke = role_document(hooked, "prod", scope)["Statement"][2]
-    assert (invoke["Action"], invoke["Resource"]) == (
-        ["lambda:InvokeFunction"],
-        [f"{function}-nightly", f"{function}-nightly:*"],
+
+def test_a_set_is_its_owners_however_spelled_and_ordered(example: Config) -> None:
+    """Two owners together are a set of their own; the same two in another order or spelling are
+    the same set; one owner alone is another set."""
+    both = (WEB, "arn:aws:iam::123456789012:role/fulfilment-team")
+    config = owning(
+        example, {"api": both, "worker": ("fulfilment-team", "web-team"), "nightly": (WEB,)}
     )
-    many = grown(example, 497)
-    hooked_by_all = {
-        name: dataclasses.replace(fn, promotion=Promotion((), _next(name, many)))
-        for name, fn in many.functions.items()
+    resources = render(config)["Resources"]
+    pair = codedeploy_role_id((("role", "fulfilment-team"), ("role", "web-team")))
+    assert pair == codedeploy_role_id((("role", "web-team"), ("role", "fulfilment-team")))
+    assert _role_functions(resources, pair) == ["shop-prod-api", "shop-prod-worker"]
+    assert _role_functions(resources, WEB_ROLE) == ["shop-prod-nightly"]
+    assert FULFILMENT_ROLE not in resources and PLATFORM_ROLE not in resources
+    name = resources[pair]["Properties"]["RoleName"]
+    assert name.startswith("shop-prod-codedeploy-owners-") and len(name) <= 64
+
+
+def test_adding_a_function_changes_only_its_sets_last_policy(example: Config) -> None:
+    """Functions packed in name order: a function added last changes its set's last policy (or
+    adds one), and nothing of any other set's role."""
+    many = grown(example, 60)  # fn000..fn059, no owner: the platform's role
+    before = render(many)["Resources"]
+    added = dataclasses.replace(many.function("fn000"), name="zzz", owners=())
+    after = render(dataclasses.replace(many, functions={**many.functions, "zzz": added}))[
+        "Resources"
+    ]
+    platform = sorted(i for i in before if i.startswith(f"{PLATFORM_ROLE}Policy"))
+    assert len(platform) >= 2, "the set fills more than one policy"
+    changed = sorted(
+        i for i in after if i.startswith("CodeDeployRole") and after[i] != before.get(i)
+    )
+    assert changed == [platform[-1]] or changed == [
+        codedeploy_role_policy_id((), len(platform) + 1)
+    ]
+    assert _role_functions(after, PLATFORM_ROLE)[-1] == "shop-prod-zzz"
+    assert (
+        len(_role_functions(after, PLATFORM_ROLE))
+        == len(_role_functions(before, PLATFORM_ROLE)) + 1
+    )
+
+
+def test_each_policy_fits_iam_measured_at_the_longest(example: Config) -> None:
+    many = grown(example, 120)
+    resources = render(many)["Resources"]
+    for logical_id in (i for i in resources if i.startswith(f"{PLATFORM_ROLE}Policy")):
+        number = int(logical_id.rsplit("Policy", 1)[1])
+        functions = [
+            f.removeprefix("shop-prod-")
+            for f in _role_functions({logical_id: resources[logical_id]}, PLATFORM_ROLE)
+        ]
+        longest = role_document(many, "prod", functions, LONGEST)
+        assert len(json.dumps(longest, separators=(",", ":"))) <= 6144, number
+
+
+def test_a_set_needing_more_than_ten_policies_is_refused_in_one_line(example: Config) -> None:
+    """IAM attaches at most 10 managed policies to a role: the preflight names the set, its
+    function count and the fix."""
+    long_names = {
+        f"{'f' * 40}{i:03d}": dataclasses.replace(
+            example.function("worker"),
+            name=f"{'f' * 40}{i:03d}",
+            owners=(WEB,),
+            promotion=Promotion(),
+        )
+        for i in range(400)
     }
-    every_one_a_hook = dataclasses.replace(many, functions=hooked_by_all)
-    large = role_document(every_one_a_hook, "prod", LONGEST)
-    assert len(json.dumps(large, separators=(",", ":"))) <= ROLE_POLICY_CHARACTERS
-    prefix = f"arn:aws-us-gov:lambda:us-isof-south-1:{'0' * 12}:function:shop-prod-*"
-    assert [s["Resource"] for s in large["Statement"][1:]] == [[prefix], [prefix]]
+    config = dataclasses.replace(example, functions={**example.functions, **long_names})
+    [line] = list(too_many_role_policies(config, "prod"))
+    assert line.startswith(
+        "the CodeDeploy service role of the functions of role web-team in shop-prod"
+    )
+    assert "their 401 functions (api, ffff" in line
+    assert "over IAM's 10 per role: split ownership" in line
+    assert list(too_many_role_policies(example, "prod")) == []
 
 
 def _next(name: str, config: Config) -> str:
@@ -223,7 +326,7 @@ def test_a_nested_functions_group_and_alarms_live_in_its_child(example: Config) 
     config = grown(example, 100)
     dummies = {n: DummyCode(BUCKET, f"dummies/{n}.zip", "sha=") for n in config.functions}
     done = render_layout(config, "prod", dummies=dummies, artifact_bucket=BUCKET)
-    assert {"CodeDeployApplication", "CodeDeployServiceRole"} <= set(done.root["Resources"])
+    assert {"CodeDeployApplication", PLATFORM_ROLE} <= set(done.root["Resources"])
     nested = [f for f, child in sorted(done.assignment.items()) if child and f.startswith("fn")]
     assert nested, "the app is split"
     for function in (nested[0], nested[-1]):
@@ -236,9 +339,7 @@ def test_a_nested_functions_group_and_alarms_live_in_its_child(example: Config) 
             assert logical_id in child["Resources"] and logical_id not in done.root["Resources"]
         group = child["Resources"][ids.deployment_group]["Properties"]
         assert group["ApplicationName"] == {"Ref": "CodeDeployApplication"}
-        assert group["ServiceRoleArn"] == {"Ref": "CodeDeployServiceRoleArnAttribute"}
+        assert group["ServiceRoleArn"] == {"Ref": f"{PLATFORM_ROLE}ArnAttribute"}
         passed = done.root["Resources"][done.assignment[function]]["Properties"]["Parameters"]
         assert passed["CodeDeployApplication"] == {"Ref": "CodeDeployApplication"}
-        assert passed["CodeDeployServiceRoleArnAttribute"] == {
-            "Fn::GetAtt": ["CodeDeployServiceRole", "Arn"]
-        }
+        assert passed[f"{PLATFORM_ROLE}ArnAttribute"] == {"Fn::GetAtt": [PLATFORM_ROLE, "Arn"]}

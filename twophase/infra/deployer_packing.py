@@ -15,13 +15,14 @@ the deployed document is never longer than measured. It is deterministic, and as
 function of the config can be: a function that sorts after the others changes only the last
 policy, or adds one; one that sorts among them changes the policies from its own on. A policy's
 name and description never depend on what it holds, so such a change is a new version of its
-document, never a replacement.
+document, never a replacement. The CodeDeploy service roles' policies are packed the same way
+(`pack_in_order`, `twophase.infra.render.codedeploy_role`).
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -71,16 +72,28 @@ def owner_policies(config: Config, env: str) -> tuple[OwnerPolicy, ...]:
 
 
 def pack(config: Config, env: str, owner: Owner, functions: Sequence[str]) -> list[OwnerPolicy]:
-    """`functions` (sorted here) in as few documents as fit IAM's limit. A function too large
-    alone gets a document of its own, which the limits check refuses (`twophase.infra.limits`)."""
+    """`functions` in as few documents as fit IAM's limit (`pack_in_order`)."""
+
+    def fitting(taking: list[str], number: int) -> bool:
+        return fits(longest_document(config, env, owner, taking, first=number == 1))
+
+    chunks = pack_in_order(functions, fitting)
+    return [OwnerPolicy(owner, n, chunk) for n, chunk in enumerate(chunks, start=1)]
+
+
+def pack_in_order(
+    functions: Sequence[str], fitting: Callable[[list[str], int], bool]
+) -> list[tuple[str, ...]]:
+    """`functions`, sorted, in as few documents as hold them: each document takes the next
+    function while `fitting(its functions, its number from 1)` holds. A function too large alone
+    gets a document of its own, which the limits check refuses (`twophase.infra.limits`)."""
     chunks: list[list[str]] = []
     for function in sorted(functions):
-        taking = [*chunks[-1], function] if chunks else []
-        if chunks and fits(longest_document(config, env, owner, taking, first=len(chunks) == 1)):
+        if chunks and fitting([*chunks[-1], function], len(chunks)):
             chunks[-1].append(function)
         else:
             chunks.append([function])
-    return [OwnerPolicy(owner, n, tuple(chunk)) for n, chunk in enumerate(chunks, start=1)]
+    return [tuple(chunk) for chunk in chunks]
 
 
 def longest_document(

@@ -1,12 +1,16 @@
 """The owners' side of the limits check (`twophase.infra.limits`): how many deployer policies each
-owner would hold, and which owner and functions each generated policy is for.
+owner would hold, how many managed policies each set of owners' CodeDeploy service role would
+hold, and which owner or role and which functions each generated policy is for.
 
 IAM attaches at most 10 managed policies to a role, user or group ("IAM and AWS STS quotas",
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html; a role's or user's
 quota can be raised to 20, a group's cannot). An owner holds one deployer policy per document its
 functions fill (`twophase.infra.deployer_packing`). It is counted in every environment, the local
 one too, where nothing is attached: a config that cannot deploy to an account is refused where
-it is first tried. An Identity Center role takes no attachment and is not counted.
+it is first tried. An Identity Center role takes no attachment and is not counted. A CodeDeploy
+service role holds one managed policy per document its functions fill
+(`twophase.infra.render.codedeploy_role`), under the same quota of 10 (a role's can be raised,
+which twophase.yml cannot declare).
 """
 
 from __future__ import annotations
@@ -18,12 +22,34 @@ from twophase.config.model import Config
 from twophase.infra.deployer_packing import OwnerPolicy, owner_policies
 from twophase.infra.limits import POLICIES_PER_OWNER, POLICY_CHARACTERS, RAISED_POLICIES_PER_OWNER
 from twophase.infra.owners import Owner
+from twophase.infra.render.codedeploy_role import role_policies, service_roles
 
 _SHOWN = 5  # functions an owner's line names before "..."
 
 
 def too_many_policies(config: Config, env: str) -> Iterator[str]:
-    """One line per owner whose functions need more deployer policies than IAM attaches."""
+    """One line per owner whose functions need more deployer policies than IAM attaches, then
+    one per CodeDeploy service role that would need more managed policies."""
+    yield from _owners_over(config, env)
+    yield from too_many_role_policies(config, env)
+
+
+def too_many_role_policies(config: Config, env: str) -> Iterator[str]:
+    """One line per set of owners whose functions need more managed policies on their CodeDeploy
+    service role than IAM attaches to a role."""
+    for role in service_roles(config):
+        count = len(role_policies(config, env, role))
+        if count > POLICIES_PER_OWNER:
+            yield (
+                f"the CodeDeploy service role of {role} in {config.stack_name(env)}: their "
+                f"{len(role.functions)} functions ({_shown(list(role.functions))}) need {count} "
+                f"managed policies of at most {POLICY_CHARACTERS:,} characters, over IAM's "
+                f"{POLICIES_PER_OWNER} per role: split ownership, giving some of these functions "
+                "another set of owners (each set gets a role of its own)"
+            )
+
+
+def _owners_over(config: Config, env: str) -> Iterator[str]:
     held: dict[Owner, list[OwnerPolicy]] = defaultdict(list)
     for policy in owner_policies(config, env):
         if policy.owner.attachable:
@@ -36,16 +62,28 @@ def too_many_policies(config: Config, env: str) -> Iterator[str]:
 
 def deployer_labels(config: Config, env: str) -> dict[str, str]:
     """Each generated deployer policy's logical id -> who and what it is for, as a limit's line
-    names it (`owner role web-team: its deployer policy 1 (api, worker)`)."""
-    return {
+    names it (`owner role web-team: its deployer policy 1 (api, worker)`), and each CodeDeploy
+    service role's policy likewise."""
+    labels = {
         p.logical_id: f"owner {p.owner}: its deployer policy {p.number} ({', '.join(p.functions)})"
         for p in owner_policies(config, env)
         if p.owner.attachable
     }
+    for role in service_roles(config):
+        for number, functions in enumerate(role_policies(config, env, role), start=1):
+            labels[role.policy_id(number)] = (
+                f"the CodeDeploy service role of {role}: its policy {number} "
+                f"({', '.join(functions)})"
+            )
+    return labels
+
+
+def _shown(functions: list[str]) -> str:
+    return ", ".join(functions[:_SHOWN]) + (", ..." if len(functions) > _SHOWN else "")
 
 
 def _too_many(config: Config, env: str, owner: Owner, count: int, functions: list[str]) -> str:
-    shown = ", ".join(functions[:_SHOWN]) + (", ..." if len(functions) > _SHOWN else "")
+    shown = _shown(functions)
     raise_note = (
         f" (AWS can raise a {owner.kind}'s quota to {RAISED_POLICIES_PER_OWNER}, which "
         "twophase.yml cannot declare yet)"

@@ -2,12 +2,14 @@
 runs server-side, watches alarms for the whole shift and rolls back without a client.
 
 In the app's own part (the root stack): the environment's CodeDeploy application (compute platform
-Lambda) and the service role CodeDeploy assumes to shift aliases (`codedeploy_role`). Per function,
-in the function's part (so in its nested stack when it has one):
+Lambda) and the service roles CodeDeploy assumes to shift aliases, one per set of owners, each
+allowed to move its own functions' aliases only (`codedeploy_role`). Per function, in the
+function's part (so in its nested stack when it has one):
 
-- its deployment group, which watches the function's alarms and rolls back automatically on a
-  failure, on an alarm and on a stop request. Its configuration is AWS's all-at-once: phase two
-  names the schedule (`--canary`, `--linear`) on each deployment, which overrides the group's;
+- its deployment group, which runs as its owners' service role, watches the function's alarms
+  and rolls back automatically on a failure, on an alarm and on a stop request. Its
+  configuration is AWS's all-at-once: phase two names the schedule (`--canary`, `--linear`) on
+  each deployment, which overrides the group's;
 - an alarm on the function's Lambda `Errors`, and for an HTTP function one on its API's `5xx`
   responses; the group also watches the alarms `promotion.alarms` names.
 
@@ -21,9 +23,9 @@ from typing import Any
 
 from twophase import names
 from twophase.config.model import Config, Function
-from twophase.infra.render.codedeploy_role import hook_functions, service_role
+from twophase.infra.render.codedeploy_role import hook_functions, role_id_of, role_resources
 from twophase.infra.render.function import Resources, get_att, ref, serving_alias, statement
-from twophase.names import CODEDEPLOY_APPLICATION_ID, CODEDEPLOY_SERVICE_ROLE_ID, FunctionIds
+from twophase.names import CODEDEPLOY_APPLICATION_ID, FunctionIds
 
 # The group's own configuration: a deployment of phase two names the schedule it runs with.
 GROUP_CONFIG = "CodeDeployDefault.LambdaAllAtOnce"
@@ -37,7 +39,7 @@ HOOK_POLICY = "promotion-hook"
 
 
 def app_resources(config: Config, env: str) -> Resources:
-    """The CodeDeploy application and service role (none for an app without functions)."""
+    """The CodeDeploy application and its service roles (none for an app without functions)."""
     if not config.functions:
         return {}
     return {
@@ -48,7 +50,7 @@ def app_resources(config: Config, env: str) -> Resources:
                 "ComputePlatform": "Lambda",
             },
         },
-        CODEDEPLOY_SERVICE_ROLE_ID: service_role(config, env),
+        **role_resources(config, env),
     }
 
 
@@ -65,7 +67,7 @@ def function_resources(config: Config, env: str, fn: Function, ids: FunctionIds)
         "Properties": {
             "ApplicationName": ref(CODEDEPLOY_APPLICATION_ID),
             "DeploymentGroupName": names.deployment_group_name(config.app, env, fn.name),
-            "ServiceRoleArn": get_att(CODEDEPLOY_SERVICE_ROLE_ID, "Arn"),
+            "ServiceRoleArn": get_att(role_id_of(fn), "Arn"),
             "DeploymentConfigName": GROUP_CONFIG,
             "DeploymentStyle": {
                 "DeploymentType": "BLUE_GREEN",

@@ -1,110 +1,145 @@
-"""The service role CodeDeploy assumes to run the app's gradual promotions.
+"""The service roles CodeDeploy assumes to run the app's gradual promotions: one per set of owners.
 
-It grants what AWS's managed policy `AWSCodeDeployRoleForLambda` grants a Lambda deployment,
-narrowed to this app: read alarm states (`cloudwatch:DescribeAlarms`), read and move the aliases
-of the app's functions (`lambda:GetAlias`, `UpdateAlias`, `GetProvisionedConcurrencyConfig`), and
-invoke the hook functions twophase.yml names (`lambda:InvokeFunction`; the managed policy allows
-`CodeDeployHook_*` functions instead). It leaves out `sns:Publish`, as AWS's
-`AWSCodeDeployRoleForLambdaLimited` does (no deployment group of the app notifies a topic), and S3
-(a deployment's AppSpec travels in its request).
+CodeDeploy shifts whichever function and alias a deployment's AppSpec names, acting as the
+deployment group's service role. One role allowed to move every alias of the environment would
+let an owner, who may start a deployment in its own function's group, name another team's
+function in the AppSpec and move that function's alias to one of its published versions. So the
+functions are grouped by their exact set of owners (`Function.owners` as `twophase.infra.owners`
+reads them; no owner at all is a set too: the functions only the platform may promote), and each
+set gets a role that may move the aliases of that set's functions and no other. Every function's
+deployment group uses its set's role (`twophase.infra.render.codedeploy`), so whoever may deploy
+through a group can move only what they may push anyway.
 
-IAM holds a role's inline policies to 10,240 characters together, white space not counted ("IAM
-and AWS STS quotas", https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html),
-which the ARNs of 500 functions would pass many times over. So the aliases are named by what
-every function name of the environment starts with, `<app>-<env>-` (a function of another
-environment whose name starts the same, `prod-eu` next to `prod`, matches too), and the role does
-not change when a function is added or removed. Hook functions are named one by one while they
-fit, measured with the longest partition, region and account. No statement references a
-function's resource, so this role holds no function in the root stack.
+A role grants what AWS's managed policy `AWSCodeDeployRoleForLambda` grants a Lambda deployment,
+narrowed: read alarm states (`cloudwatch:DescribeAlarms`, the role's inline policy), read and move
+the aliases of its functions (`lambda:GetAlias`, `UpdateAlias`, `GetProvisionedConcurrencyConfig`
+on `function:NAME` and `function:NAME:*`, each name exact), and invoke the hook functions those
+functions name (`lambda:InvokeFunction`; the managed policy allows `CodeDeployHook_*` functions
+instead). It leaves out `sns:Publish`, as AWS's `AWSCodeDeployRoleForLambdaLimited` does (no
+deployment group of the app notifies a topic), and S3 (a deployment's AppSpec travels in its
+request).
 
-Only CodeDeploy may assume it, and only for this app's deployment groups in this account
+The functions' statements are managed policies attached to the role, packed as an owner's
+deployer policies are (`twophase.infra.deployer_packing`): in name order, each policy taking the
+next function while it fits IAM's 6,144 characters, measured at the longest partition, region and
+account. A function added last in name order changes only its set's last policy, or adds one; a
+policy's name and description never change. IAM attaches at most 10 managed policies to a role
+(`twophase.infra.limits_owners` refuses more). ARNs spell the functions' names, never a reference
+to their resources: a role in the root names functions of nested stacks without pinning them.
+
+Only CodeDeploy may assume a role, and only for this app's deployment groups in this account
 (`aws:SourceArn`, `aws:SourceAccount`: CodeDeploy's "Cross-service confused deputy prevention").
 """
 
 from __future__ import annotations
 
-import json
+from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 from twophase import names
-from twophase.config.model import Config
-from twophase.config.rules import MAX_FUNCTION_NAME
-from twophase.infra.deployer_documents import PARTITION_VAR, name_prefix
+from twophase.config.model import Config, Function
+from twophase.infra.deployer_documents import PARTITION_VAR
+from twophase.infra.deployer_packing import fits, pack_in_order
 from twophase.infra.deployer_policy import substitute
 from twophase.infra.limits import LONGEST_PSEUDO
+from twophase.infra.owners import Owner, owner
 from twophase.release.access import ACCOUNT_VAR, REGION_VAR, Scope
 
-ROLE_POLICY_CHARACTERS = 10_240  # IAM: a role's inline policies together
-POLICY_NAME = "codedeploy-lambda"
+INLINE_POLICY = "read-alarm-states"
+DESCRIPTION_CHARACTERS = 1000  # IAM's limit for a role's description
 ALIAS_ACTIONS = [
     "lambda:GetAlias",
     "lambda:GetProvisionedConcurrencyConfig",
     "lambda:UpdateAlias",
 ]
+_TEMPLATE = Scope(PARTITION_VAR, REGION_VAR, ACCOUNT_VAR)
+_LONGEST = Scope(
+    LONGEST_PSEUDO["AWS::Partition"],
+    LONGEST_PSEUDO["AWS::Region"],
+    LONGEST_PSEUDO["AWS::AccountId"],
+)
 
 
-def service_role(config: Config, env: str) -> dict[str, Any]:
-    """The `AWS::IAM::Role` CodeDeploy assumes for every deployment group of the app."""
-    scope = Scope(PARTITION_VAR, REGION_VAR, ACCOUNT_VAR)
-    application = names.codedeploy_application(config.app, env)
-    trust = {
-        "Effect": "Allow",
-        "Principal": {"Service": "codedeploy.amazonaws.com"},
-        "Action": "sts:AssumeRole",
-        "Condition": {
-            "StringEquals": {"aws:SourceAccount": ACCOUNT_VAR},
-            "ArnLike": {
-                "aws:SourceArn": scope.arn("codedeploy", f"deploymentgroup:{application}/*")
-            },
-        },
-    }
-    return {
-        "Type": "AWS::IAM::Role",
-        "Properties": {
-            "Description": f"CodeDeploy's role for gradual promotions in {config.stack_name(env)}",
-            "AssumeRolePolicyDocument": substitute({"Version": "2012-10-17", "Statement": [trust]}),
-            "Policies": [
-                {
-                    "PolicyName": POLICY_NAME,
-                    "PolicyDocument": substitute(role_document(config, env)),
-                }
-            ],
-        },
-    }
+@dataclass(frozen=True)
+class ServiceRole:
+    """The role of the functions `owners` own together (none: the platform's)."""
+
+    owners: tuple[Owner, ...]  # sorted
+    functions: tuple[str, ...]  # sorted
+
+    @property
+    def keys(self) -> tuple[names.OwnerKey, ...]:
+        return tuple((o.kind, o.name) for o in self.owners)
+
+    @property
+    def logical_id(self) -> str:
+        return names.codedeploy_role_id(self.keys)
+
+    def policy_id(self, number: int) -> str:
+        return names.codedeploy_role_policy_id(self.keys, number)
+
+    def __str__(self) -> str:
+        if not self.owners:
+            return "the functions without owners"
+        return f"the functions of {', '.join(str(o) for o in self.owners)}"
 
 
-def role_document(config: Config, env: str, scope: Scope | None = None) -> dict[str, Any]:
-    """The role's permissions: the aliases of every function named `<app>-<env>-…`, and the hook
-    functions by name while they fit IAM's limit (measured at the longest values), else them
-    too by that prefix."""
-    given = scope or Scope(PARTITION_VAR, REGION_VAR, ACCOUNT_VAR)
-    longest = Scope(
-        LONGEST_PSEUDO["AWS::Partition"],
-        LONGEST_PSEUDO["AWS::Region"],
-        LONGEST_PSEUDO["AWS::AccountId"],
+def owner_set(fn: Function) -> tuple[Owner, ...]:
+    """The function's owners, each once however it is spelled, sorted."""
+    return tuple(sorted({owner(s, f"functions.{fn.name}.owners") for s in fn.owners}))
+
+
+def role_id_of(fn: Function) -> str:
+    """The logical id of the service role the function's deployment group uses."""
+    return names.codedeploy_role_id(tuple((o.kind, o.name) for o in owner_set(fn)))
+
+
+def service_roles(config: Config) -> tuple[ServiceRole, ...]:
+    """One role per distinct set of owners, with its functions."""
+    grouped: dict[tuple[Owner, ...], list[str]] = {}
+    for name in sorted(config.functions):
+        grouped.setdefault(owner_set(config.function(name)), []).append(name)
+    return tuple(ServiceRole(owners, tuple(fns)) for owners, fns in sorted(grouped.items()))
+
+
+def role_policies(config: Config, env: str, role: ServiceRole) -> list[tuple[str, ...]]:
+    """The role's functions, as its managed policies hold them (policy 1 first)."""
+
+    def fitting(functions: list[str], _number: int) -> bool:
+        return fits(role_document(config, env, functions, _LONGEST))
+
+    return pack_in_order(role.functions, fitting)
+
+
+def role_resources(config: Config, env: str) -> dict[str, Any]:
+    """Every service role of the app and its managed policies."""
+    resources: dict[str, Any] = {}
+    for role in service_roles(config):
+        resources[role.logical_id] = _role(config, env, role)
+        for number, functions in enumerate(role_policies(config, env, role), start=1):
+            resources[role.policy_id(number)] = _policy(config, env, role, number, functions)
+    return resources
+
+
+def role_document(
+    config: Config, env: str, functions: Sequence[str], scope: Scope = _TEMPLATE
+) -> dict[str, Any]:
+    """What one of a role's managed policies grants: moving the aliases of `functions` and
+    invoking the hook functions they name."""
+    shifted = [config.function_name(env, f) for f in functions]
+    hooks = sorted(
+        {
+            config.function_name(env, h)
+            for f in functions
+            for h in config.function(f).promotion.hooks
+        }
     )
-    exact = _document(config, env, longest, hooks_by_name=True)
-    by_name = len(json.dumps(exact, separators=(",", ":"))) <= ROLE_POLICY_CHARACTERS
-    return _document(config, env, given, hooks_by_name=by_name)
-
-
-def _document(config: Config, env: str, scope: Scope, *, hooks_by_name: bool) -> dict[str, Any]:
-    every = scope.arn("lambda", f"function:{function_prefix(config, env)}*")
-    hooks = sorted({config.function_name(env, h) for h in hook_functions(config)})
-    hook_arns = [
-        scope.arn("lambda", f"function:{name}{qualifier}")
-        for name in hooks
-        for qualifier in ("", ":*")
-    ]
-    statements = [
-        _allow(
-            "ReadAlarmStates", ["cloudwatch:DescribeAlarms"], [scope.arn("cloudwatch", "alarm:*")]
-        ),
-        _allow("ShiftTheAppsAliases", ALIAS_ACTIONS, [every]),
-    ]
+    statements = [_allow("ShiftTheseFunctionsAliases", ALIAS_ACTIONS, _arns(scope, shifted))]
     if hooks:
-        invoked = hook_arns if hooks_by_name else [every]
-        statements.append(_allow("InvokeTheHookFunctions", ["lambda:InvokeFunction"], invoked))
+        statements.append(
+            _allow("InvokeTheirHookFunctions", ["lambda:InvokeFunction"], _arns(scope, hooks))
+        )
     return {"Version": "2012-10-17", "Statement": statements}
 
 
@@ -113,9 +148,71 @@ def hook_functions(config: Config) -> frozenset[str]:
     return frozenset(h for fn in config.functions.values() for h in fn.promotion.hooks)
 
 
-def function_prefix(config: Config, env: str) -> str:
-    """What every function name of the environment starts with (`<app>-<env>-`)."""
-    return name_prefix(f"{config.app}-{env}", MAX_FUNCTION_NAME)
+def _role(config: Config, env: str, role: ServiceRole) -> dict[str, Any]:
+    application = names.codedeploy_application(config.app, env)
+    trust = {
+        "Effect": "Allow",
+        "Principal": {"Service": "codedeploy.amazonaws.com"},
+        "Action": "sts:AssumeRole",
+        "Condition": {
+            "StringEquals": {"aws:SourceAccount": ACCOUNT_VAR},
+            "ArnLike": {
+                "aws:SourceArn": _TEMPLATE.arn("codedeploy", f"deploymentgroup:{application}/*")
+            },
+        },
+    }
+    alarms = _allow(
+        "ReadAlarmStates", ["cloudwatch:DescribeAlarms"], [_TEMPLATE.arn("cloudwatch", "alarm:*")]
+    )
+    return {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "RoleName": names.codedeploy_role_name(config.app, env, role.keys),
+            "Description": _described(
+                f"CodeDeploy's role for the gradual promotions of {role} in "
+                f"{config.stack_name(env)}"
+            ),
+            "AssumeRolePolicyDocument": substitute({"Version": "2012-10-17", "Statement": [trust]}),
+            "Policies": [
+                {
+                    "PolicyName": INLINE_POLICY,
+                    "PolicyDocument": substitute({"Version": "2012-10-17", "Statement": [alarms]}),
+                }
+            ],
+        },
+    }
+
+
+def _policy(
+    config: Config, env: str, role: ServiceRole, number: int, functions: Sequence[str]
+) -> dict[str, Any]:
+    return {
+        "Type": "AWS::IAM::ManagedPolicy",
+        "Properties": {
+            "ManagedPolicyName": names.codedeploy_role_policy_name(
+                config.app, env, role.keys, number
+            ),
+            "Description": f"Policy {number} of CodeDeploy's role "
+            f"{names.codedeploy_role_name(config.app, env, role.keys)}",
+            "Roles": [{"Ref": role.logical_id}],
+            "PolicyDocument": substitute(role_document(config, env, functions)),
+        },
+    }
+
+
+def _described(text: str) -> str:
+    """IAM holds a description to 1,000 characters (a set of many owners could pass it)."""
+    return (
+        text if len(text) <= DESCRIPTION_CHARACTERS else f"{text[: DESCRIPTION_CHARACTERS - 3]}..."
+    )
+
+
+def _arns(scope: Scope, physical: Sequence[str]) -> list[str]:
+    return [
+        scope.arn("lambda", f"function:{name}{qualifier}")
+        for name in physical
+        for qualifier in ("", ":*")
+    ]
 
 
 def _allow(sid: str, actions: list[str], resources: list[str]) -> dict[str, Any]:

@@ -13,7 +13,9 @@ section for an AWS Lambda deployment"; the errors as GetDeployment reports them)
    the deployment (`HEALTH_CONSTRAINTS`). Without a hook the event is `Skipped`.
 3. `AllowTraffic`: the alias's RoutingConfig gives the target version each step's share of the
    deployment configuration (`codedeploy_deployment_configs.traffic_steps`), waiting its
-   interval, then the alias points at the target version alone.
+   interval, then the alias points at the target version alone. Each change to the alias is
+   made as the deployment group's service role: one its policies do not allow fails the
+   deployment (`Failed`, `IAM_ROLE_PERMISSIONS`; `_codedeploy_service_role`), the alias as it is.
 4. `AfterAllowTraffic` as 2, then `Succeeded`.
 
 From start to end the deployment group's alarms (if enabled) are watched: one in `ALARM` stops it
@@ -22,8 +24,9 @@ stopped deployment is rolled back when its auto-rollback configuration names the
 (`DEPLOYMENT_FAILURE`, `DEPLOYMENT_STOP_ON_ALARM`, `DEPLOYMENT_STOP_ON_REQUEST`; StopDeployment's
 `autoRollbackEnabled` decides for itself): the alias goes back to `CurrentVersion` alone through a
 new deployment (`creator` `codeDeployRollback`), and both deployments' `rollbackInfo` name each
-other. Without rollback the alias stays as the deployment left it, weights included. Waits follow
-the embedded AWS's time scale (`_time_scale`).
+other; a service role that may not move the alias fails that deployment too. Without rollback
+the alias stays as the deployment left it, weights included. Waits follow the embedded AWS's
+time scale (`_time_scale`).
 """
 
 from __future__ import annotations
@@ -44,6 +47,7 @@ from twophase.local.extensions._codedeploy_model import (
     new_deployment_id,
     now,
 )
+from twophase.local.extensions._codedeploy_service_role import refusal
 from twophase.local.extensions._time_scale import real_seconds
 
 TICK = 0.05  # real seconds between checks of the alarms and of a stop request
@@ -165,12 +169,23 @@ def _validated(dep: LambdaDeployment) -> tuple[AppSpec, Any]:
     return spec, alias
 
 
+def _refusal(dep: LambdaDeployment, alias: Any) -> tuple[str, str] | None:
+    """Why the group's service role, which CodeDeploy acts as, may not move the alias."""
+    return refusal(
+        dep.account_id, dep.region, dep.application_name, dep.deployment_group_name, alias.arn
+    )
+
+
 def _shift(dep: LambdaDeployment, alias: Any, percent: int) -> None:
-    """Give the target version `percent` of the alias's traffic (100: the alias points at it)."""
+    """Give the target version `percent` of the alias's traffic (100: the alias points at it),
+    as the deployment group's service role."""
     assert dep.target is not None
     spec = dep.target.spec
     with dep.cond:
         _alive(dep)
+        refused = _refusal(dep, alias)
+        if refused is not None:
+            raise Halt("Failed", *refused, "DEPLOYMENT_FAILURE", None)
         if percent >= 100:
             alias.update(None, spec.target_version, {})
         else:
@@ -246,11 +261,29 @@ def _rolls_back(dep: LambdaDeployment, halt: Halt) -> bool:
 
 
 def _roll_back(dep: LambdaDeployment, alias: Any) -> None:
-    """Point the alias back at CurrentVersion alone, through a rollback deployment."""
+    """Point the alias back at CurrentVersion alone, through a rollback deployment, as the
+    group's service role: a role that may not move the alias fails the rollback too, and the
+    alias stays as it is."""
     assert dep.target is not None
-    spec = dep.target.spec
-    alias.update(None, spec.current_version, {})
-    content = spec.reversed()
+    refused = _refusal(dep, alias)
+    if refused is None:
+        alias.update(None, dep.target.spec.current_version, {})
+    back = _rollback_deployment(dep, alias, refused)
+    dep.rollback_info = {
+        "rollbackDeploymentId": back.deployment_id,
+        "rollbackMessage": f"Deployment {dep.deployment_id} terminated. Automatic rollback is "
+        f"triggered with a DeploymentId {back.deployment_id}.",
+    }
+    with DEPLOYMENTS_LOCK:
+        add_deployment(codedeploy_backend(dep), back)
+
+
+def _rollback_deployment(
+    dep: LambdaDeployment, alias: Any, refused: tuple[str, str] | None
+) -> LambdaDeployment:
+    """The finished deployment that rolled `dep` back (or failed to, `refused`)."""
+    assert dep.target is not None
+    content = dep.target.spec.reversed()
     back = LambdaDeployment(
         dep.account_id,
         dep.region,
@@ -264,24 +297,23 @@ def _roll_back(dep: LambdaDeployment, alias: Any) -> None:
         creator="codeDeployRollback",
         deployment_id=new_deployment_id(),
     )
-    reversed_spec = AppSpec.parse(content)
-    back.target = LambdaTarget(back.deployment_id, reversed_spec, alias.arn, 100.0, "Succeeded")
+    status = "Succeeded" if refused is None else "Failed"
+    weight = 100.0 if refused is None else 0.0
+    back.target = LambdaTarget(
+        back.deployment_id, AppSpec.parse(content), alias.arn, weight, status
+    )
     for event in back.target.events:
         event.begin()
-        event.end("Succeeded" if event.name == "AllowTraffic" else "Skipped")
-    back.status, back.start_time, back.complete_time = "Succeeded", now(), now()
+        event.end(status if event.name == "AllowTraffic" else "Skipped")
+    back.status, back.start_time, back.complete_time = status, now(), now()
+    if refused is not None:
+        back.error = {"code": refused[0], "message": refused[1]}
     back.rollback_info = {
         "rollbackTriggeringDeploymentId": dep.deployment_id,
         "rollbackMessage": f"Deployment {back.deployment_id} is triggered to roll back "
         f"deployment {dep.deployment_id}.",
     }
-    dep.rollback_info = {
-        "rollbackDeploymentId": back.deployment_id,
-        "rollbackMessage": f"Deployment {dep.deployment_id} terminated. Automatic rollback is "
-        f"triggered with a DeploymentId {back.deployment_id}.",
-    }
-    with DEPLOYMENTS_LOCK:
-        add_deployment(codedeploy_backend(dep), back)
+    return back
 
 
 def _end(dep: LambdaDeployment, halt: Halt, alias: Any) -> None:
