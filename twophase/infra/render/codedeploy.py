@@ -23,7 +23,7 @@ from typing import Any
 
 from twophase import names
 from twophase.config.model import Config, Function
-from twophase.infra.render.codedeploy_role import hook_functions, role_id_of, role_resources
+from twophase.infra.render.codedeploy_role import role_id_of, role_resources
 from twophase.infra.render.function import Resources, get_att, ref, serving_alias, statement
 from twophase.names import CODEDEPLOY_APPLICATION_ID, FunctionIds
 
@@ -81,12 +81,18 @@ def function_resources(config: Config, env: str, fn: Function, ids: FunctionIds)
 
 
 def add_promotion(
-    config: Config, env: str, fn: Function, ids: FunctionIds, resources: Resources
+    config: Config,
+    env: str,
+    fn: Function,
+    ids: FunctionIds,
+    resources: Resources,
+    hooks: frozenset[str],
 ) -> None:
     """Add the function's promotion resources to `resources` (its part of the template), and
-    its right to report as a hook when another function names it one."""
+    its right to report as a hook when another function names it one (`hooks`: the functions
+    named as hooks, `hook_functions`, found once for the whole template)."""
     resources.update(function_resources(config, env, fn, ids))
-    if fn.name in hook_functions(config):
+    if fn.name in hooks:
         grant_hook_rights(ids, resources)
 
 

@@ -104,7 +104,12 @@ def service_roles(config: Config) -> tuple[ServiceRole, ...]:
 
 
 def role_policies(config: Config, env: str, role: ServiceRole) -> list[tuple[str, ...]]:
-    """The role's functions, as its managed policies hold them (policy 1 first)."""
+    """The role's functions, as its managed policies hold them (policy 1 first). The functions
+    without owners share one policy naming them by the environment's prefix: only the platform
+    may start a deployment in their groups, and it may move any alias anyway, so naming each
+    would only cost policies (500 such functions would need 14)."""
+    if not role.owners:
+        return [role.functions]
 
     def fitting(functions: list[str], _number: int) -> bool:
         return fits(role_document(config, env, functions, _LONGEST))
@@ -123,11 +128,20 @@ def role_resources(config: Config, env: str) -> dict[str, Any]:
 
 
 def role_document(
-    config: Config, env: str, functions: Sequence[str], scope: Scope = _TEMPLATE
+    config: Config,
+    env: str,
+    functions: Sequence[str],
+    scope: Scope = _TEMPLATE,
+    *,
+    by_prefix: bool = False,
 ) -> dict[str, Any]:
-    """What one of a role's managed policies grants: moving the aliases of `functions` and
-    invoking the hook functions they name."""
+    """What one of a role's managed policies grants: moving the aliases of `functions` (with
+    `by_prefix`, of every function whose name starts as theirs do) and invoking the hook
+    functions they name."""
     shifted = [config.function_name(env, f) for f in functions]
+    if by_prefix and shifted:
+        common = _common_prefix(shifted)
+        shifted = [f"{common[: common.rfind('-') + 1] or common}*"]
     hooks = sorted(
         {
             config.function_name(env, h)
@@ -195,9 +209,20 @@ def _policy(
             "Description": f"Policy {number} of CodeDeploy's role "
             f"{names.codedeploy_role_name(config.app, env, role.keys)}",
             "Roles": [{"Ref": role.logical_id}],
-            "PolicyDocument": substitute(role_document(config, env, functions)),
+            "PolicyDocument": substitute(
+                role_document(config, env, functions, by_prefix=not role.owners)
+            ),
         },
     }
+
+
+def _common_prefix(words: Sequence[str]) -> str:
+    """The characters all of `words` start with."""
+    first, last = min(words), max(words)
+    length = 0
+    while length < len(first) and first[length] == last[length]:
+        length += 1
+    return first[:length]
 
 
 def _described(text: str) -> str:
