@@ -218,26 +218,35 @@ def _owner_set_digest(owners: Sequence[OwnerKey]) -> str:
     return hashlib.sha256(spelled.encode()).hexdigest()[:8]
 
 
-def codedeploy_role_id(owners: Sequence[OwnerKey]) -> str:
-    """The logical id of the CodeDeploy service role of the functions `owners` own together."""
-    return f"CodeDeployRole{owner_set_stem(owners)}"
+def codedeploy_role_id(owners: Sequence[OwnerKey], part: int = 1) -> str:
+    """The logical id of the CodeDeploy service role of the functions `owners` own together
+    (`part` 2, 3… when they are more than one role's ten policies hold)."""
+    return f"CodeDeployRole{owner_set_stem(owners)}{_part(part, 'Part')}"
 
 
-def codedeploy_role_policy_id(owners: Sequence[OwnerKey], number: int) -> str:
+def codedeploy_role_policy_id(owners: Sequence[OwnerKey], number: int, part: int = 1) -> str:
     """That role's `number`th (from 1) managed policy."""
-    return f"{codedeploy_role_id(owners)}Policy{number}"
+    return f"{codedeploy_role_id(owners, part)}Policy{number}"
 
 
-def codedeploy_role_name(app: str, env: str, owners: Sequence[OwnerKey]) -> str:
-    """`<app>-<env>-codedeploy-<owners>` (`shop-prod-codedeploy-role-web-team`), shortened with
-    a hash past IAM's 64."""
-    return shorten(f"{stack_name(app, env)}-codedeploy-{_owner_set_label(owners)}", MAX_ROLE_NAME)
+def codedeploy_role_name(app: str, env: str, owners: Sequence[OwnerKey], part: int = 1) -> str:
+    """`<app>-<env>-codedeploy-<owners>` (`shop-prod-codedeploy-role-web-team`, then `-part2`…),
+    shortened with a hash past IAM's 64."""
+    label = f"{_owner_set_label(owners)}{_part(part, '-part')}"
+    return shorten(f"{stack_name(app, env)}-codedeploy-{label}", MAX_ROLE_NAME)
 
 
-def codedeploy_role_policy_name(app: str, env: str, owners: Sequence[OwnerKey], number: int) -> str:
+def codedeploy_role_policy_name(
+    app: str, env: str, owners: Sequence[OwnerKey], number: int, part: int = 1
+) -> str:
     """The role's `number`th managed policy: `<app>-<env>-codedeploy-<owners>-<n>`."""
-    name = f"{stack_name(app, env)}-codedeploy-{_owner_set_label(owners)}-{number}"
-    return shorten(name, MAX_MANAGED_POLICY_NAME)
+    label = f"{_owner_set_label(owners)}{_part(part, '-part')}"
+    return shorten(f"{stack_name(app, env)}-codedeploy-{label}-{number}", MAX_MANAGED_POLICY_NAME)
+
+
+def _part(part: int, spelled: str) -> str:
+    """Nothing for a set's first role (its names stay as they were), `<spelled><n>` after."""
+    return "" if part == 1 else f"{spelled}{part}"
 
 
 def errors_alarm_name(app: str, env: str, function: str) -> str:

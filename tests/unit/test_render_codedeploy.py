@@ -15,10 +15,9 @@ import pytest
 from twophase.config.load import load_config
 from twophase.config.model import Config, Promotion
 from twophase.infra.limits import LONGEST_PSEUDO
-from twophase.infra.limits_owners import too_many_role_policies
 from twophase.infra.render import DummyCode, render_template
 from twophase.infra.render.codedeploy import app_resources
-from twophase.infra.render.codedeploy_role import role_document
+from twophase.infra.render.codedeploy_role import role_document, service_roles
 from twophase.infra.render.template import render_layout
 from twophase.names import codedeploy_role_id, codedeploy_role_policy_id, ids_for
 from twophase.release.access import Scope
@@ -27,6 +26,9 @@ EXAMPLE = Path(__file__).resolve().parents[2] / "twophase.yml.example"
 BUCKET = "shop-artifacts-123456789012"
 WEB = "arn:aws:iam::123456789012:role/web-team"
 WEB_ROLE = codedeploy_role_id((("role", "web-team"),))
+SSO_TEAM = (
+    "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Team_0123456789"
+)
 FULFILMENT_ROLE = codedeploy_role_id((("role", "fulfilment-team"),))
 PLATFORM_ROLE = codedeploy_role_id(())
 LONGEST = Scope(
@@ -293,26 +295,30 @@ def test_each_policy_fits_iam_measured_at_the_longest(example: Config) -> None:
         assert len(json.dumps(longest, separators=(",", ":"))) <= 6144, number
 
 
-def test_a_set_needing_more_than_ten_policies_is_refused_in_one_line(example: Config) -> None:
-    """IAM attaches at most 10 managed policies to a role: the preflight names the set, its
-    function count and the fix."""
+def test_a_set_needing_more_than_ten_policies_gets_more_roles(example: Config) -> None:
+    """IAM attaches at most 10 managed policies to a role: a set whose functions need more gets
+    a second role, holding the next functions in name order; each group runs as the role that
+    names its function, and no role holds more than 10 policies."""
     long_names = {
         f"{'f' * 40}{i:03d}": dataclasses.replace(
             example.function("worker"),
             name=f"{'f' * 40}{i:03d}",
-            owners=(WEB,),
+            owners=(SSO_TEAM,),  # a permission set: no deployer policy counts against it
             promotion=Promotion(),
         )
         for i in range(400)
     }
     config = dataclasses.replace(example, functions={**example.functions, **long_names})
-    [line] = list(too_many_role_policies(config, "prod"))
-    assert line.startswith(
-        "the CodeDeploy service role of the functions of role web-team in shop-prod"
-    )
-    assert "their 401 functions (api, ffff" in line
-    assert "over IAM's 10 per role: split ownership" in line
-    assert list(too_many_role_policies(example, "prod")) == []
+    roles = [r for r in service_roles(config, "prod") if r.functions[0] in long_names]
+    assert [r.part for r in roles] == [1, 2]
+    assert all(len(r.policies) <= 10 for r in roles)
+    assert roles[1].logical_id == f"{roles[0].logical_id}Part2"
+    assert sorted(roles[0].functions + roles[1].functions) == sorted(long_names)
+    layout = render(config)["Resources"]
+    for role in roles:
+        for function in role.functions[:3]:
+            group = layout[ids_for(function).deployment_group]["Properties"]
+            assert group["ServiceRoleArn"] == {"Fn::GetAtt": [role.logical_id, "Arn"]}
 
 
 def _next(name: str, config: Config) -> str:

@@ -28,25 +28,9 @@ _SHOWN = 5  # functions an owner's line names before "..."
 
 
 def too_many_policies(config: Config, env: str) -> Iterator[str]:
-    """One line per owner whose functions need more deployer policies than IAM attaches, then
-    one per CodeDeploy service role that would need more managed policies."""
+    """One line per owner whose functions need more deployer policies than IAM attaches (a
+    CodeDeploy service role never does: a set of owners gets one more role instead)."""
     yield from _owners_over(config, env)
-    yield from too_many_role_policies(config, env)
-
-
-def too_many_role_policies(config: Config, env: str) -> Iterator[str]:
-    """One line per set of owners whose functions need more managed policies on their CodeDeploy
-    service role than IAM attaches to a role."""
-    for role in service_roles(config):
-        count = len(role_policies(config, env, role))
-        if count > POLICIES_PER_OWNER:
-            yield (
-                f"the CodeDeploy service role of {role} in {config.stack_name(env)}: their "
-                f"{len(role.functions)} functions ({_shown(list(role.functions))}) need {count} "
-                f"managed policies of at most {POLICY_CHARACTERS:,} characters, over IAM's "
-                f"{POLICIES_PER_OWNER} per role: split ownership, giving some of these functions "
-                "another set of owners (each set gets a role of its own)"
-            )
 
 
 def _owners_over(config: Config, env: str) -> Iterator[str]:
@@ -69,7 +53,7 @@ def deployer_labels(config: Config, env: str) -> dict[str, str]:
         for p in owner_policies(config, env)
         if p.owner.attachable
     }
-    for role in service_roles(config):
+    for role in service_roles(config, env):
         for number, functions in enumerate(role_policies(config, env, role), start=1):
             labels[role.policy_id(number)] = (
                 f"the CodeDeploy service role of {role}: its policy {number} "

@@ -23,7 +23,7 @@ from typing import Any
 
 from twophase import names
 from twophase.config.model import Config, Function
-from twophase.infra.render.codedeploy_role import role_id_of, role_resources
+from twophase.infra.render.codedeploy_role import PromotionRoles, role_resources
 from twophase.infra.render.function import Resources, get_att, ref, serving_alias, statement
 from twophase.names import CODEDEPLOY_APPLICATION_ID, FunctionIds
 
@@ -54,8 +54,11 @@ def app_resources(config: Config, env: str) -> Resources:
     }
 
 
-def function_resources(config: Config, env: str, fn: Function, ids: FunctionIds) -> Resources:
-    """The function's deployment group and the alarms it watches."""
+def function_resources(
+    config: Config, env: str, fn: Function, ids: FunctionIds, role_id: str
+) -> Resources:
+    """The function's deployment group (running as the service role `role_id`) and the alarms
+    it watches."""
     physical = config.function_name(env, fn.name)
     alarms: Resources = {ids.errors_alarm: _errors_alarm(config, env, fn, physical)}
     if fn.trigger is not None and fn.trigger.http is not None:
@@ -67,7 +70,7 @@ def function_resources(config: Config, env: str, fn: Function, ids: FunctionIds)
         "Properties": {
             "ApplicationName": ref(CODEDEPLOY_APPLICATION_ID),
             "DeploymentGroupName": names.deployment_group_name(config.app, env, fn.name),
-            "ServiceRoleArn": get_att(role_id_of(fn), "Arn"),
+            "ServiceRoleArn": get_att(role_id, "Arn"),
             "DeploymentConfigName": GROUP_CONFIG,
             "DeploymentStyle": {
                 "DeploymentType": "BLUE_GREEN",
@@ -86,13 +89,13 @@ def add_promotion(
     fn: Function,
     ids: FunctionIds,
     resources: Resources,
-    hooks: frozenset[str],
+    shared: PromotionRoles,
 ) -> None:
     """Add the function's promotion resources to `resources` (its part of the template), and
-    its right to report as a hook when another function names it one (`hooks`: the functions
-    named as hooks, `hook_functions`, found once for the whole template)."""
-    resources.update(function_resources(config, env, fn, ids))
-    if fn.name in hooks:
+    its right to report as a hook when another function names it one (`shared`: the hook
+    functions and each function's service role, found once for the whole template)."""
+    resources.update(function_resources(config, env, fn, ids, shared.roles[fn.name]))
+    if fn.name in shared.hooks:
         grant_hook_rights(ids, resources)
 
 

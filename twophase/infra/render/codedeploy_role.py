@@ -42,7 +42,7 @@ from twophase.config.model import Config, Function
 from twophase.infra.deployer_documents import PARTITION_VAR
 from twophase.infra.deployer_packing import fits, pack_in_order
 from twophase.infra.deployer_policy import substitute
-from twophase.infra.limits import LONGEST_PSEUDO
+from twophase.infra.limits import LONGEST_PSEUDO, POLICIES_PER_OWNER
 from twophase.infra.owners import Owner, owner
 from twophase.release.access import ACCOUNT_VAR, REGION_VAR, Scope
 
@@ -63,10 +63,14 @@ _LONGEST = Scope(
 
 @dataclass(frozen=True)
 class ServiceRole:
-    """The role of the functions `owners` own together (none: the platform's)."""
+    """A role of the functions `owners` own together (none: the platform's). A set whose
+    functions need more than the ten managed policies IAM attaches to a role gets more roles,
+    `part` 2, 3…, each holding the next functions in name order."""
 
     owners: tuple[Owner, ...]  # sorted
     functions: tuple[str, ...]  # sorted
+    policies: tuple[tuple[str, ...], ...] = ()  # the functions, as its managed policies hold them
+    part: int = 1
 
     @property
     def keys(self) -> tuple[names.OwnerKey, ...]:
@@ -74,10 +78,10 @@ class ServiceRole:
 
     @property
     def logical_id(self) -> str:
-        return names.codedeploy_role_id(self.keys)
+        return names.codedeploy_role_id(self.keys, self.part)
 
     def policy_id(self, number: int) -> str:
-        return names.codedeploy_role_policy_id(self.keys, number)
+        return names.codedeploy_role_policy_id(self.keys, number, self.part)
 
     def __str__(self) -> str:
         if not self.owners:
@@ -90,37 +94,60 @@ def owner_set(fn: Function) -> tuple[Owner, ...]:
     return tuple(sorted({owner(s, f"functions.{fn.name}.owners") for s in fn.owners}))
 
 
-def role_id_of(fn: Function) -> str:
-    """The logical id of the service role the function's deployment group uses."""
-    return names.codedeploy_role_id(tuple((o.kind, o.name) for o in owner_set(fn)))
+@dataclass(frozen=True)
+class PromotionRoles:
+    """What every function's promotion resources need of the whole app, found once."""
+
+    hooks: frozenset[str]  # the functions some function names as a hook
+    roles: dict[str, str]  # function -> the logical id of its deployment group's service role
+
+    @classmethod
+    def of(cls, config: Config, env: str) -> PromotionRoles:
+        roles = {f: role.logical_id for role in service_roles(config, env) for f in role.functions}
+        return cls(hook_functions(config), roles)
 
 
-def service_roles(config: Config) -> tuple[ServiceRole, ...]:
-    """One role per distinct set of owners, with its functions."""
+def service_roles(config: Config, env: str) -> tuple[ServiceRole, ...]:
+    """The roles of each distinct set of owners, with their functions and policies."""
     grouped: dict[tuple[Owner, ...], list[str]] = {}
     for name in sorted(config.functions):
         grouped.setdefault(owner_set(config.function(name)), []).append(name)
-    return tuple(ServiceRole(owners, tuple(fns)) for owners, fns in sorted(grouped.items()))
+    roles: list[ServiceRole] = []
+    for owners, functions in sorted(grouped.items()):
+        policies = _packed(config, env, owners, tuple(functions))
+        for start in range(0, len(policies), POLICIES_PER_OWNER):
+            held = policies[start : start + POLICIES_PER_OWNER]
+            functions_held = tuple(f for policy in held for f in policy)
+            part = start // POLICIES_PER_OWNER + 1
+            roles.append(ServiceRole(owners, functions_held, tuple(held), part))
+    return tuple(roles)
+
+
+def _packed(
+    config: Config, env: str, owners: tuple[Owner, ...], functions: tuple[str, ...]
+) -> list[tuple[str, ...]]:
+    """A set's functions, as managed policies hold them (policy 1 first). The functions without
+    owners share one policy naming them by the environment's prefix: only the platform may start
+    a deployment in their groups, and it may move any alias anyway, so naming each would only
+    cost policies (500 such functions would need 14)."""
+    if not owners:
+        return [functions]
+
+    def fitting(chosen: list[str], _number: int) -> bool:
+        return fits(role_document(config, env, chosen, _LONGEST))
+
+    return pack_in_order(functions, fitting)
 
 
 def role_policies(config: Config, env: str, role: ServiceRole) -> list[tuple[str, ...]]:
-    """The role's functions, as its managed policies hold them (policy 1 first). The functions
-    without owners share one policy naming them by the environment's prefix: only the platform
-    may start a deployment in their groups, and it may move any alias anyway, so naming each
-    would only cost policies (500 such functions would need 14)."""
-    if not role.owners:
-        return [role.functions]
-
-    def fitting(functions: list[str], _number: int) -> bool:
-        return fits(role_document(config, env, functions, _LONGEST))
-
-    return pack_in_order(role.functions, fitting)
+    """The role's functions, as its managed policies hold them (policy 1 first)."""
+    return list(role.policies)
 
 
 def role_resources(config: Config, env: str) -> dict[str, Any]:
     """Every service role of the app and its managed policies."""
     resources: dict[str, Any] = {}
-    for role in service_roles(config):
+    for role in service_roles(config, env):
         resources[role.logical_id] = _role(config, env, role)
         for number, functions in enumerate(role_policies(config, env, role), start=1):
             resources[role.policy_id(number)] = _policy(config, env, role, number, functions)
@@ -181,7 +208,7 @@ def _role(config: Config, env: str, role: ServiceRole) -> dict[str, Any]:
     return {
         "Type": "AWS::IAM::Role",
         "Properties": {
-            "RoleName": names.codedeploy_role_name(config.app, env, role.keys),
+            "RoleName": names.codedeploy_role_name(config.app, env, role.keys, role.part),
             "Description": _described(
                 f"CodeDeploy's role for the gradual promotions of {role} in "
                 f"{config.stack_name(env)}"
@@ -204,10 +231,10 @@ def _policy(
         "Type": "AWS::IAM::ManagedPolicy",
         "Properties": {
             "ManagedPolicyName": names.codedeploy_role_policy_name(
-                config.app, env, role.keys, number
+                config.app, env, role.keys, number, role.part
             ),
             "Description": f"Policy {number} of CodeDeploy's role "
-            f"{names.codedeploy_role_name(config.app, env, role.keys)}",
+            f"{names.codedeploy_role_name(config.app, env, role.keys, role.part)}",
             "Roles": [{"Ref": role.logical_id}],
             "PolicyDocument": substitute(
                 role_document(config, env, functions, by_prefix=not role.owners)

@@ -22,7 +22,7 @@ from twophase.config.model import Config, Function
 from twophase.infra.deployer_policy import deployer_policy_sections
 from twophase.infra.limits import check_limits
 from twophase.infra.render.codedeploy import add_promotion, app_resources
-from twophase.infra.render.codedeploy_role import hook_functions
+from twophase.infra.render.codedeploy_role import PromotionRoles
 from twophase.infra.render.collisions import Part, refuse_collisions
 from twophase.infra.render.deployed import keep_deployed
 from twophase.infra.render.function import (
@@ -105,12 +105,12 @@ def render_layout(
     parts: list[Part] = []
     groups: dict[str, Group] = {}
     functions_meta: dict[str, Any] = {}
-    hooks = hook_functions(config)
+    promotion = PromotionRoles.of(config, env)
     for name in sorted(config.functions):
         fn, ids = config.function(name), ids_for(name)
         dummy = dummies.get(name)
         resources, outputs = _render_function(config, env, fn, ids, dummy, name in serving_code)
-        add_promotion(config, env, fn, ids, resources, hooks)
+        add_promotion(config, env, fn, ids, resources, promotion)
         functions_meta[name] = meta = _function_metadata(config, fn, ids, dummy)
         if deployed:
             starts = (new_aliases or {}).get(name, {})
