@@ -103,7 +103,7 @@ def atoms(documents: Iterable[dict[str, Any]], effect: str = "Allow") -> set[tup
         for s in document["Statement"]:
             if s["Effect"] != effect:
                 continue
-            conditions = [("",)]
+            conditions: list[tuple[str, ...]] = [("",)]
             if "Condition" in s:
                 [(operator, keys)] = s["Condition"].items()
                 [(key, values)] = keys.items()
