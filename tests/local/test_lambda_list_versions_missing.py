@@ -1,0 +1,20 @@
+"""AWS behaviour (Lambda API reference, ListVersionsByFunction, Errors,
+https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html): listing the
+versions of a function that does not exist fails with ResourceNotFoundException (HTTP 404)."""
+
+from __future__ import annotations
+
+import pytest
+from botocore.exceptions import ClientError
+
+from tests.conftest import LocalAwsHandle
+
+
+def test_the_versions_of_a_missing_function_are_not_found(local_aws: LocalAwsHandle) -> None:
+    lam = local_aws.clients().client("lambda")
+    with pytest.raises(ClientError) as caught:
+        lam.list_versions_by_function(FunctionName="nope")
+    error = caught.value.response["Error"]
+    assert error["Code"] == "ResourceNotFoundException"
+    assert error["Message"].startswith("Function not found: arn:aws:lambda:")
+    assert caught.value.response["ResponseMetadata"]["HTTPStatusCode"] == 404
