@@ -164,3 +164,25 @@ def test_every_page_of_stacks_is_read_for_their_tags(boto_cfn: Any, stub: Stubbe
         ("shop-dev", "shop-dev"),
         ("shop-pr-7", "shop-pr-7"),
     ]
+
+
+def test_a_nested_stack_is_not_listed_as_an_environment(boto_cfn: Any, stub: Stubber) -> None:
+    """A nested stack carries its root's tags (AWS propagates stack tags to nested stacks) and
+    names its root in `ParentId`: it is part of that environment, never one of its own."""
+    from datetime import UTC, datetime
+
+    created = datetime(2026, 5, 1, tzinfo=UTC)
+    tags = [{"Key": "twophase:env", "Value": "prod"}]
+    root = {"StackName": "shop-prod", "StackStatus": "UPDATE_COMPLETE", "CreationTime": created}
+    child = {
+        **root,
+        "StackName": "shop-prod-FunctionsStack1-ABCDEF123456",
+        "ParentId": "arn:aws:cloudformation:eu-west-1:123456789012:stack/shop-prod/1",
+    }
+    stub.add_response(
+        "describe_stacks", {"Stacks": [{**root, "Tags": tags}, {**child, "Tags": tags}]}, {}
+    )
+
+    found = CloudFormation(boto_cfn, sleep=lambda _: None).tagged_stacks()
+
+    assert [s.name for s in found] == ["shop-prod"]

@@ -73,6 +73,8 @@ def test_a_nested_app_deploys_pushes_and_keeps_pushed_code_across_infra_up(
     assert up.exit_code == 0, up.stderr
     stacks = children(local_aws)
     assert len(stacks) >= 2, stacks
+    # Every stack's outputs are reported: the functions' own live in the nested stacks.
+    assert "DeltaFunctionArn" in up.stdout and "ArtifactBucket" in up.stdout
     cfn = local_aws.clients().client("cloudformation")
     nested = {
         logical: [

@@ -22,7 +22,7 @@ from twophase.config.model import Config
 from twophase.infra.deployer_packing import OwnerPolicy, owner_policies
 from twophase.infra.limits import POLICIES_PER_OWNER, POLICY_CHARACTERS, RAISED_POLICIES_PER_OWNER
 from twophase.infra.owners import Owner
-from twophase.infra.render.codedeploy_role import role_policies, service_roles
+from twophase.infra.render.codedeploy_role import service_roles
 
 _SHOWN = 5  # functions an owner's line names before "..."
 
@@ -54,7 +54,7 @@ def deployer_labels(config: Config, env: str) -> dict[str, str]:
         if p.owner.attachable
     }
     for role in service_roles(config, env):
-        for number, functions in enumerate(role_policies(config, env, role), start=1):
+        for number, functions in enumerate(role.policies, start=1):
             labels[role.policy_id(number)] = (
                 f"the CodeDeploy service role of {role}: its policy {number} "
                 f"({', '.join(functions)})"

@@ -139,17 +139,12 @@ def _packed(
     return pack_in_order(functions, fitting)
 
 
-def role_policies(config: Config, env: str, role: ServiceRole) -> list[tuple[str, ...]]:
-    """The role's functions, as its managed policies hold them (policy 1 first)."""
-    return list(role.policies)
-
-
 def role_resources(config: Config, env: str) -> dict[str, Any]:
     """Every service role of the app and its managed policies."""
     resources: dict[str, Any] = {}
     for role in service_roles(config, env):
         resources[role.logical_id] = _role(config, env, role)
-        for number, functions in enumerate(role_policies(config, env, role), start=1):
+        for number, functions in enumerate(role.policies, start=1):
             resources[role.policy_id(number)] = _policy(config, env, role, number, functions)
     return resources
 

@@ -36,12 +36,10 @@ from twophase.infra.render.nesting_child import (
     references,
     stack_resource,
 )
-from twophase.infra.render.nesting_read import STACKS_KEY, assemble, child_ids
+from twophase.infra.render.nesting_read import STACK_KEY, assemble, child_ids
 from twophase.names import METADATA_KEY, functions_stack_id, template_key
 
 __all__ = ["STACK_TYPE", "Layout", "assemble", "child_ids", "split"]
-
-STACK_KEY = "Stack"  # a function's entry in the root's metadata: the child holding it
 
 
 @dataclass(frozen=True)
@@ -120,7 +118,7 @@ def split(
             by_child.setdefault(child, []).append(function)
     if not by_child:
         return Layout(whole, whole, {}, assignment, dump(whole))
-    whole = _recorded(whole, assignment, sorted(by_child))
+    whole = _recorded(whole, assignment)
     owner = {i: f for f, g in groups.items() for i in g.resources}
     moved: set[str] = set()
     children: dict[str, ChildTemplate] = {}
@@ -177,11 +175,9 @@ def compact(template: Mapping[str, Any]) -> str:
     return json.dumps(template, separators=(",", ":"), sort_keys=True, ensure_ascii=True)
 
 
-def _recorded(
-    whole: dict[str, Any], assignment: Mapping[str, str], children: list[str]
-) -> dict[str, Any]:
-    """The whole template with each nested function's stack and the children recorded in its
-    metadata (copied on the way: the rest of the template is shared, not copied)."""
+def _recorded(whole: dict[str, Any], assignment: Mapping[str, str]) -> dict[str, Any]:
+    """The whole template with each nested function's stack recorded in its metadata (copied on
+    the way: the rest of the template is shared, not copied). The children are those stacks."""
     metadata = dict(whole.get("Metadata") or {})
     meta = dict(metadata.get(METADATA_KEY) or {})
     functions = {name: dict(entry) for name, entry in (meta.get("Functions") or {}).items()}
@@ -189,7 +185,6 @@ def _recorded(
         if child and function in functions:
             functions[function][STACK_KEY] = child
     meta["Functions"] = functions
-    meta[STACKS_KEY] = children
     metadata[METADATA_KEY] = meta
     return {**whole, "Metadata": metadata}
 

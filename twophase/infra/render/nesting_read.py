@@ -15,13 +15,14 @@ from typing import Any
 from twophase.infra.render.nesting_child import PLACEHOLDER, get_att
 from twophase.names import METADATA_KEY
 
-STACKS_KEY = "Stacks"  # the root's metadata: its child stacks, by logical id
+STACK_KEY = "Stack"  # a function's entry in the root's metadata: the child holding it
 
 
 def child_ids(root: Mapping[str, Any]) -> list[str]:
-    """The child stacks a deployed root records ([] for a flat app)."""
-    meta = (root.get("Metadata") or {}).get(METADATA_KEY) or {}
-    return [str(c) for c in meta.get(STACKS_KEY) or []]
+    """The child stacks of a deployed root: those its functions are recorded in ([] for a flat
+    app; a child with no function left is removed)."""
+    functions = ((root.get("Metadata") or {}).get(METADATA_KEY) or {}).get("Functions") or {}
+    return sorted({str(f[STACK_KEY]) for f in functions.values() if f.get(STACK_KEY)})
 
 
 def assemble(root: Mapping[str, Any], children: Mapping[str, Mapping[str, Any]]) -> dict[str, Any]:
