@@ -1,14 +1,19 @@
-"""The one translation of botocore's ClientError and BotoCoreError into twophase's errors.
+"""The one translation of AWS's refusals (botocore's ClientError, a direct read's
+ServiceError) and botocore's own errors into twophase's errors.
 
 Every thin client wraps its calls in `aws_call(action, resource)`; the error it raises names the
 action and the resource in one line and says how to fix it. The AWS error code stays reachable
 through `error_code(exc)` for callers that treat a code as an answer (a missing stack, a 404).
+botocore is imported here only once something has imported it: a command whose reads went
+direct (`direct.py`) never loads it, and no botocore exception can exist before it is loaded.
 """
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 
 from twophase.errors import (
     AccessDeniedError,
@@ -31,6 +36,18 @@ DENIED_HINT = "ask your platform team for a policy that grants it"
 NOT_FOUND_HINT = "run `twophase infra up -e ENV` first"
 
 
+class ServiceError(Exception):
+    """AWS refused a direct read; `response` is shaped as botocore's `ClientError.response`."""
+
+    def __init__(self, operation: str, status: int, code: str, message: str) -> None:
+        super().__init__(f"An error occurred ({code}) when calling the {operation} operation")
+        self.operation_name = operation
+        self.response: dict[str, Any] = {
+            "Error": {"Code": code, "Message": message},
+            "ResponseMetadata": {"HTTPStatusCode": status},
+        }
+
+
 class UpdateInProgress(AwsError):
     """Lambda refused a write because the function is still being updated (retried, bounded)."""
 
@@ -43,11 +60,10 @@ def translate(
     not_found_hint: str = NOT_FOUND_HINT,
     denied_hint: str = DENIED_HINT,
 ) -> TwophaseError:
-    """Turn a botocore exception from `action` on `resource` into one of ours."""
-    from botocore.exceptions import ClientError
-
-    if isinstance(exc, ClientError):
-        err = exc.response.get("Error", {})
+    """Turn AWS's refusal, or botocore's error, from `action` on `resource` into one of ours."""
+    response = _refusal(exc)
+    if response is not None:
+        err = response.get("Error", {})
         code = str(err.get("Code", ""))
         message = " ".join(str(err.get("Message", "")).split())
         return _from_code(code, message, action, resource, not_found_hint, denied_hint)
@@ -111,12 +127,12 @@ def aws_call(
     not_found_hint: str = NOT_FOUND_HINT,
     denied_hint: str = DENIED_HINT,
 ) -> Iterator[None]:
-    """Run boto3 calls; botocore errors become twophase errors."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
+    """Run AWS calls; AWS's refusals and botocore's errors become twophase errors."""
     try:
         yield
-    except (ClientError, BotoCoreError) as exc:
+    except Exception as exc:
+        if _refusal(exc) is None and not _botocore_error(exc):
+            raise
         raise translate(
             exc, action, resource, not_found_hint=not_found_hint, denied_hint=denied_hint
         ) from exc
@@ -124,9 +140,23 @@ def aws_call(
 
 def error_code(exc: BaseException) -> str:
     """The AWS error code behind a translated error ('' when none)."""
-    from botocore.exceptions import ClientError
+    response = _refusal(exc)
+    if response is None and exc.__cause__ is not None:
+        response = _refusal(exc.__cause__)
+    return "" if response is None else str(response.get("Error", {}).get("Code", ""))
 
-    cause = exc if isinstance(exc, ClientError) else exc.__cause__
-    if isinstance(cause, ClientError):
-        return str(cause.response.get("Error", {}).get("Code", ""))
-    return ""
+
+def _refusal(exc: BaseException) -> dict[str, Any] | None:
+    """The `response` of AWS's refusal (a ServiceError or botocore's ClientError), else None."""
+    if isinstance(exc, ServiceError):
+        return exc.response
+    boto = sys.modules.get("botocore.exceptions")
+    if boto is not None and isinstance(exc, boto.ClientError):
+        response: dict[str, Any] = exc.response
+        return response
+    return None
+
+
+def _botocore_error(exc: BaseException) -> bool:
+    boto = sys.modules.get("botocore.exceptions")
+    return boto is not None and isinstance(exc, boto.BotoCoreError)

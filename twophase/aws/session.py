@@ -53,6 +53,7 @@ class Clients:
     target: Target
     _session: Session | None = None
     _cache: dict[str, BaseClient] = field(default_factory=dict)
+    _readers: dict[str, Any] = field(default_factory=dict)
 
     @property
     def session(self) -> Session:
@@ -130,6 +131,29 @@ class Clients:
                 config=cfg,
             )
         return self._cache[key]
+
+    @overload
+    def reader(self, service: Literal["lambda"]) -> LambdaClient: ...
+    @overload
+    def reader(self, service: Literal["cloudformation"]) -> CloudFormationClient: ...
+
+    def reader(self, service: str) -> Any:
+        """A client for the few reads `direct.py` answers (Lambda's version and alias lists,
+        CloudFormation's GetTemplate): direct when the target's credentials and endpoint are
+        plain (`direct_target`), so the command never imports botocore; else the boto3 client.
+        Only those reads may be called on it."""
+        if service not in self._readers:
+            from twophase.aws.direct_credentials import direct_target
+
+            target = direct_target(self.target)
+            if target is None:
+                self._readers[service] = self.client(service)
+            else:
+                from twophase.aws.direct import DirectCloudFormation, DirectLambda, Transport
+
+                kind = DirectLambda if service == "lambda" else DirectCloudFormation
+                self._readers[service] = kind(Transport(target, service))
+        return self._readers[service]
 
 
 def _retries(*, once: bool, paced: bool) -> _RetryDict:

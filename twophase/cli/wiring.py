@@ -92,7 +92,7 @@ class PhaseTwoWiring:
 
         stack = self.scope.config.stack_name(self.scope.env)
         return recorded_dummy_shas(
-            self._lazy(lambda: self._clients.client("cloudformation")), stack
+            self._lazy(lambda: self._clients.reader("cloudformation")), stack
         )
 
     # The thin clients, each created once and shared by the use cases of this run.
@@ -106,6 +106,14 @@ class PhaseTwoWiring:
             sleep=self._sleep,
             on_wait=self.reporter.info,
         )
+
+    @cached_property
+    def lambda_reads(self) -> LambdaClient:
+        """For commands that only list versions and aliases: direct reads when the target
+        allows (`Clients.reader`), so they never import botocore."""
+        from twophase.aws.lambda_client import LambdaClient
+
+        return LambdaClient(self._lazy(lambda: self._clients.reader("lambda")), sleep=self._sleep)
 
     @cached_property
     def identity(self) -> CallerIdentity:
@@ -188,12 +196,12 @@ class PhaseTwoWiring:
     def releases(self) -> ReleasesDeps:
         from twophase.release.releases import ReleasesDeps
 
-        return ReleasesDeps(self.scope, self.lambda_, self.calls, self.dummies)
+        return ReleasesDeps(self.scope, self.lambda_reads, self.calls, self.dummies)
 
     def status(self) -> StatusDeps:
         from twophase.release.status import StatusDeps
 
-        return StatusDeps(self.scope, self.lambda_, self.dummies)
+        return StatusDeps(self.scope, self.lambda_reads, self.dummies)
 
     def invoke(self) -> InvokeDeps:
         """Invoke's own Lambda client: never retried (a retried Invoke runs the code again)."""
