@@ -1,10 +1,13 @@
 """Benchmark: `twophase status` against `twophase --help`, side by side in one run.
 
 `--help` is the floor of a twophase process: the interpreter, click and the CLI's own modules.
-`status` adds reading the cached config model, creating one Lambda client and its reads of each
-function of the example app, deployed on the embedded AWS the benchmark starts. Runs alternate;
-medians and the ratio are printed, with what `status` imports that `--help` does not (from
-`python -X importtime`, the modules of twophase and the heaviest others).
+`status` adds reading the cached config model, its clients and its reads of each function of the
+example app, deployed on the embedded AWS the benchmark starts. Two figures per `status` run:
+its start-up, from spawning the process to its first request reaching the endpoint (status
+reaches the embedded AWS through a relay here that notes when the first bytes arrive), and its
+whole run, which adds the embedded AWS's answers. Runs alternate; medians and ratios are
+printed, with what `status` imports that `--help` does not (from `python -X importtime`, the
+modules of twophase and the heaviest others).
 
     .venv/bin/python bench/status_startup.py [--runs 9]
 """
@@ -12,12 +15,15 @@ medians and the ratio are printed, with what `status` imports that `--help` does
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import shutil
+import socket
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -29,6 +35,43 @@ def timed(command: list[str], env: dict[str, str], cwd: Path) -> float:
     start = time.perf_counter()
     subprocess.run(command, env=env, cwd=cwd, check=True, capture_output=True)
     return time.perf_counter() - start
+
+
+class Relay:
+    """A TCP relay to `upstream` that notes when the first bytes of a request arrive."""
+
+    def __init__(self, upstream: tuple[str, int]) -> None:
+        self.upstream = upstream
+        self.first: float | None = None
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.endpoint = f"http://127.0.0.1:{self.listener.getsockname()[1]}"
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            client, _ = self.listener.accept()
+            server = socket.create_connection(self.upstream)
+            threading.Thread(target=self._pipe, args=(client, server, True), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
+
+    def _pipe(self, source: socket.socket, sink: socket.socket, request: bool) -> None:
+        with source, sink:
+            while data := source.recv(65536):
+                if request and self.first is None:
+                    self.first = time.perf_counter()
+                sink.sendall(data)
+
+
+def started(
+    command: list[str], env: dict[str, str], cwd: Path, relay: Relay
+) -> tuple[float, float]:
+    """(start-up, whole run): spawn to the first request at the relay, and to the exit."""
+    relay.first = None
+    start = time.perf_counter()
+    subprocess.run(command, env=env, cwd=cwd, check=True, capture_output=True)
+    end = time.perf_counter()
+    assert relay.first is not None, "status made no request"
+    return relay.first - start, end - start
 
 
 def imported(command: list[str], env: dict[str, str], cwd: Path) -> dict[str, int]:
@@ -50,6 +93,19 @@ def imported(command: list[str], env: dict[str, str], cwd: Path) -> dict[str, in
     return out
 
 
+def relayed_env(env: dict[str, str]) -> tuple[Relay, dict[str, str]]:
+    """A relay to the embedded AWS the benchmark started, and the environment that reaches it
+    through the relay with the server's own keys."""
+    state = json.loads((Path(env["TWOPHASE_HOME"]) / "local.json").read_text())
+    relay = Relay(("127.0.0.1", int(state["port"])))
+    return relay, {
+        **env,
+        "TWOPHASE_LOCAL_ENDPOINT": relay.endpoint,
+        "TWOPHASE_LOCAL_ACCESS_KEY": state["access_key_id"],
+        "TWOPHASE_LOCAL_SECRET_KEY": state["secret_access_key"],
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=9)
@@ -63,22 +119,30 @@ def main() -> None:
     subprocess.run([sys.executable, "-m", "compileall", "-q", str(ROOT / "twophase")], check=True)
     help_t: list[float] = []
     status_t: list[float] = []
+    first_t: list[float] = []
     try:
         for command in (["local", "start"], ["infra", "up", "--yes"], ["status"]):
             timed([*TWOPHASE, *command], env, work)
+        relay, relayed = relayed_env(env)
         for i in range(args.runs):
-            pair = [(help_t, [*TWOPHASE, "--help"]), (status_t, [*TWOPHASE, "status"])]
-            for times, command in pair if i % 2 else reversed(pair):
-                times.append(timed(command, env, work))
+            for which in ("help", "status") if i % 2 else ("status", "help"):
+                if which == "help":
+                    help_t.append(timed([*TWOPHASE, "--help"], env, work))
+                else:
+                    first, whole = started([*TWOPHASE, "status"], relayed, work, relay)
+                    first_t.append(first)
+                    status_t.append(whole)
         at_help = imported([*TWOPHASE, "--help"], env, work)
         at_status = imported([*TWOPHASE, "status"], env, work)
     finally:
         subprocess.run([*TWOPHASE, "local", "stop"], env=env, cwd=work, check=False)
         shutil.rmtree(work, ignore_errors=True)
     h, s = statistics.median(help_t), statistics.median(status_t)
+    f = statistics.median(first_t)
     print(f"runs: {args.runs} (medians)")
-    print(f"twophase --help   {h * 1000:.0f} ms")
-    print(f"twophase status   {s * 1000:.0f} ms   ratio {s / h:.2f}")
+    print(f"twophase --help                      {h * 1000:.0f} ms")
+    print(f"twophase status, to its first request {f * 1000:.0f} ms   ratio {f / h:.2f}")
+    print(f"twophase status, whole run            {s * 1000:.0f} ms   ratio {s / h:.2f}")
     extra = {m: t for m, t in at_status.items() if m not in at_help}
     ours = sorted(m for m in extra if m.startswith("twophase"))
     print(f"status imports {len(extra)} modules more; of twophase: {', '.join(ours)}")
