@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -11,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from twophase.aws.errors import aws_call, error_code
+from twophase.aws.stack_template import get_template
 from twophase.errors import AwsError
 
 if TYPE_CHECKING:
@@ -136,11 +136,8 @@ class CloudFormation:
         return out
 
     def get_template(self, name: str) -> dict[str, Any]:
-        """The stack's original template (botocore parses a JSON body into a mapping)."""
-        with aws_call("cloudformation:GetTemplate", name):
-            answer = self.client.get_template(StackName=name, TemplateStage="Original")
-        body: object = answer["TemplateBody"]
-        return _parse_template(json.dumps(body) if isinstance(body, Mapping) else str(body))
+        """The stack's original template, parsed (twophase.aws.stack_template)."""
+        return get_template(self.client, name)
 
     def create_change_set(
         self,
@@ -353,17 +350,3 @@ def _changes(resp: DescribeChangeSetOutputTypeDef) -> list[ResourceChange]:
             )
         )
     return out
-
-
-def _parse_template(body: str) -> dict[str, Any]:
-    """Stacks twophase deploys hold JSON templates (see twophase.infra.render)."""
-    try:
-        parsed = json.loads(body)
-    except ValueError as exc:
-        raise AwsError(
-            "the deployed template is not JSON: this stack was not deployed by twophase",
-            hint="use a different app name or environment",
-        ) from exc
-    if not isinstance(parsed, dict):
-        raise AwsError("the deployed template is not a mapping")
-    return parsed

@@ -11,11 +11,11 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
 from twophase.aws.lambda_errors import aws_errors, retry_in_progress
 from twophase.aws.lambda_settings import Settings, release_settings, settings_digest
-from twophase.aws.lambda_waits import FunctionWaits
 from twophase.errors import ConflictError
 
 if TYPE_CHECKING:
@@ -29,6 +29,8 @@ if TYPE_CHECKING:
         UpdateAliasRequestTypeDef,
         UpdateFunctionCodeRequestTypeDef,
     )
+
+    from twophase.aws.lambda_waits import FunctionWaits
 
     FunctionResponse = FunctionConfigurationTypeDef | FunctionConfigurationResponseTypeDef
     AliasResponse = AliasConfigurationTypeDef | AliasConfigurationResponseTypeDef
@@ -158,9 +160,16 @@ class LambdaClient:
         self._client = client
         self._sleep = sleep
         self._conflict_attempts = conflict_attempts
-        self._waits = FunctionWaits(
-            self.get_configuration, sleep, on_wait, wait_polls, wait_attempts, poll_seconds
-        )
+        self._on_wait = on_wait
+        self._wait_budget = (wait_polls, wait_attempts, poll_seconds)
+
+    @cached_property
+    def _waits(self) -> FunctionWaits:
+        """Made on the first wait: a command that only reads (`status`) never imports them."""
+        from twophase.aws.lambda_waits import FunctionWaits
+
+        read, budget = self.get_configuration, self._wait_budget
+        return FunctionWaits(read, self._sleep, self._on_wait, *budget)
 
     def connect(self) -> None:
         """Set the underlying client up now rather than at the first call (it may be lazy)."""

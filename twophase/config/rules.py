@@ -150,19 +150,19 @@ RETENTION_DAYS: tuple[int, ...] = (1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 36
 RETENTION_DAYS += (731, 1096, 1827, 2192, 2557, 2922, 3288, 3653)
 
 HTTP_METHODS = ("ANY", "GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS")
+# Patterns are kept as text: `re` compiles each on first use (and keeps it), so a command that
+# loads the cached model, and checks nothing, compiles none.
 _PATH_SEGMENT = r"(?:[A-Za-z0-9._~:@!$&'()*+,;=-]+|\{[A-Za-z0-9_]+\})"
-_ROUTE_PATH = re.compile(
-    rf"^/(?:{_PATH_SEGMENT}(?:/{_PATH_SEGMENT})*(?:/\{{[A-Za-z0-9_]+\+\}})?)?$"
-)
-_ROUTE_PATH_GREEDY_ONLY = re.compile(r"^/\{[A-Za-z0-9_]+\+\}$")
+_ROUTE_PATH = rf"^/(?:{_PATH_SEGMENT}(?:/{_PATH_SEGMENT})*(?:/\{{[A-Za-z0-9_]+\+\}})?)?$"
+_ROUTE_PATH_GREEDY_ONLY = r"^/\{[A-Za-z0-9_]+\+\}$"
 
-_RATE = re.compile(r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$")
-_CRON = re.compile(r"^cron\((\S+ ){5}\S+\)$")
-_REGION = re.compile(r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$")
-_ALIAS = re.compile(r"^[A-Za-z0-9_-]{1,128}$")
-_OWNER = re.compile(r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|group|assumed-role)/\S+$")
-_OWNER_NAME = re.compile(r"^[A-Za-z0-9+=,.@_-]{1,64}$")  # a plain name means a role
-_ENV_VAR = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+_RATE = r"^rate\((\d+) (minute|minutes|hour|hours|day|days)\)$"
+_CRON = r"^cron\((\S+ ){5}\S+\)$"
+_REGION = r"^[a-z]{2}(-gov|-iso[a-z]*)?-[a-z]+-\d$"
+_ALIAS = r"^[A-Za-z0-9_-]{1,128}$"
+_OWNER = r"^arn:aws[a-z-]*:(iam|sts)::\d{12}:(role|user|group|assumed-role)/\S+$"
+_OWNER_NAME = r"^[A-Za-z0-9+=,.@_-]{1,64}$"  # a plain name means a role
+_ENV_VAR = r"^[A-Za-z][A-Za-z0-9_]*$"
 RESERVED_ENV_PREFIXES = ("AWS_", "LAMBDA_", "_HANDLER", "_X_AMZN")
 RESERVED_ENV = ("TWOPHASE_FUNCTION", "TZ", "LANG", "PATH", "LD_LIBRARY_PATH")
 
@@ -272,7 +272,7 @@ def check_route(value: str) -> str:
             f'{value!r} is not a route; write "METHOD /path" with METHOD one of '
             f'{", ".join(HTTP_METHODS)}, or "$default"'
         )
-    if not (_ROUTE_PATH.match(path) or _ROUTE_PATH_GREEDY_ONLY.match(path)):
+    if not (re.match(_ROUTE_PATH, path) or re.match(_ROUTE_PATH_GREEDY_ONLY, path)):
         raise ValueError(
             f"{value!r} has an invalid path; start with / and use {{name}} for parameters "
             "({name+} only as the last segment)"
@@ -281,7 +281,7 @@ def check_route(value: str) -> str:
 
 
 def check_schedule(value: str) -> str:
-    rate = _RATE.match(value)
+    rate = re.match(_RATE, value)
     if rate:
         count, unit = int(rate.group(1)), rate.group(2)
         if count < 1 or (count == 1) != (not unit.endswith("s")):
@@ -290,7 +290,7 @@ def check_schedule(value: str) -> str:
                 "rate(5 minutes)"
             )
         return value
-    if _CRON.match(value):
+    if re.match(_CRON, value):
         return value
     raise ValueError(
         f"{value!r} is not a schedule; write rate(5 minutes) or cron(0 3 * * ? *) (six fields)"
@@ -298,7 +298,7 @@ def check_schedule(value: str) -> str:
 
 
 def check_region(value: str) -> str:
-    if not _REGION.match(value):
+    if not re.match(_REGION, value):
         raise ValueError(f"{value!r} is not an AWS region; write it like eu-west-1")
     return value
 
@@ -310,7 +310,7 @@ def check_endpoint(value: str) -> str:
 
 
 def check_alias(value: str) -> str:
-    if value == "$LATEST" or not _ALIAS.match(value) or value.isdigit():
+    if value == "$LATEST" or not re.match(_ALIAS, value) or value.isdigit():
         raise ValueError(
             f"{value!r} is not an alias name; use letters, digits, - and _ "
             "(not $LATEST, not only digits)"
@@ -320,7 +320,7 @@ def check_alias(value: str) -> str:
 
 def check_owner(value: str) -> str:
     """A role, user or group ARN, or a plain role name (what twophase.infra.owners attaches to)."""
-    if not (_OWNER.match(value) or _OWNER_NAME.match(value)):
+    if not (re.match(_OWNER, value) or re.match(_OWNER_NAME, value)):
         raise ValueError(
             f"{value!r} is not a role, user or group; write arn:aws:iam::123456789012:role/NAME "
             "(or :user/, :group/) or a role name"
@@ -329,7 +329,7 @@ def check_owner(value: str) -> str:
 
 
 def check_env_var_name(value: str) -> str:
-    if not _ENV_VAR.match(value):
+    if not re.match(_ENV_VAR, value):
         raise ValueError(f"{value!r} is not a variable name; use letters, digits and _")
     if value in RESERVED_ENV or value.startswith(RESERVED_ENV_PREFIXES):
         raise ValueError(f"{value!r} is reserved by Lambda or twophase; choose another name")
@@ -352,13 +352,13 @@ def check_statement(value: dict[str, Any]) -> dict[str, Any]:
     return value
 
 
-_DURATION = re.compile(r"^([1-9][0-9]*)([dhms])$")
+_DURATION = r"^([1-9][0-9]*)([dhms])$"
 DURATION_UNITS = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
 
 
 def duration_seconds(value: str) -> int:
     """`7d`, `12h`, `30m`, `90s` -> seconds (a preview's ttl)."""
-    found = _DURATION.match(value)
+    found = re.match(_DURATION, value)
     if found is None:
         raise ValueError(
             f"{value!r} is not a duration; write a whole number and a unit: 7d, 12h, 30m or 90s"

@@ -20,13 +20,12 @@ import json
 import os
 import signal
 import stat
-import subprocess
 import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from twophase.local.errors import LocalAwsError, UnsafeStateFolder
 from twophase.local.private import NotPrivate, open_private, private_folder, read_private
@@ -37,6 +36,9 @@ from twophase.local.protocol import (
     process_start,
 )
 from twophase.local.root_credentials import RootCredentials
+
+if TYPE_CHECKING:
+    import subprocess
 
 __all__ = ["LocalAwsError", "LocalConnection", "LocalStatus", "UnsafeStateFolder"]
 
@@ -144,8 +146,7 @@ def start(iam_enforcement: bool = False, *, timeout: float = START_TIMEOUT) -> L
                     hint="run `twophase local stop` first, then start it again",
                 )
             return current
-        with contextlib.suppress(FileNotFoundError):
-            path.unlink()
+        path.unlink(missing_ok=True)
         _remove_code_folders_of_dead_servers(path.parent)
         proc = _spawn(path, iam_enforcement)
         return _wait_ready(proc, path, timeout)
@@ -179,10 +180,8 @@ def stop(*, timeout: float = STOP_TIMEOUT) -> bool:
 def _read_state(path: Path) -> dict[str, Any] | None:
     try:
         data = json.loads(read_private(path))
-    except FileNotFoundError:
-        return None
     except (OSError, ValueError):
-        return None  # unreadable, a link, not ours, or garbled: treat as no server
+        return None  # none, unreadable, a link, not ours, or garbled: treat as no server
     required = {"pid": int, "port": int, "endpoint": str, "started_at": float, "token": str}
     if not isinstance(data, dict):
         return None
@@ -257,6 +256,8 @@ def _locked(lock_path: Path) -> Iterator[None]:
 
 
 def _spawn(path: Path, iam_enforcement: bool) -> subprocess.Popen[bytes]:
+    import subprocess  # here: a command that finds the server running never pays for it
+
     command = [sys.executable, "-m", "twophase.local", "serve", "--port", "0"]
     command += ["--state-file", str(path)]
     if iam_enforcement:
@@ -360,14 +361,13 @@ def _is_zombie(pid: int) -> bool:
 
 def _answers(endpoint: str, token: str, pid: int, timeout: float = 1.0) -> bool:
     # http.client, not urllib.request: botocore loads it anyway, and this runs on every command.
+    import hmac
     import http.client
     from urllib.parse import urlsplit
 
     url = urlsplit(endpoint)
     if url.scheme != "http" or url.hostname is None:
         return False
-    import hmac
-
     nonce = os.urandom(16).hex()
     conn = http.client.HTTPConnection(url.hostname, url.port or 80, timeout=timeout)
     try:

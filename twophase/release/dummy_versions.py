@@ -32,10 +32,10 @@ def dummy_shas(deployed: Mapping[str, Any]) -> dict[str, str]:
 def recorded_dummy_shas(cloudformation: Any, stack: str) -> dict[str, str]:
     """The dummies' CodeSha256 recorded in `stack`'s template; {} when it cannot be read (no
     stack yet, or no right to read its template)."""
-    from twophase.aws.cloudformation import CloudFormation
+    from twophase.aws.stack_template import get_template
 
     try:
-        return dummy_shas(CloudFormation(cloudformation).get_template(stack))
+        return dummy_shas(get_template(cloudformation, stack))
     except TwophaseError:
         return {}
 

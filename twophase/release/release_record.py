@@ -9,7 +9,6 @@ Description carries its *history*: the versions it served before, newest first, 
 from __future__ import annotations
 
 import json
-import subprocess
 import threading
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -155,6 +154,8 @@ def read_git(root: Path) -> GitState | None:
 
 
 def _git(root: Path, *args: str) -> str | None:
+    import subprocess  # here: of the commands importing this module, only a push runs git
+
     try:
         done = subprocess.run(
             ["git", *args], cwd=root, capture_output=True, text=True, timeout=10, check=False

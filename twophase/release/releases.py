@@ -5,12 +5,15 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from twophase.aws.lambda_client import AliasState, FunctionState
 from twophase.release.context import CallCounter, Scope, both, no_dummies
 from twophase.release.dummy_versions import is_dummy
-from twophase.release.ports import LambdaReader
 from twophase.release.release_record import ReleaseRecord
+
+if TYPE_CHECKING:
+    from twophase.release.ports import LambdaReader
 
 
 @dataclass(frozen=True)

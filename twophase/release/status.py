@@ -11,15 +11,17 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from twophase.aws.lambda_client import LATEST, AliasState, FunctionState
 from twophase.aws.lambda_settings import changed_settings
 from twophase.errors import NotFoundError, TwophaseError
 from twophase.release.context import Scope, no_dummies
 from twophase.release.dummy_versions import is_dummy
-from twophase.release.ports import LambdaReader
 from twophase.release.releases import Release, releases_of
+
+if TYPE_CHECKING:
+    from twophase.release.ports import LambdaReader
 
 CodeState = Literal["dummy", "real", "unknown", "missing"]
 
