@@ -13,7 +13,6 @@ the same `response["Error"]` as botocore's `ClientError`, and botocore's standar
 from __future__ import annotations
 
 import json
-import random
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -108,7 +107,7 @@ class Transport:
             else:
                 if not self._retryable(status, headers, data) or attempt == ATTEMPTS:
                     return status, headers, data
-            self._sleep(random.random() * min(2.0 ** (attempt - 1), MAX_BACKOFF))
+            self._sleep(_backoff(attempt))
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def _once(
@@ -164,6 +163,19 @@ class Transport:
         if connection is not None:
             connection.close()
             self._local.connection = None
+
+
+def _backoff(attempt: int) -> float:
+    """botocore's standard backoff after `attempt`: up to 2**(attempt-1) s, jittered, capped
+    (`random` is imported here: most runs never retry, and it is slow to import)."""
+    import random
+
+    return random.random() * min(2.0 ** (attempt - 1), MAX_BACKOFF)
+
+
+def _without_nulls(members: dict[str, Any]) -> dict[str, Any]:
+    """botocore leaves out a member AWS sends as null."""
+    return {k: v for k, v in members.items() if v is not None}
 
 
 def error_code(headers: dict[str, str], data: bytes) -> str:
@@ -255,7 +267,7 @@ class DirectLambda:
         status, headers, data = self._transport.send(operation, "GET", path, encode_query(pairs))
         if status >= 300:
             raise refusal(operation, status, headers, data)
-        answer: dict[str, Any] = json.loads(data)
+        answer: dict[str, Any] = json.loads(data, object_hook=_without_nulls)
         return answer
 
 

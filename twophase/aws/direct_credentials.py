@@ -15,8 +15,6 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from configparser import Error as ConfigError
-from configparser import RawConfigParser
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -101,7 +99,7 @@ def _chain_keys(explicit_profile: str | None, environ: Mapping[str, str]) -> Cre
     a profile was named explicitly, which botocore lets win), else the profile's in the shared
     credentials file, else in the config file. A profile with anything but plain settings, a
     web identity in the environment, or no keys at all: None (botocore decides)."""
-    profile = explicit_profile or environ.get("AWS_PROFILE") or environ.get("AWS_DEFAULT_PROFILE")
+    profile = explicit_profile or _first_set(environ, "AWS_DEFAULT_PROFILE", "AWS_PROFILE")
     sections = _profile_sections(profile or "default", environ)
     if sections is None:
         return None
@@ -110,18 +108,18 @@ def _chain_keys(explicit_profile: str | None, environ: Mapping[str, str]) -> Cre
             return _keys(
                 environ.get("AWS_ACCESS_KEY_ID"),
                 environ.get("AWS_SECRET_ACCESS_KEY"),
-                environ.get("AWS_SESSION_TOKEN") or environ.get("AWS_SECURITY_TOKEN"),
+                environ.get("AWS_SECURITY_TOKEN") or environ.get("AWS_SESSION_TOKEN"),
             )
         if environ.get("AWS_WEB_IDENTITY_TOKEN_FILE"):
             return None
     credentials_file, config_file = sections
     for section in (credentials_file, config_file):
-        if section.get("aws_access_key_id"):
-            return _keys(
-                section.get("aws_access_key_id"),
-                section.get("aws_secret_access_key"),
-                section.get("aws_session_token") or section.get("aws_security_token"),
+        if "aws_access_key_id" in section:  # even empty: botocore stops here
+            token = next(
+                (section[k] for k in ("aws_security_token", "aws_session_token") if k in section),
+                None,
             )
+            return _keys(section["aws_access_key_id"], section.get("aws_secret_access_key"), token)
     return None
 
 
@@ -136,16 +134,14 @@ def _profile_sections(
     """The profile's settings in the shared credentials file and in the config file; None when
     either file cannot be read, a profile named explicitly exists in neither, or a setting is
     not plain."""
-    credentials_path = environ.get("AWS_SHARED_CREDENTIALS_FILE") or "~/.aws/credentials"
-    config_path = environ.get("AWS_CONFIG_FILE") or "~/.aws/config"
+    credentials_path = environ.get("AWS_SHARED_CREDENTIALS_FILE", "~/.aws/credentials")
+    config_path = environ.get("AWS_CONFIG_FILE", "~/.aws/config")
     credentials = _read(credentials_path)
     config = _read(config_path)
     if credentials is None or config is None:
         return None
     in_credentials = credentials.get(profile)
-    in_config = config.get(f"profile {profile}") or (
-        config.get(profile) if profile == "default" else None
-    )
+    in_config = _config_profile(config, profile)
     if in_credentials is None and in_config is None and profile != "default":
         return None
     found = (in_credentials or {}, in_config or {})
@@ -155,11 +151,39 @@ def _profile_sections(
     return found
 
 
+def _first_set(environ: Mapping[str, str], *names: str) -> str | None:
+    """The first of `names` set (even empty), as botocore reads a variable with two names."""
+    return next((environ[name] for name in names if name in environ), None)
+
+
+def _config_profile(config: dict[str, dict[str, str]], profile: str) -> dict[str, str] | None:
+    """The config file's section of `profile` as botocore finds it (`configloader.
+    build_profile_map`): `[profile NAME]` however spaced or quoted, `[default]`; the last wins."""
+    import shlex
+
+    found = None
+    for name, values in config.items():
+        if name == "default" == profile:
+            found = values
+        elif name.startswith("profile"):
+            try:
+                parts = shlex.split(name)
+            except ValueError:
+                continue
+            if len(parts) == 2 and parts[1] == profile:
+                found = values
+    return found
+
+
 def _read(path: str) -> dict[str, dict[str, str]] | None:
-    """An INI file's sections ({} when it does not exist; None when it cannot be parsed)."""
-    file = Path(os.path.expanduser(path))
-    if not file.is_file():
+    """An INI file's sections ({} when it does not exist or the path is empty; None when it
+    cannot be parsed); `$VAR` and `~` expanded, as botocore does."""
+    file = Path(os.path.expanduser(os.path.expandvars(path)))
+    if not path or not file.is_file():
         return {}
+    from configparser import Error as ConfigError
+    from configparser import RawConfigParser
+
     parser = RawConfigParser()
     try:
         parser.read(file, encoding="utf-8")

@@ -18,6 +18,8 @@ from urllib.parse import quote
 
 ALGORITHM = "AWS4-HMAC-SHA256"
 UNRESERVED = "-_.~"  # what a query key or value, or a path segment, leaves unencoded
+# Sent but never signed, as botocore (SIGNED_HEADERS_BLACKLIST): they may change on the way.
+UNSIGNED = frozenset({"user-agent", "x-amzn-trace-id", "expect", "connection", "keep-alive"})
 
 
 @dataclass(frozen=True)
@@ -60,7 +62,7 @@ def signed_headers(
     out = {"Host": host, "X-Amz-Date": amz_date, **headers}
     if credentials.token:
         out["X-Amz-Security-Token"] = credentials.token
-    to_sign = {k.lower(): " ".join(v.split()) for k, v in out.items()}
+    to_sign = {k.lower(): " ".join(v.split()) for k, v in out.items() if k.lower() not in UNSIGNED}
     names = ";".join(sorted(to_sign))
     canonical = "\n".join(
         [

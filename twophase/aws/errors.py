@@ -31,7 +31,15 @@ CONFLICT = {"PreconditionFailedException", "ResourceConflictException"}
 REJECTED_INPUT = {"InvalidParameterValueException", "RequestTooLargeException"}
 # An idle (Inactive) function being restored, or a Pending one: not a conflict, just not yet.
 NOT_READY = {"CodeArtifactUserPendingException", "ResourceNotReadyException"}
-BAD_CREDENTIALS = {"ExpiredToken", "ExpiredTokenException", "InvalidClientTokenId"}
+# Keys AWS does not know, a secret that does not match them, or a session token that expired.
+BAD_CREDENTIALS = {
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+}
 DENIED_HINT = "ask your platform team for a policy that grants it"
 NOT_FOUND_HINT = "run `twophase infra up -e ENV` first"
 
@@ -40,7 +48,9 @@ class ServiceError(Exception):
     """AWS refused a direct read; `response` is shaped as botocore's `ClientError.response`."""
 
     def __init__(self, operation: str, status: int, code: str, message: str) -> None:
-        super().__init__(f"An error occurred ({code}) when calling the {operation} operation")
+        super().__init__(
+            f"An error occurred ({code}) when calling the {operation} operation: {message}"
+        )
         self.operation_name = operation
         self.response: dict[str, Any] = {
             "Error": {"Code": code, "Message": message},
