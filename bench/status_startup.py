@@ -55,11 +55,17 @@ class Relay:
             threading.Thread(target=self._pipe, args=(server, client, False), daemon=True).start()
 
     def _pipe(self, source: socket.socket, sink: socket.socket, request: bool) -> None:
-        with source, sink:
+        """Copy one direction until it ends; the other direction's thread may close first."""
+        try:
             while data := source.recv(65536):
                 if request and self.first is None:
                     self.first = time.perf_counter()
                 sink.sendall(data)
+        except OSError:
+            pass
+        finally:
+            source.close()
+            sink.close()
 
 
 def started(

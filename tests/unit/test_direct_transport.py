@@ -223,6 +223,21 @@ def test_an_unreachable_endpoint_fails_naming_it_after_six_attempts(sleeps: list
     assert_backoff(sleeps, 5)  # six attempts: a wait between each two
 
 
+def test_an_endpoint_that_never_answers_times_out_each_attempt(
+    sleeps: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A connection that is accepted but never answered ends at the read timeout, attempt by
+    attempt (60 s in use; a fraction of a second here), instead of hanging the command."""
+    monkeypatch.setattr("twophase.aws.direct.READ_TIMEOUT", 0.05)
+    with socket.create_server(("127.0.0.1", 0)) as silent:
+        silent.listen(ATTEMPTS)
+        client = DirectLambda(transport(f"http://127.0.0.1:{silent.getsockname()[1]}", sleeps))
+        with pytest.raises(AwsError, match="cannot reach") as info:
+            client.list_aliases(FunctionName="fn")
+    assert "timed out" in str(info.value)
+    assert len(sleeps) == ATTEMPTS - 1
+
+
 def test_a_connection_is_kept_alive_across_calls(server: Server, sleeps: list[float]) -> None:
     client = lam(server, sleeps, NO_ALIASES)
 

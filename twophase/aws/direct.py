@@ -41,6 +41,22 @@ THROTTLED = frozenset(
     }
 )
 USER_AGENT = f"twophase/{__version__}"
+CONNECT_TIMEOUT = 5.0  # seconds, as the boto3 clients twophase makes
+READ_TIMEOUT = 60.0
+
+
+class _Connection(HTTPConnection):
+    """Patient for an answer (READ_TIMEOUT), not for a connection (CONNECT_TIMEOUT)."""
+
+    def connect(self) -> None:
+        super().connect()
+        self.sock.settimeout(READ_TIMEOUT)
+
+
+class _TlsConnection(HTTPSConnection):
+    def connect(self) -> None:
+        super().connect()
+        self.sock.settimeout(READ_TIMEOUT)
 
 
 class Events:
@@ -73,7 +89,6 @@ class Transport:
         target: DirectTarget,
         service: str,
         *,
-        timeout: float = 60.0,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.target = target
@@ -83,7 +98,6 @@ class Transport:
         self._https = parts.scheme == "https"
         self._netloc = parts.netloc
         self._host, self._port = parts.hostname or "", parts.port
-        self._timeout = timeout
         self._sleep = sleep
         self._local = threading.local()
         self._tls: Any = None
@@ -143,11 +157,11 @@ class Transport:
         connection: HTTPConnection | None = getattr(self._local, "connection", None)
         if connection is None:
             if self._https:
-                connection = HTTPSConnection(
-                    self._host, self._port, timeout=self._timeout, context=self._context()
+                connection = _TlsConnection(
+                    self._host, self._port, timeout=CONNECT_TIMEOUT, context=self._context()
                 )
             else:
-                connection = HTTPConnection(self._host, self._port, timeout=self._timeout)
+                connection = _Connection(self._host, self._port, timeout=CONNECT_TIMEOUT)
             self._local.connection = connection
         return connection
 

@@ -25,14 +25,11 @@ pass_app = click.make_pass_decorator(AppContext)
 def status(app: AppContext, functions: tuple[str, ...]) -> None:
     """Per function: dummy or real code, alias → version (weights), last release."""
     from twophase.cli.wiring import for_app
-
-    wiring = for_app(app)
-    wiring.dummies.prefetch()  # phase one's record, read while the rest of status loads
     from twophase.release.status import StatusOptions
     from twophase.release.status import status as read_status
 
     env = app.env_name
-    deps = wiring.status()
+    deps = for_app(app).status()
     result = read_status(deps, StatusOptions(functions=functions))
     show(app.terminal, "status", shapes.status(result), lambda: _table(app, result, env))
 

@@ -8,7 +8,6 @@ from the real clients in one place, `twophase.cli.wiring`; tests build them from
 
 from __future__ import annotations
 
-import contextlib
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -100,16 +99,6 @@ class Once(Generic[A]):
             if self._value is None:
                 self._value = self._lookup()
             return self._value
-
-    def prefetch(self) -> None:
-        """Start the lookup on a background thread; a call then waits for it. A lookup that
-        fails there is left to the call, which looks up again and raises in its own thread."""
-
-        def look_up() -> None:
-            with contextlib.suppress(Exception):
-                self()
-
-        threading.Thread(target=look_up, name="twophase-once", daemon=True).start()
 
 
 @dataclass(frozen=True)
