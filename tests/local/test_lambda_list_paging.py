@@ -3,7 +3,7 @@ and the direct client (twophase.aws.direct)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -15,8 +15,6 @@ from twophase.aws.direct import DirectLambda, Transport
 from twophase.aws.direct_credentials import direct_target
 from twophase.aws.errors import ServiceError
 
-VERSIONS_DOC = "https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html"
-ALIASES_DOC = "https://docs.aws.amazon.com/lambda/latest/api/API_ListAliases.html"
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:fn"
 PARTIAL_ARN = "123456789012:function:fn"
 
@@ -34,7 +32,9 @@ class Readers:
 
     def publish(self, count: int) -> None:
         for n in range(count):
-            self.boto.update_function_code(FunctionName="fn", ZipFile=code(f"r={n}\n"), Publish=True)
+            self.boto.update_function_code(
+                FunctionName="fn", ZipFile=code(f"r={n}\n"), Publish=True
+            )
 
     def pages(self, operation: str, **params: Any) -> list[dict[str, Any]]:
         """Every page, following NextMarker by hand, identical through both clients."""
@@ -55,7 +55,9 @@ def _pages(call: Callable[..., dict[str, Any]], params: dict[str, Any]) -> list[
 def _clean(answer: Any) -> Any:
     """The answer without ResponseMetadata and null members (botocore leaves both out)."""
     if isinstance(answer, dict):
-        return {k: _clean(v) for k, v in answer.items() if v is not None and k != "ResponseMetadata"}
+        return {
+            k: _clean(v) for k, v in answer.items() if v is not None and k != "ResponseMetadata"
+        }
     if isinstance(answer, list):
         return [_clean(item) for item in answer]
     return answer
@@ -80,7 +82,8 @@ def test_versions_page_by_max_items_up_to_fifty(readers: Readers, published: int
     """ListVersionsByFunction: `MaxItems` (1–10000) bounds a page, which never holds more than
     50 items ("returns a maximum of 50 items in each response, even if you set the number
     higher"); `NextMarker` is present while versions remain and, passed as `Marker`, continues
-    the listing; `$LATEST` comes first, then the versions in ascending order. See VERSIONS_DOC."""
+    the listing; `$LATEST` comes first, then the versions in ascending order.
+    https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html"""
     readers.publish(published)
     everything = ["$LATEST", *(str(n) for n in range(1, published + 1))]
 
@@ -97,14 +100,17 @@ def test_versions_page_by_max_items_up_to_fifty(readers: Readers, published: int
 
 
 def test_boto3s_paginator_reads_every_version(readers: Readers) -> None:
-    """More than 50 versions are read through the markers, not in one response (VERSIONS_DOC)."""
+    """More than 50 versions are read through the markers, not in one response
+    (https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html)."""
     readers.publish(55)
     paginator = readers.boto.get_paginator("list_versions_by_function")
     pages = list(paginator.paginate(FunctionName="fn"))
 
     assert [len(page["Versions"]) for page in pages] == [50, 6]
     assert pages[-1]["Versions"][-1]["Version"] == "55"
-    direct = list(readers.direct.get_paginator("list_versions_by_function").paginate(FunctionName="fn"))
+    direct = list(
+        readers.direct.get_paginator("list_versions_by_function").paginate(FunctionName="fn")
+    )
     assert [v["Version"] for p in direct for v in p["Versions"]] == [
         v["Version"] for p in pages for v in p["Versions"]
     ]
@@ -112,17 +118,20 @@ def test_boto3s_paginator_reads_every_version(readers: Readers) -> None:
 
 @pytest.fixture
 def aliased(readers: Readers) -> Readers:
-    """`fn` with three versions and 60 aliases, `a00`…`a59`, pointing at versions 1, 2, 3 in turn."""
+    """`fn` with three versions and 60 aliases, `a00`…`a59`, on versions 1, 2, 3 in turn."""
     readers.publish(3)
     for n in range(60):
-        readers.boto.create_alias(FunctionName="fn", Name=f"a{n:02}", FunctionVersion=str(n % 3 + 1))
+        readers.boto.create_alias(
+            FunctionName="fn", Name=f"a{n:02}", FunctionVersion=str(n % 3 + 1)
+        )
     return readers
 
 
 def test_aliases_page_by_max_items(aliased: Readers) -> None:
     """ListAliases: the default page holds 50 aliases; `MaxItems` (1–10000) limits the aliases
     returned (the 50-item cap is documented for ListVersionsByFunction, not for ListAliases);
-    `NextMarker`/`Marker` continue the listing. See ALIASES_DOC."""
+    `NextMarker`/`Marker` continue the listing.
+    https://docs.aws.amazon.com/lambda/latest/api/API_ListAliases.html"""
     everything = [f"a{n:02}" for n in range(60)]
     for max_items, sizes in ((None, [50, 10]), (7, [7] * 8 + [4]), (10000, [60])):
         params = {"FunctionName": "fn"} | ({"MaxItems": max_items} if max_items else {})
@@ -135,7 +144,8 @@ def test_aliases_page_by_max_items(aliased: Readers) -> None:
 @pytest.mark.parametrize("max_items", [None, 1, 7])
 def test_the_function_version_filter_holds_across_pages(aliased: Readers, max_items: int) -> None:
     """ListAliases' `FunctionVersion` lists only the aliases that point at that version, and the
-    pages hold only those (a page is not a filtered page of all aliases). See ALIASES_DOC."""
+    pages hold only those (a page is not a filtered page of all aliases).
+    https://docs.aws.amazon.com/lambda/latest/api/API_ListAliases.html"""
     params = {"FunctionName": "fn", "FunctionVersion": "2"}
     pages = aliased.pages("list_aliases", **params | ({"MaxItems": max_items} if max_items else {}))
 
@@ -148,8 +158,9 @@ def test_the_function_version_filter_holds_across_pages(aliased: Readers, max_it
 @pytest.mark.parametrize("name", [ARN, PARTIAL_ARN])
 def test_an_arn_or_partial_arn_names_the_function(aliased: Readers, name: str) -> None:
     """`FunctionName` is the name, the function ARN or a partial ARN
-    (`123456789012:function:my-function`), in the path of both calls. See VERSIONS_DOC and
-    ALIASES_DOC."""
+    (`123456789012:function:my-function`), in the path of both calls.
+    https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html,
+    https://docs.aws.amazon.com/lambda/latest/api/API_ListAliases.html"""
     for operation, params in (
         ("list_versions_by_function", {"MaxItems": 3}),
         ("list_aliases", {"MaxItems": 25, "FunctionVersion": "3"}),
@@ -172,7 +183,9 @@ def _refusals(readers: Readers, operation: str, **params: Any) -> tuple[ServiceE
 @pytest.mark.parametrize("marker", ["not-a-marker", "eyJ4IjoxfQ==", "%%%"])
 def test_a_marker_not_issued_is_invalid(readers: Readers, operation: str, marker: str) -> None:
     """A `Marker` that no previous response returned is a 400 InvalidParameterValueException
-    (Errors: "One of the parameters in the request is not valid"). See VERSIONS_DOC, ALIASES_DOC."""
+    (Errors: "One of the parameters in the request is not valid").
+    https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html#API_ListVersionsByFunction_Errors,
+    https://docs.aws.amazon.com/lambda/latest/api/API_ListAliases.html#API_ListAliases_Errors"""
     _, theirs = _refusals(readers, operation, Marker=marker)
 
     assert theirs.response["Error"]["Code"] == "InvalidParameterValueException"
@@ -180,10 +193,14 @@ def test_a_marker_not_issued_is_invalid(readers: Readers, operation: str, marker
 
 
 @pytest.mark.parametrize("operation", ["list_versions_by_function", "list_aliases"])
-def test_max_items_outside_its_range_is_a_validation_error(readers: Readers, operation: str) -> None:
+def test_max_items_outside_its_range_is_a_validation_error(
+    readers: Readers, operation: str
+) -> None:
     """`MaxItems` has the valid range 1–10000; outside it the request fails validation with a 400
     ValidationException naming the bound (botocore itself refuses a value under the minimum
-    before sending). See VERSIONS_DOC and ALIASES_DOC."""
+    before sending).
+    https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html,
+    https://docs.aws.amazon.com/lambda/latest/api/API_ListAliases.html"""
     _, theirs = _refusals(readers, operation, MaxItems=10001)
     assert theirs.response["Error"]["Code"] == "ValidationException"
     assert theirs.response["ResponseMetadata"]["HTTPStatusCode"] == 400
@@ -196,23 +213,3 @@ def test_max_items_outside_its_range_is_a_validation_error(readers: Readers, ope
     assert ours.value.response["Error"]["Code"] == "ValidationException"
     assert ours.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
     assert "greater than or equal to 1" in ours.value.response["Error"]["Message"]
-
-
-def test_a_page_continues_after_a_deleted_version(readers: Readers) -> None:
-    """The marker continues after the last version returned even when versions were deleted in
-    between, as prune does while it reads (VERSIONS_DOC: `Marker` "to retrieve the next page")."""
-    readers.publish(6)
-    first = readers.boto.list_versions_by_function(FunctionName="fn", MaxItems=3)
-    readers.boto.delete_function(FunctionName="fn", Qualifier="2")
-    readers.boto.delete_function(FunctionName="fn", Qualifier="3")
-    rest = readers.boto.list_versions_by_function(
-        FunctionName="fn", MaxItems=3, Marker=first["NextMarker"]
-    )
-
-    assert [v["Version"] for v in first["Versions"]] == ["$LATEST", "1", "2"]
-    assert [v["Version"] for v in rest["Versions"]] == ["4", "5", "6"]
-    assert "NextMarker" not in rest
-
-
-def _unused() -> Iterator[None]:  # pragma: no cover
-    yield None

@@ -361,3 +361,14 @@ def test_AWS_CA_BUNDLE_is_the_direct_reads_ca_bundle(
 
     assert found is not None and found.ca_bundle == str(home / "corp.pem")
     assert found.credentials == FROM_ENV
+
+
+@pytest.mark.parametrize("value", ["off", "0", "false", "NO"])
+def test_TWOPHASE_DIRECT_READS_off_sends_every_read_to_botocore(
+    home: Path, monkeypatch: pytest.MonkeyPatch, value: str
+) -> None:
+    local = Target("us-east-1", endpoint_url="http://127.0.0.1:4566", local=True, access_key="K")
+    for target in (Target(REGION), local):
+        environ = {**ENV_KEYS, "TWOPHASE_DIRECT_READS": value}
+        assert resolve(home, monkeypatch, environ, target) is None
+    assert resolve(home, monkeypatch, {**ENV_KEYS, "TWOPHASE_DIRECT_READS": "on"}, Target(REGION))

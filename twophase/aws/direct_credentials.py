@@ -49,6 +49,10 @@ NOT_PLAIN_ENV = (
     "AWS_USE_DUALSTACK_ENDPOINT",
     "AWS_CREDENTIAL_EXPIRATION",
 )
+# `TWOPHASE_DIRECT_READS=off` sends every read to botocore (a way out, should a network need
+# something botocore does and this module does not know of).
+SWITCH_ENV = "TWOPHASE_DIRECT_READS"
+OFF = frozenset({"0", "off", "false", "no"})
 # Regions of the partitions whose endpoints are `<service>.<region>.<suffix>`.
 STANDARD_REGION = re.compile(r"(?:[a-z]{2}|us-gov)-[a-z]+-\d{1,2}")
 CHINA_REGION = re.compile(r"cn-[a-z]+-\d{1,2}")
@@ -71,6 +75,8 @@ class DirectTarget:
 
 def direct_target(target: Target, environ: Mapping[str, str] = os.environ) -> DirectTarget | None:
     """The target's static credentials and endpoint, or None when botocore must resolve them."""
+    if environ.get(SWITCH_ENV, "").strip().lower() in OFF:
+        return None
     if any(environ.get(name) or environ.get(name.lower()) for name in NOT_PLAIN_ENV):
         return None
     endpoint = target.endpoint_url or _standard_endpoint(target.region, environ)
