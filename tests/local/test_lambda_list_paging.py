@@ -30,8 +30,9 @@ class Readers:
         self.direct = DirectLambda(Transport(target, "lambda"))
         create_function(clients)
 
-    def publish(self, count: int) -> None:
-        for n in range(count):
+    def publish(self, count: int, start: int = 0) -> None:
+        """Publish `count` versions, each of new code."""
+        for n in range(start, start + count):
             self.boto.update_function_code(
                 FunctionName="fn", ZipFile=code(f"r={n}\n"), Publish=True
             )
@@ -77,43 +78,34 @@ def _expected_sizes(total: int, size: int) -> list[int]:
     return [size] * full + ([rest] if rest or not full else [])
 
 
-@pytest.mark.parametrize("published", [0, 1, 49, 50, 51, 120])
-def test_versions_page_by_max_items_up_to_fifty(readers: Readers, published: int) -> None:
+def test_versions_page_by_max_items_up_to_fifty(readers: Readers) -> None:
     """ListVersionsByFunction: `MaxItems` (1–10000) bounds a page, which never holds more than
     50 items ("returns a maximum of 50 items in each response, even if you set the number
     higher"); `NextMarker` is present while versions remain and, passed as `Marker`, continues
     the listing; `$LATEST` comes first, then the versions in ascending order.
     https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html"""
-    readers.publish(published)
-    everything = ["$LATEST", *(str(n) for n in range(1, published + 1))]
+    published = 0
+    for count in (0, 1, 49, 50, 51, 120):  # one function, published up to each count in turn
+        readers.publish(count - published, start=published)
+        published = count
+        everything = ["$LATEST", *(str(n) for n in range(1, count + 1))]
+        for max_items, size in ((None, 50), (1, 1), (7, 7), (50, 50), (10000, 50)):
+            if max_items == 1 and count > 1:
+                continue  # one-item pages chain at 1 version; more would only repeat it
+            params = {"FunctionName": "fn"} | ({"MaxItems": max_items} if max_items else {})
+            pages = readers.pages("list_versions_by_function", **params)
 
-    for max_items, size in ((None, 50), (1, 1), (7, 7), (50, 50), (10000, 50)):
-        if max_items == 1 and published > 51:
-            continue  # 121 one-item pages prove nothing the 51-version case does not
-        params = {"FunctionName": "fn"} | ({"MaxItems": max_items} if max_items else {})
-        pages = readers.pages("list_versions_by_function", **params)
+            listed = [v["Version"] for page in pages for v in page["Versions"]]
+            assert listed == everything, (count, max_items)
+            assert _sizes(pages, "Versions") == _expected_sizes(len(everything), size)
+            assert "NextMarker" not in pages[-1]
 
-        listed = [v["Version"] for page in pages for v in page["Versions"]]
-        assert listed == everything, (max_items, listed)
-        assert _sizes(pages, "Versions") == _expected_sizes(len(everything), size)
-        assert "NextMarker" not in pages[-1]
-
-
-def test_boto3s_paginator_reads_every_version(readers: Readers) -> None:
-    """More than 50 versions are read through the markers, not in one response
-    (https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html)."""
-    readers.publish(55)
-    paginator = readers.boto.get_paginator("list_versions_by_function")
-    pages = list(paginator.paginate(FunctionName="fn"))
-
-    assert [len(page["Versions"]) for page in pages] == [50, 6]
-    assert pages[-1]["Versions"][-1]["Version"] == "55"
-    direct = list(
-        readers.direct.get_paginator("list_versions_by_function").paginate(FunctionName="fn")
+    boto_pages = readers.boto.get_paginator("list_versions_by_function").paginate(FunctionName="fn")
+    direct_pages = readers.direct.get_paginator("list_versions_by_function").paginate(
+        FunctionName="fn"
     )
-    assert [v["Version"] for p in direct for v in p["Versions"]] == [
-        v["Version"] for p in pages for v in p["Versions"]
-    ]
+    assert [len(page["Versions"]) for page in boto_pages] == [50, 50, 21]
+    assert [v["Version"] for p in direct_pages for v in p["Versions"]] == everything
 
 
 @pytest.fixture
@@ -141,33 +133,38 @@ def test_aliases_page_by_max_items(aliased: Readers) -> None:
         assert _sizes(pages, "Aliases") == sizes
 
 
-@pytest.mark.parametrize("max_items", [None, 1, 7])
-def test_the_function_version_filter_holds_across_pages(aliased: Readers, max_items: int) -> None:
+def test_the_function_version_filter_holds_across_pages(aliased: Readers) -> None:
     """ListAliases' `FunctionVersion` lists only the aliases that point at that version, and the
     pages hold only those (a page is not a filtered page of all aliases).
     https://docs.aws.amazon.com/lambda/latest/api/API_ListAliases.html"""
-    params = {"FunctionName": "fn", "FunctionVersion": "2"}
-    pages = aliased.pages("list_aliases", **params | ({"MaxItems": max_items} if max_items else {}))
+    for max_items in (None, 1, 7):
+        params = {"FunctionName": "fn", "FunctionVersion": "2"}
+        pages = aliased.pages(
+            "list_aliases", **params | ({"MaxItems": max_items} if max_items else {})
+        )
 
-    listed = [a["Name"] for page in pages for a in page["Aliases"]]
-    assert listed == [f"a{n:02}" for n in range(60) if n % 3 == 1]
-    assert {a["FunctionVersion"] for page in pages for a in page["Aliases"]} == {"2"}
-    assert _sizes(pages, "Aliases") == _expected_sizes(20, max_items or 50)
+        listed = [a["Name"] for page in pages for a in page["Aliases"]]
+        assert listed == [f"a{n:02}" for n in range(60) if n % 3 == 1]
+        assert {a["FunctionVersion"] for page in pages for a in page["Aliases"]} == {"2"}
+        assert _sizes(pages, "Aliases") == _expected_sizes(20, max_items or 50)
 
 
-@pytest.mark.parametrize("name", [ARN, PARTIAL_ARN])
-def test_an_arn_or_partial_arn_names_the_function(aliased: Readers, name: str) -> None:
+def test_an_arn_or_partial_arn_names_the_function(readers: Readers) -> None:
     """`FunctionName` is the name, the function ARN or a partial ARN
     (`123456789012:function:my-function`), in the path of both calls.
     https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html,
     https://docs.aws.amazon.com/lambda/latest/api/API_ListAliases.html"""
-    for operation, params in (
-        ("list_versions_by_function", {"MaxItems": 3}),
-        ("list_aliases", {"MaxItems": 25, "FunctionVersion": "3"}),
-    ):
-        by_name = aliased.pages(operation, FunctionName="fn", **params)
-        assert aliased.pages(operation, FunctionName=name, **params) == by_name
-        assert len(by_name) > 1
+    readers.publish(4)
+    for n in range(6):
+        readers.boto.create_alias(FunctionName="fn", Name=f"a{n}", FunctionVersion=str(n % 2 + 1))
+    for name in (ARN, PARTIAL_ARN):
+        for operation, params in (
+            ("list_versions_by_function", {"MaxItems": 2}),
+            ("list_aliases", {"MaxItems": 2, "FunctionVersion": "2"}),
+        ):
+            by_name = readers.pages(operation, FunctionName="fn", **params)
+            assert readers.pages(operation, FunctionName=name, **params) == by_name, name
+            assert len(by_name) > 1
 
 
 def _refusals(readers: Readers, operation: str, **params: Any) -> tuple[ServiceError, ClientError]:
@@ -179,37 +176,38 @@ def _refusals(readers: Readers, operation: str, **params: Any) -> tuple[ServiceE
     return ours.value, theirs.value
 
 
-@pytest.mark.parametrize("operation", ["list_versions_by_function", "list_aliases"])
-@pytest.mark.parametrize("marker", ["not-a-marker", "eyJ4IjoxfQ==", "%%%"])
-def test_a_marker_not_issued_is_invalid(readers: Readers, operation: str, marker: str) -> None:
+OPERATIONS = ("list_versions_by_function", "list_aliases")
+
+
+def test_a_marker_not_issued_is_invalid(readers: Readers) -> None:
     """A `Marker` that no previous response returned is a 400 InvalidParameterValueException
     (Errors: "One of the parameters in the request is not valid").
     https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html#API_ListVersionsByFunction_Errors,
     https://docs.aws.amazon.com/lambda/latest/api/API_ListAliases.html#API_ListAliases_Errors"""
-    _, theirs = _refusals(readers, operation, Marker=marker)
+    for operation in OPERATIONS:
+        for marker in ("not-a-marker", "eyJ4IjoxfQ==", "%%%"):
+            _, theirs = _refusals(readers, operation, Marker=marker)
 
-    assert theirs.response["Error"]["Code"] == "InvalidParameterValueException"
-    assert theirs.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+            assert theirs.response["Error"]["Code"] == "InvalidParameterValueException"
+            assert theirs.response["ResponseMetadata"]["HTTPStatusCode"] == 400
 
 
-@pytest.mark.parametrize("operation", ["list_versions_by_function", "list_aliases"])
-def test_max_items_outside_its_range_is_a_validation_error(
-    readers: Readers, operation: str
-) -> None:
+def test_max_items_outside_its_range_is_a_validation_error(readers: Readers) -> None:
     """`MaxItems` has the valid range 1–10000; outside it the request fails validation with a 400
     ValidationException naming the bound (botocore itself refuses a value under the minimum
     before sending).
     https://docs.aws.amazon.com/lambda/latest/api/API_ListVersionsByFunction.html,
     https://docs.aws.amazon.com/lambda/latest/api/API_ListAliases.html"""
-    _, theirs = _refusals(readers, operation, MaxItems=10001)
-    assert theirs.response["Error"]["Code"] == "ValidationException"
-    assert theirs.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert "less than or equal to 10000" in theirs.response["Error"]["Message"]
+    for operation in OPERATIONS:
+        _, theirs = _refusals(readers, operation, MaxItems=10001)
+        assert theirs.response["Error"]["Code"] == "ValidationException"
+        assert theirs.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert "less than or equal to 10000" in theirs.response["Error"]["Message"]
 
-    with pytest.raises(ParamValidationError):
-        getattr(readers.boto, operation)(FunctionName="fn", MaxItems=0)
-    with pytest.raises(ServiceError) as ours:
-        getattr(readers.direct, operation)(FunctionName="fn", MaxItems=0)
-    assert ours.value.response["Error"]["Code"] == "ValidationException"
-    assert ours.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
-    assert "greater than or equal to 1" in ours.value.response["Error"]["Message"]
+        with pytest.raises(ParamValidationError):
+            getattr(readers.boto, operation)(FunctionName="fn", MaxItems=0)
+        with pytest.raises(ServiceError) as ours:
+            getattr(readers.direct, operation)(FunctionName="fn", MaxItems=0)
+        assert ours.value.response["Error"]["Code"] == "ValidationException"
+        assert ours.value.response["ResponseMetadata"]["HTTPStatusCode"] == 400
+        assert "greater than or equal to 1" in ours.value.response["Error"]["Message"]
