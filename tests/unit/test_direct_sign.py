@@ -141,7 +141,7 @@ def test_query_encoding_is_botocores_for_lambda_markers() -> None:
     from botocore.utils import percent_encode_sequence
 
     pairs = [("Marker", "a/b+c=d:e f~g"), ("MaxItems", "50")]
-    assert encode_query(pairs) == percent_encode_sequence(pairs)
+    assert encode_query(pairs) == percent_encode_sequence(dict(pairs))
 
 
 def test_a_different_secret_changes_the_signature() -> None:

@@ -34,7 +34,7 @@ from twophase.errors import AwsError
 
 KEYS = Credentials("AKIDTEST", "test-secret")
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:fn"
-NO_ALIASES = (200, {}, b'{"Aliases": []}')
+NO_ALIASES: tuple[int, dict[str, str], bytes] = (200, {}, b'{"Aliases": []}')
 THROTTLED = (400, {"x-amzn-ErrorType": "TooManyRequestsException"}, b'{"message": "Rate exceeded"}')
 UNAVAILABLE = (
     503,
