@@ -100,5 +100,7 @@ def test_twophase_waits_for_the_settle_with_short_polls(lam: Any) -> None:
     waited = time.monotonic() - started
 
     assert state.last_update_status == "Successful"
-    assert SETTLE <= waited < SETTLE + 0.3
+    assert waited >= SETTLE  # held InProgress for the settle, as AWS does
+    # What the client adds is its own pauses' overshoot (the calls' time depends on the load):
+    assert sum(sleeps) < SETTLE + 0.3
     assert sleeps[0] <= 0.1 and max(sleeps) <= 1.0

@@ -1,15 +1,16 @@
 """`twophase status`: per function, dummy or real code, where each alias points, the last release.
 
-Two reads per function (versions with `$LATEST`, and aliases), functions in parallel. `code` is what
-the serving alias (the last of the chain, which triggers call) serves: "dummy" while it serves the
-dummy, whatever the other aliases serve. The dummy is known by phase one's version Description and
-by the CodeSha256 phase one records in the stack's metadata (see twophase.release.dummy_versions).
+Two reads per function (versions with `$LATEST`, and aliases) and phase one's record of the
+dummies, all at once: one round trip for a few functions, not three. `code` is what the serving
+alias (the last of the chain, which triggers call) serves: "dummy" while it serves the dummy,
+whatever the other aliases serve. The dummy is known by phase one's version Description and by
+the CodeSha256 phase one records in the stack's metadata (see twophase.release.dummy_versions).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
@@ -81,18 +82,34 @@ def status(
     names = list(options.functions) or sorted(deps.scope.config.functions)
     for name in names:
         deps.scope.check_function(name)
-    shas = dummy_shas if dummy_shas is not None else {n: deps.dummies().get(n) for n in names}
-    workers = max(1, min(options.max_workers, len(names)))
+    workers = max(1, min(options.max_workers, 2 * len(names) + 1))
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="status") as pool:
-        found = list(pool.map(lambda n: function_status(deps, n, shas.get(n)), names))
+        record = pool.submit(deps.dummies) if dummy_shas is None else None
+        reads = [_read_function(pool, deps, n) for n in names]
+        shas = record.result() if record is not None else dummy_shas or {}
+        found = [
+            function_status(deps, n, shas.get(n), r) for n, r in zip(names, reads, strict=True)
+        ]
     return StatusResult(tuple(found))
 
 
-def function_status(deps: StatusDeps, function: str, dummy_sha: str | None) -> FunctionStatus:
+Reads = tuple["Future[list[FunctionState]]", "Future[list[AliasState]]"]
+
+
+def _read_function(pool: ThreadPoolExecutor, deps: StatusDeps, function: str) -> Reads:
+    physical = deps.scope.physical_name(function)
+    return (
+        pool.submit(deps.lambda_.list_versions, physical, include_latest=True),
+        pool.submit(deps.lambda_.list_aliases, physical),
+    )
+
+
+def function_status(
+    deps: StatusDeps, function: str, dummy_sha: str | None, reads: Reads
+) -> FunctionStatus:
     physical = deps.scope.physical_name(function)
     try:
-        versions = deps.lambda_.list_versions(physical, include_latest=True)
-        aliases = deps.lambda_.list_aliases(physical)
+        versions, aliases = reads[0].result(), reads[1].result()
     except NotFoundError:
         return FunctionStatus(function, physical, "missing")
     except TwophaseError as exc:
