@@ -470,3 +470,29 @@ def test_a_query_protocol_throttle_is_retried(server: Server, sleeps: list[float
 
     assert info.value.response["Error"]["Code"] == "ValidationError"
     assert_backoff(sleeps, 1)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"<html>Sign in to the guest network</html>", b"[]", b'{"Aliases": ['],
+    ids=["a portal's page", "not an object", "cut short"],
+)
+def test_a_success_that_is_not_lambdas_answer_is_one_clear_error(
+    server: Server, sleeps: list[float], body: bytes
+) -> None:
+    client = lam(server, sleeps, (200, {}, body))
+
+    with pytest.raises(AwsError, match="answered something that is not AWS's answer") as info:
+        client.list_aliases(FunctionName="fn")
+    assert "ListAliases" in str(info.value) and server.endpoint[7:] in str(info.value)
+    assert "TWOPHASE_DIRECT_READS=off" in (info.value.hint or "")
+
+
+def test_a_success_that_is_not_cloudformations_xml_is_one_clear_error(
+    server: Server, sleeps: list[float]
+) -> None:
+    server.script.answers = [(200, {}, b"<html><body>proxy says hi")]
+    client = DirectCloudFormation(transport(server.endpoint, sleeps, "cloudformation"))
+
+    with pytest.raises(AwsError, match=r"GetTemplate: the endpoint .* not AWS's answer"):
+        client.get_template(StackName="app-dev")

@@ -124,6 +124,15 @@ class Transport:
             self._sleep(_backoff(attempt))
         raise AssertionError("unreachable: the last attempt returns or raises")
 
+    def garbled(self, operation: str, reason: object) -> AwsError:
+        """The error for a success answer that cannot be read (what a proxy or a captive
+        portal in the way sends): botocore's `ResponseParserError`, in one line."""
+        return AwsError(
+            f"{operation}: the endpoint {self._netloc} answered something that is not AWS's "
+            f"answer ({reason})",
+            hint="check the network between you and AWS, or set TWOPHASE_DIRECT_READS=off",
+        )
+
     def _once(
         self, method: str, path: str, query: str, body: bytes
     ) -> tuple[int, dict[str, str], bytes]:
@@ -281,7 +290,12 @@ class DirectLambda:
         status, headers, data = self._transport.send(operation, "GET", path, encode_query(pairs))
         if status >= 300:
             raise refusal(operation, status, headers, data)
-        answer: dict[str, Any] = json.loads(data, object_hook=_without_nulls)
+        try:
+            answer = json.loads(data, object_hook=_without_nulls)
+        except ValueError as exc:
+            raise self._transport.garbled(operation, exc) from exc
+        if not isinstance(answer, dict):
+            raise self._transport.garbled(operation, "not a JSON object")
         return answer
 
 
@@ -302,7 +316,11 @@ class DirectCloudFormation:
         status, headers, data = self._transport.send("GetTemplate", "POST", "/", body=body)
         if status >= 300:
             raise refusal("GetTemplate", status, headers, data)
-        fields = {e.tag.rsplit("}", 1)[-1]: e for e in ElementTree.fromstring(data).iter()}
+        try:
+            root = ElementTree.fromstring(data)
+        except ElementTree.ParseError as exc:
+            raise self._transport.garbled("GetTemplate", exc) from exc
+        fields = {e.tag.rsplit("}", 1)[-1]: e for e in root.iter()}
         stages = fields.get("StagesAvailable")
         return {
             "TemplateBody": fields["TemplateBody"].text or "" if "TemplateBody" in fields else "",
