@@ -1,5 +1,5 @@
-"""Reads without botocore: the Lambda and CloudFormation reads of `status`, sent by the standard
-library.
+"""Reads without botocore: the Lambda and CloudFormation reads of `status` and `releases`, sent
+by the standard library.
 
 `twophase status` is run often and reads little, yet importing botocore and loading two
 clients' service models took about 330 ms of its 550 ms. When `direct_target` finds the
