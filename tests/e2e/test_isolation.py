@@ -167,6 +167,7 @@ def _matrix(
         ),
         _cli_case(capsys, f"{who} prune {person.other}", "prune", person.other, "--keep", "0"),
         _cli_case(capsys, f"{who} status {person.function}", "status", person.function),
+        _cli_case(capsys, f"{who} status {person.other}", "status", person.other),
         _cli_case(capsys, f"{who} releases {person.function}", "releases", person.function),
         _cli_case(  # `next`: the code just pushed (`live` still runs phase one's dummy)
             capsys, f"{who} invoke {person.function}", "invoke", person.function, "--alias", "next"
@@ -272,7 +273,12 @@ def test_each_owner_pushes_only_their_function(
         [f"{who} {verb} {function}" for who, function in OWNERS.items() for verb in own]
         + [f"{who} whoami" for who in OWNERS]
     )
-    assert len(denied) == 24, [(o.case, o.detail) for o in denied]
+    assert len(denied) == 26, [(o.case, o.detail) for o in denied]
+    status_denied = {o.case: o.detail for o in denied if " status " in o.case}
+    assert status_denied == {  # the row says why; the command fails
+        "alice status worker": "error: 1 of 1 functions not read",
+        "bob status api": "error: 1 of 1 functions not read",
+    }
     own_logs = {o.case: o.detail for o in outcomes if " logs " in o.case and o.allowed}
     assert all("START RequestId" in detail for detail in own_logs.values()), own_logs
     pruned = {o.case: o.detail for o in outcomes if "prune" in o.case and o.allowed}

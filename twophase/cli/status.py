@@ -31,7 +31,17 @@ def status(app: AppContext, functions: tuple[str, ...]) -> None:
     env = app.env_name
     deps = for_app(app).status()
     result = read_status(deps, StatusOptions(functions=functions))
-    show(app.terminal, "status", shapes.status(result), lambda: _table(app, result, env))
+    failure = result.failure()
+    show(
+        app.terminal,
+        "status",
+        shapes.status(result),
+        lambda: _table(app, result, env),
+        exit_code=int(failure.exit_status) if failure else 0,
+        errors=[f"{f.function}: {f.error}" for f in result.functions if f.error],
+    )
+    if failure is not None:
+        raise failure
 
 
 def _table(app: AppContext, result: StatusResult, env: str) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from twophase.aws.lambda_client import LATEST, AliasState, FunctionState
 from twophase.aws.lambda_settings import changed_settings
-from twophase.errors import NotFoundError, TwophaseError
+from twophase.errors import CredentialsError, NotFoundError, TwophaseError
 from twophase.release.context import Scope, no_dummies
 from twophase.release.dummy_versions import is_dummy
 from twophase.release.releases import Release, releases_of
@@ -64,6 +64,7 @@ class FunctionStatus:
     last_release: Release | None = None
     error: str | None = None
     latest_dummy: bool = False  # `$LATEST` holds the dummy while an alias serves pushed code
+    failure: TwophaseError | None = field(default=None, compare=False, repr=False)  # of `error`
 
     @property
     def serves_older_configuration(self) -> bool:
@@ -73,6 +74,16 @@ class FunctionStatus:
 @dataclass(frozen=True)
 class StatusResult:
     functions: tuple[FunctionStatus, ...]
+
+    def failure(self) -> TwophaseError | None:
+        """What the command ends with when a function could not be read (its row says why):
+        a count, with the worst of their exit statuses; None when every one was read."""
+        failed = [f.failure for f in self.functions if f.failure is not None]
+        if not failed:
+            return None
+        counted = TwophaseError(f"{len(failed)} of {len(self.functions)} functions not read")
+        counted.exit_status = max(e.exit_status for e in failed)
+        return counted
 
 
 def status(
@@ -112,8 +123,10 @@ def function_status(
         versions, aliases = reads[0].result(), reads[1].result()
     except NotFoundError:
         return FunctionStatus(function, physical, "missing")
+    except CredentialsError:
+        raise  # the caller's, not the function's: said once
     except TwophaseError as exc:
-        return FunctionStatus(function, physical, "unknown", error=str(exc))
+        return FunctionStatus(function, physical, "unknown", error=str(exc), failure=exc)
     shas = {v.version: v.code_sha256 for v in versions}
     latest = shas.pop(LATEST, None)
     behind = settings_behind(versions, aliases)
