@@ -13,6 +13,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
@@ -30,7 +31,7 @@ from twophase.aws.direct_credentials import DirectTarget
 from twophase.aws.direct_sign import Credentials
 from twophase.aws.errors import ServiceError
 from twophase.aws.session import Clients, Target
-from twophase.errors import AwsError
+from twophase.errors import AwsError, UsageError
 
 KEYS = Credentials("AKIDTEST", "test-secret")
 ARN = "arn:aws:lambda:us-east-1:123456789012:function:fn"
@@ -496,3 +497,27 @@ def test_a_success_that_is_not_cloudformations_xml_is_one_clear_error(
 
     with pytest.raises(AwsError, match=r"GetTemplate: the endpoint .* not AWS's answer"):
         client.get_template(StackName="app-dev")
+
+
+def test_the_ca_bundle_named_is_the_one_trusted(tmp_path: Path) -> None:
+    """AWS_CA_BUNDLE replaces the default CA certificates, as botocore's `verify` does: the
+    context trusts exactly the certificates of the file named."""
+    import certifi
+
+    from twophase.aws.direct import _tls
+
+    first = certifi.contents().split("-----END CERTIFICATE-----")[0] + "-----END CERTIFICATE-----\n"
+    bundle = tmp_path / "corp.pem"
+    bundle.write_text(first[first.index("-----BEGIN CERTIFICATE-----") :])
+
+    assert _tls(str(bundle)).cert_store_stats()["x509_ca"] == 1
+    assert _tls(None).cert_store_stats()["x509_ca"] > 1
+
+
+def test_a_ca_bundle_that_is_not_one_is_said_at_once(tmp_path: Path, sleeps: list[float]) -> None:
+    target = DirectTarget(KEYS, "us-east-1", "https://127.0.0.1:9", str(tmp_path / "missing.pem"))
+    client = DirectLambda(Transport(target, "lambda", sleep=sleeps.append))
+
+    with pytest.raises(UsageError, match=r"AWS_CA_BUNDLE names .*missing\.pem"):
+        client.list_aliases(FunctionName="fn")
+    assert sleeps == []  # not retried

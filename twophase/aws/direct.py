@@ -24,7 +24,7 @@ from twophase import __version__
 from twophase.aws.direct_credentials import DirectTarget
 from twophase.aws.direct_sign import encode_query, encode_segment, signed_headers
 from twophase.aws.errors import ServiceError
-from twophase.errors import AwsError
+from twophase.errors import AwsError, UsageError
 
 ATTEMPTS = 6  # as the boto3 clients twophase makes: botocore's standard mode, 6 attempts
 MAX_BACKOFF = 20.0  # seconds: botocore's cap on one wait between attempts
@@ -334,7 +334,13 @@ def _tls(ca_bundle: str | None) -> Any:
     import ssl
 
     if ca_bundle:
-        return ssl.create_default_context(cafile=ca_bundle)
+        try:
+            return ssl.create_default_context(cafile=ca_bundle)
+        except (OSError, ValueError) as exc:  # not retried: no attempt would read it better
+            raise UsageError(
+                f"AWS_CA_BUNDLE names {ca_bundle}, which is not a CA bundle: {exc}",
+                hint="point it at a PEM file of CA certificates, or unset it",
+            ) from None
     try:
         from certifi import where
     except ImportError:
