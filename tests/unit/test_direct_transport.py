@@ -250,6 +250,26 @@ def test_a_connection_is_kept_alive_across_calls(server: Server, sleeps: list[fl
     assert server.script.connections == 1
 
 
+def test_it_connects_within_5_s_and_waits_60_s_for_an_answer(
+    server: Server, sleeps: list[float], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The boto3 clients' timeouts: 5 s to connect, 60 s to read an answer."""
+    timeouts: list[float | None] = []
+    create = socket.create_connection
+
+    def connect(address: Any, timeout: Any = None, *args: Any, **kwargs: Any) -> socket.socket:
+        timeouts.append(timeout)
+        return create(address, timeout, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "create_connection", connect)
+    transport_ = transport(server.endpoint, sleeps)
+    server.script.answers = [NO_ALIASES]
+    DirectLambda(transport_).list_aliases(FunctionName="fn")
+
+    assert timeouts == [5.0]
+    assert transport_._local.connection.sock.gettimeout() == 60.0
+
+
 def test_a_connection_the_server_closed_is_opened_again(
     server: Server, sleeps: list[float]
 ) -> None:

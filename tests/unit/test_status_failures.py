@@ -83,7 +83,7 @@ def test_a_function_the_caller_may_not_read_fails_the_command(tmp_path: Path) ->
     result, failure = run(tmp_path, worker=denied)
 
     worker = result.functions[2]
-    assert (worker.code, worker.error) == ("unknown", str(denied))
+    assert (worker.code, worker.error) == ("unknown", denied)
     assert failure is not None and str(failure) == "1 of 3 functions not read"
     assert failure.exit_status == ExitStatus.FAILED
 

@@ -27,7 +27,6 @@ from twophase.aws.errors import ServiceError
 from twophase.errors import AwsError, UsageError
 
 ATTEMPTS = 6  # as the boto3 clients twophase makes: botocore's standard mode, 6 attempts
-MAX_BACKOFF = 20.0  # seconds: botocore's cap on one wait between attempts
 RETRIED_STATUS = frozenset({500, 502, 503, 504})
 THROTTLED = frozenset(
     {
@@ -121,7 +120,7 @@ class Transport:
             else:
                 if not self._retryable(status, headers, data) or attempt == ATTEMPTS:
                     return status, headers, data
-            self._sleep(_backoff(attempt))
+            self._sleep(_retry_pause(attempt))
         raise AssertionError("unreachable: the last attempt returns or raises")
 
     def garbled(self, operation: str, reason: object) -> AwsError:
@@ -188,12 +187,13 @@ class Transport:
             self._local.connection = None
 
 
-def _backoff(attempt: int) -> float:
-    """botocore's standard backoff after `attempt`: up to 2**(attempt-1) s, jittered, capped
-    (`random` is imported here: most runs never retry, and it is slow to import)."""
-    import random
+def _retry_pause(attempt: int) -> float:
+    """botocore's standard pause after `attempt`: up to 2**(attempt-1) s, capped at 20 s, fully
+    jittered. A loop rather than tenacity, which the writes retry with: importing tenacity takes
+    longer than everything `status` imports for its reads."""
+    from twophase.aws.polling import Backoff
 
-    return random.random() * min(2.0 ** (attempt - 1), MAX_BACKOFF)
+    return Backoff(first=1.0, factor=2.0, cap=20.0, jitter=1.0).delay(attempt - 1)
 
 
 def _without_nulls(members: dict[str, Any]) -> dict[str, Any]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal, overload
 
 from twophase.errors import CredentialsError
@@ -24,6 +25,8 @@ if TYPE_CHECKING:
     from mypy_boto3_logs.client import CloudWatchLogsClient
     from mypy_boto3_s3.client import S3Client
     from mypy_boto3_sts.client import STSClient
+
+    from twophase.aws.direct_credentials import DirectTarget
 
 LOCAL_REGION = "us-east-1"
 # A user's own keys on the embedded AWS (an IAM user of it); without them, the root keys the
@@ -143,9 +146,7 @@ class Clients:
         plain (`direct_target`), so the command never imports botocore; else the boto3 client.
         Only those reads may be called on it."""
         if service not in self._readers:
-            from twophase.aws.direct_credentials import direct_target
-
-            target = direct_target(self.target)
+            target = self._direct
             if target is None:
                 self._readers[service] = self.client(service)
             else:
@@ -154,6 +155,13 @@ class Clients:
                 kind = DirectLambda if service == "lambda" else DirectCloudFormation
                 self._readers[service] = kind(Transport(target, service))
         return self._readers[service]
+
+    @cached_property
+    def _direct(self) -> DirectTarget | None:
+        """Where direct reads go, or None: decided once (it may read the shared AWS files)."""
+        from twophase.aws.direct_credentials import direct_target
+
+        return direct_target(self.target)
 
 
 def _retries(*, once: bool, paced: bool) -> _RetryDict:

@@ -111,7 +111,7 @@ def _function_status(f: FunctionStatus) -> dict[str, Any]:
         "unpublished": f.unpublished,
         "aliases": [_alias_status(a) for a in f.aliases],
         "last_release": _release(f.last_release) if f.last_release is not None else None,
-        "error": f.error,
+        "error": str(f.error) if f.error is not None else None,
         "latest_dummy": f.latest_dummy,
     }
 

@@ -57,7 +57,7 @@ def _table(app: AppContext, result: StatusResult, env: str) -> None:
         code = str(f.code) + (" +unpublished" if f.unpublished else "")
         code += _pushed_elsewhere(f)
         code += " ($LATEST is the dummy)" if f.latest_dummy else ""
-        rows.append((f.function, f.error or code, aliases, _configuration(f), last))
+        rows.append((f.function, str(f.error or code), aliases, _configuration(f), last))
     app.terminal.table(["function", "code", "aliases", "configuration", "last release"], rows)
     behind = [f.function for f in result.functions if f.serves_older_configuration]
     if behind:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Literal
 
 from twophase.aws.lambda_client import LATEST, AliasState, FunctionState
@@ -62,9 +62,8 @@ class FunctionStatus:
     unpublished: bool = False  # $LATEST holds code no published version has
     aliases: tuple[AliasStatus, ...] = ()
     last_release: Release | None = None
-    error: str | None = None
+    error: TwophaseError | None = None  # why it could not be read ("unknown")
     latest_dummy: bool = False  # `$LATEST` holds the dummy while an alias serves pushed code
-    failure: TwophaseError | None = field(default=None, compare=False, repr=False)  # of `error`
 
     @property
     def serves_older_configuration(self) -> bool:
@@ -78,7 +77,7 @@ class StatusResult:
     def failure(self) -> TwophaseError | None:
         """What the command ends with when a function could not be read (its row says why):
         a count, with the worst of their exit statuses; None when every one was read."""
-        failed = [f.failure for f in self.functions if f.failure is not None]
+        failed = [f.error for f in self.functions if f.error is not None]
         if not failed:
             return None
         counted = TwophaseError(f"{len(failed)} of {len(self.functions)} functions not read")
@@ -126,7 +125,7 @@ def function_status(
     except CredentialsError:
         raise  # the caller's, not the function's: said once
     except TwophaseError as exc:
-        return FunctionStatus(function, physical, "unknown", error=str(exc), failure=exc)
+        return FunctionStatus(function, physical, "unknown", error=exc)
     shas = {v.version: v.code_sha256 for v in versions}
     latest = shas.pop(LATEST, None)
     behind = settings_behind(versions, aliases)
