@@ -267,7 +267,7 @@ def test_it_connects_within_5_s_and_waits_60_s_for_an_answer(
     DirectLambda(transport_).list_aliases(FunctionName="fn")
 
     assert timeouts == [5.0]
-    assert transport_._local.connection.sock.gettimeout() == 60.0
+    assert transport_._local.connection._sock.gettimeout() == 60.0
 
 
 def test_a_connection_the_server_closed_is_opened_again(

@@ -16,12 +16,12 @@ import json
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
-from http.client import HTTPConnection, HTTPException, HTTPSConnection
 from typing import Any
 from urllib.parse import urlsplit
 
 from twophase import __version__
 from twophase.aws.direct_credentials import DirectTarget
+from twophase.aws.direct_http import Connection, ProtocolError
 from twophase.aws.direct_sign import encode_query, encode_segment, signed_headers
 from twophase.aws.errors import ServiceError
 from twophase.errors import AwsError, UsageError
@@ -42,20 +42,6 @@ THROTTLED = frozenset(
 USER_AGENT = f"twophase/{__version__}"
 CONNECT_TIMEOUT = 5.0  # seconds, as the boto3 clients twophase makes
 READ_TIMEOUT = 60.0
-
-
-class _Connection(HTTPConnection):
-    """Patient for an answer (READ_TIMEOUT), not for a connection (CONNECT_TIMEOUT)."""
-
-    def connect(self) -> None:
-        super().connect()
-        self.sock.settimeout(READ_TIMEOUT)
-
-
-class _TlsConnection(HTTPSConnection):
-    def connect(self) -> None:
-        super().connect()
-        self.sock.settimeout(READ_TIMEOUT)
 
 
 class Events:
@@ -111,7 +97,7 @@ class Transport:
         for attempt in range(1, ATTEMPTS + 1):
             try:
                 status, headers, data = self._once(method, path, query, body)
-            except (OSError, HTTPException) as exc:
+            except (OSError, ProtocolError) as exc:
                 self._drop()
                 if attempt == ATTEMPTS:
                     raise AwsError(
@@ -150,26 +136,24 @@ class Transport:
             service=self.service,
             amz_date=time.strftime("%Y%m%dT%H%M%SZ", time.gmtime()),
         )
-        connection = self._connection()
-        connection.request(method, f"{path}?{query}" if query else path, body or None, headers)
-        response = connection.getresponse()
-        data = response.read()
-        return response.status, {k.lower(): v for k, v in response.getheaders()}, data
+        target = f"{path}?{query}" if query else path
+        return self._connection().request(method, target, headers, body)
 
     def _retryable(self, status: int, headers: dict[str, str], data: bytes) -> bool:
         if status in RETRIED_STATUS or status == 429:
             return True
         return status >= 400 and error_code(headers, data) in THROTTLED
 
-    def _connection(self) -> HTTPConnection:
-        connection: HTTPConnection | None = getattr(self._local, "connection", None)
+    def _connection(self) -> Connection:
+        connection: Connection | None = getattr(self._local, "connection", None)
         if connection is None:
-            if self._https:
-                connection = _TlsConnection(
-                    self._host, self._port, timeout=CONNECT_TIMEOUT, context=self._context()
-                )
-            else:
-                connection = _Connection(self._host, self._port, timeout=CONNECT_TIMEOUT)
+            connection = Connection(
+                self._host,
+                self._port or (443 if self._https else 80),
+                tls=self._context() if self._https else None,
+                connect_timeout=CONNECT_TIMEOUT,
+                read_timeout=READ_TIMEOUT,
+            )
             self._local.connection = connection
         return connection
 
@@ -181,7 +165,7 @@ class Transport:
             return self._tls
 
     def _drop(self) -> None:
-        connection: HTTPConnection | None = getattr(self._local, "connection", None)
+        connection: Connection | None = getattr(self._local, "connection", None)
         if connection is not None:
             connection.close()
             self._local.connection = None
