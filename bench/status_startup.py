@@ -7,7 +7,9 @@ its start-up, from spawning the process to its first request reaching the endpoi
 reaches the embedded AWS through a relay here that notes when the first bytes arrive), and its
 whole run, which adds the embedded AWS's answers. Runs alternate; medians and ratios are
 printed, with what `status` imports that `--help` does not (from `python -X importtime`, the
-modules of twophase and the heaviest others).
+modules of twophase and the heaviest others), and what defining the dataclasses of those modules
+costs: they are imported with and without `@dataclass` doing its work (a stand-in sets the
+fields in `__init__` and generates nothing), alternating, and the medians compared.
 
     .venv/bin/python bench/status_startup.py [--runs 9]
 """
@@ -99,6 +101,80 @@ def imported(command: list[str], env: dict[str, str], cwd: Path) -> dict[str, in
     return out
 
 
+# Imports `sys.argv[2:]` after the CLI `--help` loads; with "stub" first, @dataclass generates
+# nothing (Python 3.11 compiles each generated method: about 1 ms per frozen class).
+DATACLASS_PROBE = """
+import dataclasses, sys, time
+if sys.argv[1] == "stub":
+    def stub(cls=None, /, **options):
+        def make(cls):
+            bases = reversed(cls.__mro__)
+            names = list(dict.fromkeys(
+                n for base in bases for n in base.__dict__.get("__annotations__", {})
+            ))
+            defaults = {n: cls.__dict__[n] for n in names if n in cls.__dict__}
+            for n, value in defaults.items():
+                if isinstance(value, dataclasses.Field):
+                    delattr(cls, n)
+            def __init__(self, *args, **kwargs):
+                given = {**dict(zip(names, args)), **kwargs}
+                for n in names:
+                    value = given[n] if n in given else defaults[n]
+                    if isinstance(value, dataclasses.Field):
+                        factory = value.default_factory
+                        value = factory() if factory is not dataclasses.MISSING else value.default
+                    object.__setattr__(self, n, value)
+            cls.__init__ = __init__
+            return cls
+        return make(cls) if cls is not None else make
+    dataclasses.dataclass = stub
+import twophase.cli.main
+start = time.perf_counter()
+for name in sys.argv[2:]:
+    __import__(name)
+print(time.perf_counter() - start)
+"""
+
+
+def dataclass_cost(modules: list[str], env: dict[str, str], cwd: Path, runs: int) -> float:
+    """Seconds that defining the dataclasses of `modules` adds to importing them (medians)."""
+    real: list[float] = []
+    stubbed: list[float] = []
+    for _ in range(runs):
+        for mode, out in (("real", real), ("stub", stubbed)):
+            done = subprocess.run(
+                [sys.executable, "-c", DATACLASS_PROBE, mode, *modules],
+                env=env,
+                cwd=cwd,
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            out.append(float(done.stdout))
+    return statistics.median(real) - statistics.median(stubbed)
+
+
+def defined_dataclasses(modules: list[str], env: dict[str, str], cwd: Path) -> int:
+    """How many dataclasses importing `modules` after the CLI defines."""
+    code = (
+        "import dataclasses, sys\n"
+        "import twophase.cli.main\n"
+        "count = [0]\n"
+        "real = dataclasses._process_class\n"
+        "def counted(*args, **kwargs):\n"
+        "    count[0] += 1\n"
+        "    return real(*args, **kwargs)\n"
+        "dataclasses._process_class = counted\n"
+        "for name in sys.argv[1:]:\n"
+        "    __import__(name)\n"
+        "print(count[0])\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code, *modules], env=env, cwd=cwd, capture_output=True, text=True
+    )
+    return int(done.stdout) if done.returncode == 0 else -1
+
+
 def relayed_env(env: dict[str, str]) -> tuple[Relay, dict[str, str]]:
     """A relay to the embedded AWS the benchmark started, and the environment that reaches it
     through the relay with the server's own keys."""
@@ -140,6 +216,9 @@ def main() -> None:
                     status_t.append(whole)
         at_help = imported([*TWOPHASE, "--help"], env, work)
         at_status = imported([*TWOPHASE, "status"], env, work)
+        ours = [m for m in at_status if m.startswith("twophase") and m not in at_help]
+        classes = dataclass_cost(ours, env, work, args.runs)
+        count = defined_dataclasses(ours, env, work)
     finally:
         subprocess.run([*TWOPHASE, "local", "stop"], env=env, cwd=work, check=False)
         shutil.rmtree(work, ignore_errors=True)
@@ -150,12 +229,15 @@ def main() -> None:
     print(f"twophase status, to its first request {f * 1000:.0f} ms   ratio {f / h:.2f}")
     print(f"twophase status, whole run            {s * 1000:.0f} ms   ratio {s / h:.2f}")
     extra = {m: t for m, t in at_status.items() if m not in at_help}
-    ours = sorted(m for m in extra if m.startswith("twophase"))
-    print(f"status imports {len(extra)} modules more; of twophase: {', '.join(ours)}")
+    print(f"status imports {len(extra)} modules more; of twophase: {', '.join(sorted(ours))}")
     heavy = [m for m in ("pydantic", "yaml") if m in at_status]
     print(f"pydantic or yaml imported by status: {', '.join(heavy) or 'neither'}")
     heaviest = sorted(extra.items(), key=lambda kv: -kv[1])[:5]
     print("heaviest: " + ", ".join(f"{m} {t / 1000:.0f} ms" for m, t in heaviest))
+    print(
+        f"defining the {count} dataclasses of those modules: {classes * 1000:.0f} ms; "
+        f"status to its first request without that: {(f - classes) / h:.2f}x --help"
+    )
 
 
 if __name__ == "__main__":
