@@ -8,6 +8,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -17,7 +18,7 @@ from tests.e2e.helpers import run_cli
 from twophase.errors import ExitStatus
 from twophase.files import user_cache_dir
 from twophase.local import lifecycle
-from twophase.local.protocol import process_start
+from twophase.local.protocol import PF_EXITING, process_start, start_of_running
 
 LOCAL = Path(lifecycle.__file__).parent
 
@@ -113,3 +114,37 @@ def test_a_recorded_pid_that_another_process_reused_is_not_trusted(
     finally:
         bystander.kill()
         bystander.wait()
+
+
+def test_a_server_that_has_died_or_is_exiting_is_not_taken_for_running() -> None:
+    """proc(5), /proc/PID/stat: field 3 is the state (Z zombie, X or x dead), field 9 the
+    kernel flags, where PF_EXITING (0x4, include/linux/sched.h) is set as a process begins to
+    exit. A killed server keeps its pid and start time until the kernel has freed its memory."""
+    line = Path("/proc/self/stat").read_text()
+    head, tail = line.rsplit(")", 1)
+    fields = tail.split()
+    running = start_of_running(line)
+    assert running == fields[19] and running == process_start(os.getpid())
+
+    def with_field(index: int, value: str) -> str:
+        changed = [*fields[:index], value, *fields[index + 1 :]]
+        return f"{head}) {' '.join(changed)}\n"
+
+    for state in ("Z", "X", "x"):
+        assert start_of_running(with_field(0, state)) is None
+    assert start_of_running(with_field(6, str(int(fields[6]) | PF_EXITING))) is None
+    assert start_of_running(with_field(6, str(int(fields[6]) & ~PF_EXITING))) == running
+    assert start_of_running("1 (a) b) R 1") is None  # cut short: not a stat line
+
+
+def test_a_zombie_has_no_running_start_time() -> None:
+    """A server killed and not yet reaped by its parent (the CLI that started it)."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    deadline = time.monotonic() + 10
+    while Path(f"/proc/{child.pid}/stat").read_text().rsplit(")", 1)[-1].split()[0] != "Z":
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    try:
+        assert process_start(child.pid) is None
+    finally:
+        child.wait()

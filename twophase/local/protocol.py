@@ -25,13 +25,26 @@ def identity_proof(token: str, nonce: str) -> str:
     return hmac.new(token.encode(), nonce.encode(), hashlib.sha256).hexdigest()
 
 
+PF_EXITING = 0x4  # Linux, include/linux/sched.h: the process has begun to exit
+
+
 def process_start(pid: int) -> str | None:
     """When process `pid` started, as the kernel counts it (/proc/PID/stat, field 22), or None
-    where that cannot be read. The server records its own in the state file: a process running
-    under that pid with that start time is the server, never one that reused its pid."""
+    where that cannot be read or the process is exiting. The server records its own in the state
+    file: a process running under that pid with that start time is the server, never one that
+    reused its pid. An exiting one is not: a killed server keeps its pid while the kernel frees
+    its memory, which takes a while for a large one, and never answers again."""
     try:
         with open(f"/proc/{pid}/stat", encoding="ascii", errors="replace") as stat:
-            fields = stat.read().rsplit(")", 1)[-1].split()
+            return start_of_running(stat.read())
     except OSError:
         return None
-    return fields[19] if len(fields) > 19 else None  # fields[0] is field 3 (the state)
+
+
+def start_of_running(stat: str) -> str | None:
+    """Field 22 (the start time) of a /proc/PID/stat line, None for a process that is a zombie,
+    dead or exiting (state Z, X or x; PF_EXITING in field 9, the flags)."""
+    fields = stat.rsplit(")", 1)[-1].split()  # the name, in parentheses, may hold anything
+    if len(fields) <= 19 or fields[0] in ("Z", "X", "x") or not fields[6].isdigit():
+        return None
+    return None if int(fields[6]) & PF_EXITING else fields[19]  # fields[0] is field 3
