@@ -207,14 +207,14 @@ def _error_fields(data: bytes) -> tuple[str, str]:
         return code.rsplit("#", 1)[-1], message
     if text.startswith("<"):
         try:
-            elements = xml_elements(data)
+            elements = _xml_elements(data)
         except ValueError:
             return "", text
         return _first(elements, "Code"), _first(elements, "Message")
     return "", text
 
 
-def xml_elements(data: bytes) -> list[tuple[tuple[str, ...], str]]:
+def _xml_elements(data: bytes) -> list[tuple[tuple[str, ...], str]]:
     """Each element of an XML document, in order of its end: the path of local names (namespaces
     dropped) from the root, and its text. expat directly, not ElementTree, which takes ten times
     as long to load; ValueError for what is not XML."""
@@ -329,7 +329,7 @@ class DirectCloudFormation:
         if status >= 300:
             raise refusal("GetTemplate", status, headers, data)
         try:
-            elements = xml_elements(data)
+            elements = _xml_elements(data)
         except ValueError as exc:
             raise self._transport.garbled("GetTemplate", exc) from exc
         return {

@@ -48,7 +48,7 @@ class Connection:
     def request(
         self, method: str, target: str, headers: dict[str, str], body: bytes = b""
     ) -> tuple[int, dict[str, str], bytes]:
-        """Send one request and read its whole answer: status, headers (names lower-case,
+        """Send one GET or POST and read its whole answer: status, headers (names lower-case,
         repeated ones joined by ", ") and body. On any error the connection is closed."""
         try:
             if self._sock is not None and _readable(self._sock):
@@ -57,7 +57,7 @@ class Connection:
                 self._open()
             assert self._sock is not None
             self._sock.sendall(_head(method, target, headers, body) + body)
-            status, answer_headers, body_out, keep = self._answer(method)
+            status, answer_headers, body_out, keep = self._answer()
         except BaseException:
             self.close()
             raise
@@ -88,7 +88,7 @@ class Connection:
             raise
         self._sock, self._reader = sock, sock.makefile("rb")
 
-    def _answer(self, method: str) -> tuple[int, dict[str, str], bytes, bool]:
+    def _answer(self) -> tuple[int, dict[str, str], bytes, bool]:
         while True:
             version, status = _status_line(self._line())
             headers = self._headers()
@@ -96,7 +96,7 @@ class Connection:
                 break  # an interim answer (100 Continue) is followed by the real one
         connection = headers.get("connection", "").lower()
         keep = "close" not in connection and (version == "HTTP/1.1" or "keep-alive" in connection)
-        if method == "HEAD" or status in NO_BODY:
+        if status in NO_BODY:
             return status, headers, b"", keep
         if "chunked" in headers.get("transfer-encoding", "").lower():
             return status, headers, self._chunked(), keep
@@ -167,7 +167,7 @@ def _readable(sock: socket.socket) -> bool:
 def _head(method: str, target: str, headers: dict[str, str], body: bytes) -> bytes:
     lines = [f"{method} {target} HTTP/1.1"]
     lines += [f"{name}: {value}" for name, value in headers.items()]
-    if body or method in ("POST", "PUT"):
+    if body or method == "POST":
         lines.append(f"Content-Length: {len(body)}")
     lines.append("Accept-Encoding: identity")  # as http.client: never a compressed answer
     return ("\r\n".join(lines) + "\r\n\r\n").encode("latin-1")

@@ -223,8 +223,7 @@ def _recorded_process_runs(state: dict[str, Any]) -> bool:
     recorded_start = state.get("process_start")
     if not isinstance(recorded_start, str) or not recorded_start:
         return False
-    pid = int(state["pid"])
-    return _alive(pid) and process_start(pid) == recorded_start
+    return process_start(int(state["pid"])) == recorded_start  # None for a dead or exiting one
 
 
 def _credentials(state: dict[str, Any]) -> RootCredentials | None:
