@@ -104,3 +104,24 @@ def test_rollback_to_what_is_served_is_refused(tmp_path: Path) -> None:
     lam = fresh_lambda()
     with pytest.raises(UsageError, match="already serves v1"):
         plan_rollback(make_rollback(tmp_path, lam), RollbackOptions("api", to_version="1"))
+
+
+def test_promote_and_rollback_refuse_latest_and_name_the_versions_that_exist(
+    tmp_path: Path,
+) -> None:
+    """An alias may point at a published version only (Lambda API reference, UpdateAlias:
+    FunctionVersion is a version number or `$LATEST`; `$LATEST` runs whatever is uploaded
+    next). A version that does not exist is named with those that do, for either command."""
+    lam = pushed(fresh_lambda(), "3")
+    promote = make_promote(tmp_path, lam)
+    with pytest.raises(UsageError, match=r"--version \$LATEST: .*unpromoted"):
+        plan_promote(promote, PromoteOptions("api", version="$LATEST"))
+    with pytest.raises(UsageError, match=r"--to \$LATEST: .*unpromoted"):
+        plan_rollback(make_rollback(tmp_path, lam), RollbackOptions("api", to_version="$LATEST"))
+
+    missing = "shop-dev-api has no version 9; its published versions are 1, 3 "
+    with pytest.raises(UsageError, match=f"--version 9: {missing}"):
+        plan_promote(promote, PromoteOptions("api", version="9"))
+    with pytest.raises(UsageError, match=f"--to 9: {missing}"):
+        plan_rollback(make_rollback(tmp_path, lam), RollbackOptions("api", to_version="9"))
+    assert lam.writes == []

@@ -71,6 +71,8 @@ class FakeLambda:
             return self.latest
         if qualifier in self.aliases:
             return self.versions[self.aliases[qualifier].function_version]
+        if qualifier not in self.versions:  # as Lambda: ResourceNotFoundException
+            raise NotFoundError(f"{function}:{qualifier} not found")
         return self.versions[qualifier]
 
     def get_alias(self, function: str, alias: str) -> AliasState:

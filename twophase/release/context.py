@@ -9,7 +9,7 @@ from the real clients in one place, `twophase.cli.wiring`; tests build them from
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
@@ -155,7 +155,8 @@ def check_version(value: str, option: str) -> str:
     never at `$LATEST` (exit 2)."""
     if value == "$LATEST":
         raise UsageError(
-            f"{option} $LATEST: an alias must point at a published version, not $LATEST",
+            f"{option} $LATEST: an alias must point at a published version, not $LATEST "
+            "(the alias would run whatever the next push uploads, unpromoted)",
             hint="`twophase push FUNCTION` publishes one; `twophase releases FUNCTION` lists them",
         )
     if not value.isdigit():
@@ -166,8 +167,13 @@ def check_version(value: str, option: str) -> str:
     return value
 
 
-def unknown_version(physical: str, version: str, option: str) -> UsageError:
+def unknown_version(
+    physical: str, version: str, option: str, published: Iterable[str]
+) -> UsageError:
+    """A version the function does not have, named with the ones it has (`$LATEST` left out)."""
+    numbers = sorted((v for v in published if v.isdigit()), key=int)
     return UsageError(
-        f"{option} {version}: {physical} has no version {version}",
-        hint="`twophase releases FUNCTION` lists the published versions",
+        f"{option} {version}: {physical} has no version {version}; its published versions are "
+        f"{', '.join(numbers) or 'none'}",
+        hint="`twophase releases FUNCTION` lists them with their releases",
     )

@@ -18,7 +18,7 @@ from datetime import datetime
 from twophase.aws.codedeploy import CodeDeployMissing, Deployment
 from twophase.aws.lambda_client import AliasState
 from twophase.errors import ConflictError, NotFoundError, UsageError
-from twophase.release.context import CallCounter, Scope, both, check_version
+from twophase.release.context import CallCounter, Scope, both, check_version, unknown_version
 from twophase.release.ports import Alarms, Deployments, LambdaWriter
 from twophase.release.promote_plan import (
     GradualPlan,
@@ -216,23 +216,12 @@ def _version(deps: PromoteDeps, physical: str, version: str | None) -> str | Non
     to name the versions that exist)."""
     if version is None:
         return None
-    if version == "$LATEST":
-        raise UsageError(
-            "--version $LATEST: an alias must point at a published version, not $LATEST "
-            "(the alias would run whatever the next push uploads, unpromoted)",
-            hint="`twophase push FUNCTION` publishes a version; promote that one",
-        )
     check_version(version, "--version")
     try:
         deps.lambda_.get_configuration(physical, version)
     except NotFoundError:
         published = [v.version for v in deps.lambda_.list_versions(physical)]
-        listed = ", ".join(published) if published else "none"
-        raise UsageError(
-            f"--version {version}: {physical} has no version {version}; its published versions "
-            f"are {listed}",
-            hint="`twophase releases FUNCTION` lists them with their releases",
-        ) from None
+        raise unknown_version(physical, version, "--version", published) from None
     return version
 
 

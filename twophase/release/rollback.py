@@ -149,7 +149,7 @@ class _Choice:
         history = decode_history(state.description)
         if to_version:
             if to_version not in self.versions:
-                raise unknown_version(self.physical, to_version, "--to")
+                raise unknown_version(self.physical, to_version, "--to", self.versions)
             if state.weights and to_version == current:  # undo a shift, by name
                 shifting = max(state.weights, key=lambda v: state.weights[v])
                 return shifting, current, history, "as requested"
