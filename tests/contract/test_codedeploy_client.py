@@ -15,6 +15,7 @@ from botocore.stub import Stubber
 
 from twophase.aws.codedeploy import (
     ACTIVE,
+    INFRA_HINT,
     AppSpecTarget,
     CodeDeployClient,
     CodeDeployMissing,
@@ -230,3 +231,36 @@ def test_stopping_a_deployment_already_over_is_its_own_answer(
     client.stop_deployment("d-1")
     with pytest.raises(DeploymentAlreadyOver):
         client.stop_deployment("d-1")
+
+
+@pytest.mark.parametrize(
+    ("alarms", "hint"),
+    [
+        ((), "the function's deployer policy (`twophase policy FUNCTION`)"),
+        (("extra-alarm",), "codedeploy:UpdateDeploymentGroup"),
+    ],
+    ids=["the-groups-alarms", "extra-alarms"],
+)
+def test_a_refused_deployment_says_what_would_allow_it(
+    boto_codedeploy: Any, stub: Stubber, alarms: tuple[str, ...], hint: str
+) -> None:
+    """CreateDeployment with `overrideAlarmConfiguration` also needs
+    codedeploy:UpdateDeploymentGroup ("CreateDeployment", CodeDeploy API reference:
+    https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_CreateDeployment.html),
+    which a deployer policy does not grant; a missing group means phase one has not run."""
+    stub.add_client_error("create_deployment", "AccessDeniedException", "not authorized")
+    stub.add_client_error("create_deployment", "DeploymentGroupDoesNotExistException", "none")
+    client = CodeDeployClient(boto_codedeploy)
+
+    def create() -> str:
+        return client.create_deployment(
+            "shop-dev", "shop-dev-api", appspec="{}", config="c", description="", alarms=alarms
+        )
+
+    with pytest.raises(AccessDeniedError) as denied:
+        create()
+    assert hint in (denied.value.hint or "")
+
+    with pytest.raises(CodeDeployMissing) as missing:
+        create()
+    assert missing.value.hint == INFRA_HINT

@@ -16,12 +16,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from twophase.aws.errors import translate
+from twophase.aws.errors import DEPLOYER_DENIED_HINT, translate
 from twophase.errors import ConflictError, NotFoundError, PreconditionError
 
 # Every status of a deployment that is not final (API reference, DeploymentInfo.status).
 ACTIVE = ("Created", "Queued", "InProgress", "Baking", "Ready")
-DENIED_HINT = "ask for the function's deployer policy (`twophase policy FUNCTION`)"
 INFRA_HINT = "run `twophase infra up -e ENV`: it creates the function's deployment group"
 _MISSING = {
     "ApplicationDoesNotExistException",
@@ -250,7 +249,7 @@ class CodeDeployClient:
             "deploymentConfigName": config,
             "description": description,
         }
-        denied = DENIED_HINT
+        denied = DEPLOYER_DENIED_HINT
         if alarms:
             kwargs["overrideAlarmConfiguration"] = {
                 "enabled": True,
@@ -326,7 +325,7 @@ class _NotStarted(Exception):
 
 
 @contextmanager
-def _call(action: str, resource: str, denied_hint: str = DENIED_HINT) -> Iterator[None]:
+def _call(action: str, resource: str, denied_hint: str = DEPLOYER_DENIED_HINT) -> Iterator[None]:
     """CodeDeploy's answers that are not failures become their types; the rest is translated."""
     from botocore.exceptions import BotoCoreError, ClientError
 

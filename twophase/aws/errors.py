@@ -41,6 +41,8 @@ BAD_CREDENTIALS = {
     "SignatureDoesNotMatch",
 }
 DENIED_HINT = "ask your platform team for a policy that grants it"
+# Phase two's calls on one function: its owner's deployer policy grants them.
+DEPLOYER_DENIED_HINT = "ask for the function's deployer policy (`twophase policy FUNCTION`)"
 NOT_FOUND_HINT = "run `twophase infra up -e ENV` first"
 
 

@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, TypeVar
 
-from twophase.aws.errors import NOT_FOUND_HINT, aws_call, translate
+from twophase.aws.errors import DEPLOYER_DENIED_HINT, NOT_FOUND_HINT, aws_call, translate
 from twophase.errors import ConflictError, TwophaseError
 
 if TYPE_CHECKING:
@@ -20,20 +20,22 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-DENIED_HINT = "ask for the function's deployer policy (`twophase policy FUNCTION`)"
-
 
 def translate_error(
     exc: Exception, *, action: str, resource: str, not_found_hint: str = NOT_FOUND_HINT
 ) -> TwophaseError:
     """One of our errors for a botocore exception raised by `action` on `resource`."""
-    return translate(exc, action, resource, not_found_hint=not_found_hint, denied_hint=DENIED_HINT)
+    return translate(
+        exc, action, resource, not_found_hint=not_found_hint, denied_hint=DEPLOYER_DENIED_HINT
+    )
 
 
 @contextmanager
 def aws_errors(action: str, resource: str, not_found_hint: str = NOT_FOUND_HINT) -> Iterator[None]:
     """Translate botocore exceptions raised inside the block."""
-    with aws_call(action, resource, not_found_hint=not_found_hint, denied_hint=DENIED_HINT):
+    with aws_call(
+        action, resource, not_found_hint=not_found_hint, denied_hint=DEPLOYER_DENIED_HINT
+    ):
         yield
 
 
