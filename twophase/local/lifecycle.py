@@ -34,6 +34,8 @@ from twophase.local.protocol import (
     IDENTITY_PATH,
     identity_proof,
     process_start,
+    start_of_running,
+    stopped,
 )
 from twophase.local.root_credentials import RootCredentials
 
@@ -203,7 +205,7 @@ def _remove_if_token(path: Path, token: object) -> None:
 
 def _confirm(state: dict[str, Any], path: Path) -> LocalStatus | None:
     pid = int(state["pid"])
-    if not _alive(pid) or not _answers(state["endpoint"], state["token"], pid):
+    if not _alive(pid, exiting=False) or not _answers(state["endpoint"], state["token"], pid):
         return None
     return LocalStatus(
         endpoint=state["endpoint"],
@@ -331,7 +333,10 @@ def _last_line(log: Path) -> str:
     return lines[-1] if lines else "no output"
 
 
-def _alive(pid: int) -> bool:
+def _alive(pid: int, *, exiting: bool = True) -> bool:
+    """Whether process `pid` exists and has not ended (a zombie has). `exiting`: whether one
+    that has begun to exit counts: it does while waiting for it to end, not as a server to use
+    (a killed server keeps its pid while the kernel frees its memory, and never answers)."""
     if pid <= 0:
         return False
     _reap(pid)
@@ -341,21 +346,17 @@ def _alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True  # alive but somebody else's; _answers() decides whether it is our server
-    return not _is_zombie(pid)
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return True  # no /proc to tell more
+    return not stopped(stat) if exiting else start_of_running(stat) is not None
 
 
 def _reap(pid: int) -> None:
     """Collect the exit status if `pid` is our own child, so that it does not linger as a zombie."""
     with contextlib.suppress(ChildProcessError, OSError):
         os.waitpid(pid, os.WNOHANG)
-
-
-def _is_zombie(pid: int) -> bool:
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return False
-    return stat.rsplit(")", 1)[-1].split()[:1] == ["Z"]
 
 
 def _answers(endpoint: str, token: str, pid: int, timeout: float = 1.0) -> bool:

@@ -45,6 +45,11 @@ def start_of_running(stat: str) -> str | None:
     """Field 22 (the start time) of a /proc/PID/stat line, None for a process that is a zombie,
     dead or exiting (state Z, X or x; PF_EXITING in field 9, the flags)."""
     fields = stat.rsplit(")", 1)[-1].split()  # the name, in parentheses, may hold anything
-    if len(fields) <= 19 or fields[0] in ("Z", "X", "x") or not fields[6].isdigit():
+    if len(fields) <= 19 or stopped(stat) or not fields[6].isdigit():
         return None
     return None if int(fields[6]) & PF_EXITING else fields[19]  # fields[0] is field 3
+
+
+def stopped(stat: str) -> bool:
+    """Whether a /proc/PID/stat line is a zombie's or a dead process's (state Z, X or x)."""
+    return stat.rsplit(")", 1)[-1].split()[:1] in (["Z"], ["X"], ["x"])
