@@ -185,14 +185,16 @@ def one_line(done: subprocess.CompletedProcess[str]) -> str:
 def timed(cli: Cli, args: list[str], runs: int, note: Callable[[str], str] | None = None) -> Step:
     """Run the command `runs` times; the first failure ends the step."""
     step = Step()
+    last = None
     for _ in range(runs):
         seconds, out, error = cli.run(*args)
         if error:
             step.error = error
             break
         step.seconds.append(seconds)
-        if note is not None:
-            step.note = note(out)
+        last = out
+    if note is not None and last is not None:
+        step.note = note(last)  # once: a render's note parses its whole template
     return step
 
 

@@ -125,14 +125,16 @@ def test_signature_equals_botocores(case: Case, keys: Credentials) -> None:
     )
 
 
-def test_the_host_header_carries_a_non_standard_port_only() -> None:
+def test_the_host_header_is_the_one_given_port_included() -> None:
+    """Signed as sent: the endpoint's host and, where it has one, its port."""
     assert direct(CASES["host-with-port"], KEYS)["Host"] == "127.0.0.1:4566"
     assert direct(CASES["get-without-query"], KEYS)["Host"] == "lambda.eu-west-1.amazonaws.com"
 
 
-def test_a_function_arn_is_encoded_once_on_the_wire_and_twice_when_signed() -> None:
-    """Lambda's path parameter is percent-encoded on the wire (`:` is `%3A`); SigV4 for every
-    service but S3 encodes the path once more in the canonical request (`%253A`)."""
+def test_a_function_arn_is_encoded_once_on_the_wire() -> None:
+    """Lambda's path parameter is percent-encoded on the wire (`:` is `%3A`). SigV4 for every
+    service but S3 encodes the path once more in the canonical request (`%253A`): that is held
+    by the `function-arn-in-path` case of test_signature_equals_botocores."""
     assert encode_segment(FUNCTION_ARN) == FUNCTION_ARN.replace(":", "%3A")
     assert "%3A" in CASES["function-arn-in-path"].url
 

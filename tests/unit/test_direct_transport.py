@@ -19,8 +19,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import pytest
 
+from twophase import __version__
 from twophase.aws.direct import (
-    ATTEMPTS,
     DirectCloudFormation,
     DirectLambda,
     Transport,
@@ -30,7 +30,7 @@ from twophase.aws.direct import (
 from twophase.aws.direct_credentials import DirectTarget
 from twophase.aws.direct_sign import Credentials
 from twophase.aws.errors import ServiceError
-from twophase.aws.session import Clients, Target
+from twophase.aws.session import ATTEMPTS, Clients, Target
 from twophase.errors import AwsError, UsageError
 
 KEYS = Credentials("AKIDTEST", "test-secret")
@@ -325,6 +325,9 @@ def test_requests_are_signed_for_the_service_and_region(
     assert credential.startswith("AWS4-HMAC-SHA256 Credential=AKIDTEST/")
     assert credential.endswith("/us-east-1/lambda/aws4_request")
     assert headers["host"] == server.endpoint.removeprefix("http://")
+    # What CloudTrail shows as the event's userAgent (docs/platform-teams.md), left unsigned
+    assert headers["user-agent"] == f"twophase/{__version__}"
+    assert "user-agent" not in headers["authorization"].split("SignedHeaders=")[1]
 
 
 # --- the wire form is boto3's -------------------------------------------------------------------

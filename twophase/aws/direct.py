@@ -24,9 +24,9 @@ from twophase.aws.direct_credentials import DirectTarget
 from twophase.aws.direct_http import Connection, ProtocolError
 from twophase.aws.direct_sign import encode_query, encode_segment, signed_headers
 from twophase.aws.errors import ServiceError
+from twophase.aws.session import ATTEMPTS, CONNECT_TIMEOUT, READ_TIMEOUT
 from twophase.errors import AwsError, UsageError
 
-ATTEMPTS = 6  # as the boto3 clients twophase makes: botocore's standard mode, 6 attempts
 RETRIED_STATUS = frozenset({500, 502, 503, 504})
 THROTTLED = frozenset(
     {
@@ -40,8 +40,6 @@ THROTTLED = frozenset(
     }
 )
 USER_AGENT = f"twophase/{__version__}"
-CONNECT_TIMEOUT = 5.0  # seconds, as the boto3 clients twophase makes
-READ_TIMEOUT = 60.0
 
 
 class Events:
@@ -188,10 +186,12 @@ def _without_nulls(members: dict[str, Any]) -> dict[str, Any]:
 def error_code(headers: dict[str, str], data: bytes) -> str:
     """The error code of a refusal in either protocol: Lambda's `X-Amzn-ErrorType` header or
     JSON body, or the query protocol's `<Error><Code>`."""
-    typed = headers.get("x-amzn-errortype", "")
-    if typed:
-        return typed.split(":", 1)[0]
-    return _error_fields(data)[0]
+    return _typed(headers) or _error_fields(data)[0]
+
+
+def _typed(headers: dict[str, str]) -> str:
+    """The code in Lambda's `X-Amzn-ErrorType` header (`Code:URL`), '' without one."""
+    return headers.get("x-amzn-errortype", "").split(":", 1)[0]
 
 
 def _error_fields(data: bytes) -> tuple[str, str]:
@@ -250,7 +250,7 @@ def _first(elements: list[tuple[tuple[str, ...], str]], name: str) -> str:
 def refusal(operation: str, status: int, headers: dict[str, str], data: bytes) -> ServiceError:
     """The ServiceError for a refusal: its code (the status when AWS named none) and message."""
     code, message = _error_fields(data)
-    code = error_code(headers, data) or code or str(status)
+    code = _typed(headers) or code or str(status)
     return ServiceError(operation, status, code, message)
 
 

@@ -34,6 +34,11 @@ LOCAL_REGION = "us-east-1"
 LOCAL_ACCESS_KEY_ENV = "TWOPHASE_LOCAL_ACCESS_KEY"
 LOCAL_SECRET_KEY_ENV = "TWOPHASE_LOCAL_SECRET_KEY"
 FUNCTION_TIMEOUT_LIMIT = 900  # seconds: the longest a Lambda function may run
+# Every client's defaults (and the direct reads', `direct.py`): botocore's standard mode's attempts,
+# seconds to connect and to wait for an answer.
+ATTEMPTS = 6
+CONNECT_TIMEOUT = 5
+READ_TIMEOUT = 60
 PACED_ATTEMPTS = 12  # a throttled call backs off up to 20 s a time: minutes before giving up
 
 
@@ -123,8 +128,8 @@ class Clients:
 
             cfg = BotoConfig(
                 retries=_retries(once=once, paced=paced),
-                connect_timeout=5,
-                read_timeout=FUNCTION_TIMEOUT_LIMIT + 30 if once else 60,
+                connect_timeout=CONNECT_TIMEOUT,
+                read_timeout=FUNCTION_TIMEOUT_LIMIT + 30 if once else READ_TIMEOUT,
                 max_pool_connections=32,
             )
             self._cache[key] = self.session.create_client(
@@ -174,7 +179,7 @@ def _retries(*, once: bool, paced: bool) -> _RetryDict:
         return {"mode": "standard", "total_max_attempts": 1}
     if paced:
         return {"mode": "adaptive", "total_max_attempts": PACED_ATTEMPTS}
-    return {"mode": "standard", "total_max_attempts": 6}
+    return {"mode": "standard", "total_max_attempts": ATTEMPTS}
 
 
 def resolve_target(
