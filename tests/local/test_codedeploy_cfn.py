@@ -139,3 +139,39 @@ def test_a_stack_makes_updates_and_deletes_codedeploy_resources_and_alarms(
     assert out["App"] not in account.cd.list_applications()["applications"]
     with pytest.raises(ClientError):
         account.cd.get_deployment_config(deploymentConfigName=new_config)
+
+
+def test_a_group_left_without_a_configuration_or_style_takes_the_lambda_defaults_and_goes_alone(
+    account: Account,
+) -> None:
+    """AWS: a deployment group of a Lambda application deploys with
+    `CodeDeployDefault.LambdaAllAtOnce` in the `BLUE_GREEN` / `WITH_TRAFFIC_CONTROL` style unless
+    it names others; an update that drops `DeploymentConfigName` and `DeploymentStyle` goes back
+    to them. A group removed from the template is deleted, its application kept.
+    https://docs.aws.amazon.com/codedeploy/latest/userguide/deployment-configurations.html
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-codedeploy-deploymentgroup.html
+    """
+    cfn = account.clients.client("cloudformation")
+    template = _template()
+    cfn.create_stack(StackName="cd", TemplateBody=body(template))
+    assert final_status(cfn, "cd") == "CREATE_COMPLETE"
+    app = outputs(cfn, "cd")["App"]
+
+    updated = copy.deepcopy(template)
+    group = updated["Resources"]["Group"]["Properties"]
+    del group["DeploymentConfigName"], group["DeploymentStyle"]
+    cfn.update_stack(StackName="cd", TemplateBody=body(updated))
+    assert final_status(cfn, "cd") == "UPDATE_COMPLETE"
+    found = _group(account, app)
+    assert found["deploymentConfigName"] == "CodeDeployDefault.LambdaAllAtOnce"
+    assert found["deploymentStyle"] == {
+        "deploymentType": "BLUE_GREEN",
+        "deploymentOption": "WITH_TRAFFIC_CONTROL",
+    }
+    assert found["serviceRoleArn"] == ROLE
+
+    del updated["Resources"]["Group"], updated["Outputs"]["Group"]
+    cfn.update_stack(StackName="cd", TemplateBody=body(updated))
+    assert final_status(cfn, "cd") == "UPDATE_COMPLETE"
+    assert account.cd.list_deployment_groups(applicationName=app)["deploymentGroups"] == []
+    assert app in account.cd.list_applications()["applications"]

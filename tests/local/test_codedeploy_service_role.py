@@ -1,19 +1,23 @@
-"""CodeDeploy moves a Lambda alias as the deployment group's service role, and only where it may.
+"""CodeDeploy acts as the deployment group's service role, and only where it may.
 
 AWS: CodeDeploy assumes the deployment group's service role to run a deployment on the Lambda
-compute platform; the role's policies must let it update the alias the AppSpec names (AWS's
-`AWSCodeDeployRoleForLambda` grants `lambda:UpdateAlias`), or the deployment fails with
-`IAM_ROLE_PERMISSIONS` ("The IAM role … does not give you permission to perform operations in the
-following AWS service: AWSLambda …") and the alias is not moved; a role that cannot be reached
-is `IAM_ROLE_MISSING`. The embedded AWS authorises the role while IAM enforcement is on.
+compute platform; the role's policies must let it update the alias the AppSpec names, invoke the
+lifecycle hook functions and read the group's alarms (AWS's `AWSCodeDeployRoleForLambda` grants
+`lambda:UpdateAlias`, `lambda:InvokeFunction` and `cloudwatch:DescribeAlarms`), within the
+role's permissions boundary, or the deployment fails with `IAM_ROLE_PERMISSIONS` ("The IAM role
+… does not give you permission to perform operations in the following AWS service: AWSLambda …")
+and the alias is not moved; a role that cannot be reached is `IAM_ROLE_MISSING`. The embedded AWS
+authorises the role while IAM enforcement is on.
 https://docs.aws.amazon.com/codedeploy/latest/userguide/getting-started-create-service-role.html
 https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_ErrorInformation.html
+https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
 """
 
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -22,10 +26,14 @@ from tests.local._codedeploy import (
     APP,
     FN,
     GROUP,
+    appspec,
     deploy,
+    events,
     finished,
+    hook,
     info,
     rollback_on,
+    target,
     two_versions,
 )
 from tests.local._functions import Account
@@ -34,6 +42,8 @@ from twophase.local.extensions.iam_enforcement import enable
 ALL_AT_ONCE = "CodeDeployDefault.LambdaAllAtOnce"
 LAMBDA = "arn:aws:lambda:us-east-1:123456789012:function"
 ALIAS_ACTIONS = ["lambda:GetAlias", "lambda:UpdateAlias"]
+ALARMS = "arn:aws:cloudwatch:us-east-1:123456789012:alarm"
+HOOK = "CodeDeployHook_pre"
 
 
 def _trusting(service: str) -> str:
@@ -52,15 +62,22 @@ def enforced() -> Iterator[None]:
         enable(False)
 
 
-def _allow(resources: list[str], effect: str = "Allow") -> str:
-    statement = {"Effect": effect, "Action": ALIAS_ACTIONS, "Resource": resources}
+def _allow(resources: list[str], effect: str = "Allow", actions: list[str] | None = None) -> str:
+    statement = {"Effect": effect, "Action": actions or ALIAS_ACTIONS, "Resource": resources}
     return json.dumps({"Version": "2012-10-17", "Statement": [statement]})
 
 
+OWN_ALIASES = _allow([f"{LAMBDA}:{FN}", f"{LAMBDA}:{FN}:*"])
+
+
 def _service_role(
-    account: Account, inline: tuple[str, ...] = (), managed: tuple[str, ...] = ()
+    account: Account,
+    inline: tuple[str, ...] = (),
+    managed: tuple[str, ...] = (),
+    boundary: str | None = None,
 ) -> str:
-    """A role CodeDeploy may assume, with these inline and attached policy documents."""
+    """A role CodeDeploy may assume, with these inline and attached policy documents, and the
+    `boundary` document as its permissions boundary."""
     iam = account.clients.client("iam")
     arn = str(
         iam.create_role(
@@ -72,10 +89,15 @@ def _service_role(
     for number, document in enumerate(managed, start=1):
         policy = iam.create_policy(PolicyName=f"cd-{number}", PolicyDocument=document)
         iam.attach_role_policy(RoleName="cd", PolicyArn=policy["Policy"]["Arn"])
+    if boundary is not None:
+        policy = iam.create_policy(PolicyName="cd-boundary", PolicyDocument=boundary)
+        iam.put_role_permissions_boundary(
+            RoleName="cd", PermissionsBoundary=policy["Policy"]["Arn"]
+        )
     return arn
 
 
-def _group(account: Account, role_arn: str) -> None:
+def _group(account: Account, role_arn: str, **extra: Any) -> None:
     account.cd.create_application(applicationName=APP, computePlatform="Lambda")
     account.cd.create_deployment_group(
         applicationName=APP,
@@ -83,6 +105,47 @@ def _group(account: Account, role_arn: str) -> None:
         serviceRoleArn=role_arn,
         deploymentConfigName=ALL_AT_ONCE,
         **rollback_on("DEPLOYMENT_FAILURE"),
+        **extra,
+    )
+
+
+def _refused_as(done: dict[str, Any], role: str, service: str) -> None:
+    """`done` failed because `role` may not act in `service`."""
+    assert done["status"] == "Failed", done.get("errorInformation")
+    assert done["errorInformation"]["code"] == "IAM_ROLE_PERMISSIONS"
+    assert done["errorInformation"]["message"].startswith(
+        f"The IAM role {role} does not give you permission to perform operations in the "
+        f"following AWS service: {service}."
+    )
+
+
+def _invocations(account: Account, function: str) -> float:
+    now = datetime.now(UTC)
+    points = account.cw.get_metric_statistics(
+        Namespace="AWS/Lambda",
+        MetricName="Invocations",
+        Dimensions=[{"Name": "FunctionName", "Value": function}],
+        StartTime=now - timedelta(minutes=10),
+        EndTime=now + timedelta(minutes=1),
+        Period=600,
+        Statistics=["Sum"],
+    )["Datapoints"]
+    return float(sum(p["Sum"] for p in points))
+
+
+def _alarm(account: Account, name: str) -> None:
+    """An alarm that does not fire (no data, treated as not breaching)."""
+    account.cw.put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/Lambda",
+        MetricName="Errors",
+        Dimensions=[{"Name": "FunctionName", "Value": FN}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="notBreaching",
     )
 
 
@@ -143,4 +206,135 @@ def test_a_group_whose_role_does_not_exist_fails_and_moves_nothing(account: Acco
 
     assert (done["status"], done["errorInformation"]["code"]) == ("Failed", "IAM_ROLE_MISSING")
     assert "arn:aws:iam::123456789012:role/gone" in done["errorInformation"]["message"]
+    assert _served(account) == ("1", {})
+
+
+@pytest.mark.usefixtures("enforced")
+@pytest.mark.parametrize(
+    "invoke",
+    [(), (_allow([f"{LAMBDA}:other"], actions=["lambda:InvokeFunction"]),)],
+    ids=["no-invoke-grant", "another-function"],
+)
+def test_a_role_that_may_not_invoke_the_hook_fails_the_deployment_at_the_hook(
+    account: Account, time_scale: Callable[[float], None], invoke: tuple[str, ...]
+) -> None:
+    """AWS: CodeDeploy invokes a Lambda deployment's hook functions as the group's service role
+    (`AWSCodeDeployRoleForLambda` grants `lambda:InvokeFunction`); a role that may not invoke the
+    hook fails its lifecycle event and the deployment (`IAM_ROLE_PERMISSIONS`) before any
+    traffic moves, and the function never runs.
+    https://docs.aws.amazon.com/codedeploy/latest/userguide/getting-started-create-service-role.html
+    https://docs.aws.amazon.com/codedeploy/latest/userguide/reference-appspec-file-structure-hooks.html#appspec-hooks-lambda
+    """
+    time_scale(600)
+    two_versions(account)
+    hook(account, HOOK, "Succeeded")
+    role = _service_role(account, inline=(OWN_ALIASES, *invoke))
+    _group(account, role)
+
+    deployment_id = deploy(account, appspec(hooks={"BeforeAllowTraffic": HOOK}))
+    done = finished(account, deployment_id)
+
+    _refused_as(done, role, "AWSLambda")
+    assert events(account, deployment_id) == {
+        "BeforeAllowTraffic": "Failed",
+        "AllowTraffic": "Skipped",
+        "AfterAllowTraffic": "Skipped",
+    }
+    before = target(account, deployment_id)["lifecycleEvents"][0]
+    assert before["diagnostics"]["message"] == done["errorInformation"]["message"]
+    assert _served(account) == ("1", {})
+    assert _invocations(account, HOOK) == 0
+
+
+@pytest.mark.usefixtures("enforced")
+def test_a_role_that_may_invoke_the_hook_runs_it(
+    account: Account, time_scale: Callable[[float], None]
+) -> None:
+    """AWS: with `lambda:InvokeFunction` on the hook function, the hook runs and its answer
+    decides the deployment.
+    https://docs.aws.amazon.com/codedeploy/latest/userguide/getting-started-create-service-role.html
+    """
+    time_scale(600)
+    two_versions(account)
+    hook(account, HOOK, "Succeeded")
+    invoke = _allow([f"{LAMBDA}:{HOOK}"], actions=["lambda:InvokeFunction"])
+    _group(account, _service_role(account, inline=(OWN_ALIASES, invoke)))
+
+    done = finished(account, deploy(account, appspec(hooks={"BeforeAllowTraffic": HOOK})))
+
+    assert done["status"] == "Succeeded", done.get("errorInformation")
+    assert _served(account) == ("2", {})
+
+
+@pytest.mark.usefixtures("enforced")
+@pytest.mark.parametrize(
+    "read",
+    [(), (_allow([f"{ALARMS}:other"], actions=["cloudwatch:DescribeAlarms"]),)],
+    ids=["no-read-grant", "another-alarm"],
+)
+def test_a_role_that_may_not_read_the_alarms_fails_the_deployment(
+    account: Account, read: tuple[str, ...]
+) -> None:
+    """AWS: CodeDeploy reads the group's alarms as its service role (`cloudwatch:DescribeAlarms`,
+    "To use this option, you must grant CloudWatch permissions to your CodeDeploy service role");
+    when their state cannot be read, the deployment does not go on (AlarmConfiguration
+    `ignorePollAlarmFailure` false, the default) and the alias is not moved.
+    https://docs.aws.amazon.com/codedeploy/latest/userguide/monitoring-create-alarms.html
+    https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_AlarmConfiguration.html
+    """
+    two_versions(account)
+    _alarm(account, "api-errors")
+    role = _service_role(account, inline=(OWN_ALIASES, *read))
+    _group(account, role, alarmConfiguration={"enabled": True, "alarms": [{"name": "api-errors"}]})
+
+    done = finished(account, deploy(account))
+
+    _refused_as(done, role, "AmazonCloudWatch")
+    assert _served(account) == ("1", {})
+
+
+@pytest.mark.usefixtures("enforced")
+def test_alarms_the_role_may_read_or_need_not_read_let_the_deployment_through(
+    account: Account,
+) -> None:
+    """AWS: with `cloudwatch:DescribeAlarms` on the group's alarms the deployment reads them and
+    goes on; with `ignorePollAlarmFailure` "the deployment proceeds even if alarm status
+    information can't be retrieved", and a group without alarms reads none.
+    https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_AlarmConfiguration.html
+    """
+    two_versions(account)
+    _alarm(account, "api-errors")
+    read = _allow([f"{ALARMS}:*"], actions=["cloudwatch:DescribeAlarms"])
+    role = _service_role(account, inline=(OWN_ALIASES, read))
+    alarms = {"enabled": True, "alarms": [{"name": "api-errors"}]}
+    _group(account, role, alarmConfiguration=alarms)
+    assert finished(account, deploy(account))["status"] == "Succeeded"
+
+    account.clients.client("iam").delete_role_policy(RoleName="cd", PolicyName="inline-2")
+    account.cd.update_deployment_group(
+        applicationName=APP,
+        currentDeploymentGroupName=GROUP,
+        alarmConfiguration={**alarms, "ignorePollAlarmFailure": True},
+    )
+    back = appspec(current="2", target="1")
+    assert finished(account, deploy(account, back))["status"] == "Succeeded"
+    assert _served(account) == ("1", {})
+
+
+@pytest.mark.usefixtures("enforced")
+def test_a_permissions_boundary_that_leaves_out_update_alias_fails_the_deployment(
+    account: Account,
+) -> None:
+    """AWS: a role's permissions boundary sets the most its identity policies can grant: an
+    action the boundary does not allow is refused even though an identity policy allows it.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+    """
+    two_versions(account)
+    boundary = _allow(["*"], actions=["lambda:GetAlias"])
+    role = _service_role(account, inline=(_allow(["*"]),), boundary=boundary)
+    _group(account, role)
+
+    done = finished(account, deploy(account))
+
+    _refused_as(done, role, "AWSLambda")
     assert _served(account) == ("1", {})

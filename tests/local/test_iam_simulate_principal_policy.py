@@ -2,9 +2,9 @@
 
 AWS behaviour: the simulator evaluates a user's or role's identity policies (inline, attached, a
 user's groups') per action and resource (`allowed`, `explicitDeny`, `implicitDeny`); an unknown
-principal is `NoSuchEntity`; the call is authorised on the simulated principal's ARN. Root keys'
-`GetCallerIdentity` is `arn:aws:iam::ACCOUNT:root`. Its answers are the ones the embedded AWS's IAM
-enforcement gives.
+principal is `NoSuchEntity`; a role's permissions boundary caps what its policies allow; the call
+is authorised on the simulated principal's ARN. Root keys' `GetCallerIdentity` is
+`arn:aws:iam::ACCOUNT:root`. Its answers are the ones the embedded AWS's IAM enforcement gives.
 """
 
 from __future__ import annotations
@@ -106,6 +106,76 @@ def test_a_role_with_an_attached_policy(admin: Clients) -> None:
     got = _decisions(iam, arn, PUSH, [f"{FUNCTION}:A", f"{FUNCTION}:B"])
     assert {k: v for k, v in got.items() if v == "allowed"} == {
         f"{action} {FUNCTION}:A": "allowed" for action in PUSH
+    }
+
+
+def test_a_roles_permissions_boundary_caps_what_its_policies_allow(admin: Clients) -> None:
+    """AWS: a permissions boundary sets the most an entity's identity policies can grant; the
+    simulation uses the boundary attached to the entity: an action the boundary does not allow is
+    `implicitDeny`, one it denies `explicitDeny`, whatever the identity policies allow.
+    https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html
+    https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html
+    """
+    iam = admin.client("iam")
+    trust = _policy({"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"})
+    boundary = iam.create_policy(
+        PolicyName="boundary",
+        PolicyDocument=_policy(
+            _allow(["lambda:UpdateFunctionCode", "lambda:PublishVersion"], ["*"]),
+            {"Effect": "Deny", "Action": "lambda:PublishVersion", "Resource": f"{FUNCTION}:B"},
+        ),
+    )["Policy"]["Arn"]
+    arn = iam.create_role(
+        RoleName="bounded", AssumeRolePolicyDocument=trust, PermissionsBoundary=boundary
+    )["Role"]["Arn"]
+    iam.put_role_policy(
+        RoleName="bounded", PolicyName="push", PolicyDocument=_policy(_allow(PUSH, ["*"]))
+    )
+    got = _decisions(iam, arn, PUSH, [f"{FUNCTION}:A", f"{FUNCTION}:B"])
+    assert got == {
+        f"lambda:UpdateFunctionCode {FUNCTION}:A": "allowed",
+        f"lambda:UpdateFunctionCode {FUNCTION}:B": "allowed",
+        f"lambda:PublishVersion {FUNCTION}:A": "allowed",
+        f"lambda:PublishVersion {FUNCTION}:B": "explicitDeny",
+        f"lambda:UpdateAlias {FUNCTION}:A": "implicitDeny",
+        f"lambda:UpdateAlias {FUNCTION}:B": "implicitDeny",
+    }
+
+
+def test_a_role_cloudformation_made_is_simulated_with_its_inline_policies(
+    admin: Clients,
+) -> None:
+    """AWS: a role's inline policies are its identity policies however the role was made; one
+    CloudFormation made (`AWS::IAM::Role` `Policies`) is simulated as one made through IAM.
+    https://docs.aws.amazon.com/AWSCloudFormation/latest/TemplateReference/aws-resource-iam-role.html
+    https://docs.aws.amazon.com/IAM/latest/APIReference/API_SimulatePrincipalPolicy.html
+    """
+    trust = {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}
+    role = {
+        "Type": "AWS::IAM::Role",
+        "Properties": {
+            "RoleName": "made",
+            "AssumeRolePolicyDocument": {"Version": "2012-10-17", "Statement": [trust]},
+            "Policies": [
+                {
+                    "PolicyName": "push-a",
+                    "PolicyDocument": json.loads(_policy(_allow(PUSH, [f"{FUNCTION}:A"]))),
+                }
+            ],
+        },
+    }
+    cfn = admin.client("cloudformation")
+    cfn.create_stack(
+        StackName="made",
+        TemplateBody=json.dumps({"Resources": {"Role": role}}),
+        Capabilities=["CAPABILITY_NAMED_IAM"],
+    )
+    iam = admin.client("iam")
+    arn = iam.get_role(RoleName="made")["Role"]["Arn"]
+    got = _decisions(iam, arn, ["lambda:UpdateAlias"], [f"{FUNCTION}:A", f"{FUNCTION}:B"])
+    assert got == {
+        f"lambda:UpdateAlias {FUNCTION}:A": "allowed",
+        f"lambda:UpdateAlias {FUNCTION}:B": "implicitDeny",
     }
 
 

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import pytest
 
 from tests.local._functions import RELEASE, Account, wait_for
 
@@ -157,3 +160,28 @@ def test_an_update_keeps_the_state_and_set_alarm_state_holds_until_the_next_eval
     _alarm(account, "errors", AlarmDescription="updated")
     assert _state(account, "errors") == "ALARM"
     wait_for(lambda: _state(account, "errors") == "INSUFFICIENT_DATA", timeout=5)
+
+
+def test_a_read_of_named_alarms_evaluates_only_them_reading_each_metric_once(
+    account: Account, time_scale: Callable[[float], None], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The embedded AWS evaluates alarms when they are read: DescribeAlarms with AlarmNames
+    evaluates the named alarms only, and an alarm that missed many evaluations reads its
+    metric's datapoints once for all of them."""
+    from twophase.local.extensions import cloudwatch_alarm_evaluation as evaluation
+    from twophase.local.extensions.cloudwatch_metric_dimensions import datapoints
+
+    time_scale(3600)  # an evaluation every 1/60 s: half a second misses 30
+    _alarm(account, "named")
+    _alarm(account, "other")
+    assert account.cw.describe_alarms()["MetricAlarms"]  # both evaluated once
+    time.sleep(0.5)
+    reads: list[str] = []
+
+    def counted(backend: Any, namespace: str, name: str, dimensions: Any) -> list[Any]:
+        reads.append(name)
+        return datapoints(backend, namespace, name, dimensions)
+
+    monkeypatch.setattr(evaluation, "datapoints", counted)
+    assert _state(account, "named") == "INSUFFICIENT_DATA"
+    assert reads == ["Errors"]

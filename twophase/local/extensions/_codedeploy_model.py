@@ -217,6 +217,42 @@ class LambdaDeployment:
     alarms_overridden: bool = False  # CreateDeployment's overrideAlarmConfiguration
     cond: threading.Condition = field(default_factory=threading.Condition, repr=False)
 
+    def rolled_back(self, alias_arn: str, refused: tuple[str, str] | None) -> LambdaDeployment:
+        """The finished deployment that rolled this one back (or failed to: `refused`, the error
+        code and message)."""
+        assert self.target is not None
+        content = self.target.spec.reversed()
+        back = LambdaDeployment(
+            self.account_id,
+            self.region,
+            self.application_name,
+            self.deployment_group_name,
+            self.deployment_config_name,
+            {"revisionType": "AppSpecContent", "appSpecContent": {"content": content}},
+            content,
+            self.auto_rollback,
+            self.alarms,
+            creator="codeDeployRollback",
+            deployment_id=new_deployment_id(),
+        )
+        status = "Succeeded" if refused is None else "Failed"
+        weight = 100.0 if refused is None else 0.0
+        back.target = LambdaTarget(
+            back.deployment_id, AppSpec.parse(content), alias_arn, weight, status
+        )
+        for event in back.target.events:
+            event.begin()
+            event.end(status if event.name == "AllowTraffic" else "Skipped")
+        back.status, back.start_time, back.complete_time = status, now(), now()
+        if refused is not None:
+            back.error = {"code": refused[0], "message": refused[1]}
+        back.rollback_info = {
+            "rollbackTriggeringDeploymentId": self.deployment_id,
+            "rollbackMessage": f"Deployment {back.deployment_id} is triggered to roll back "
+            f"deployment {self.deployment_id}.",
+        }
+        return back
+
     def shape(self) -> dict[str, Any]:
         overview = dict.fromkeys(("Pending", "InProgress", "Succeeded", "Failed", "Skipped"), 0)
         overview["Ready"] = 0

@@ -10,7 +10,10 @@ section for an AWS Lambda deployment"; the errors as GetDeployment reports them)
 2. `BeforeAllowTraffic`: the hook function is invoked asynchronously with `{"DeploymentId",
    "LifecycleEventHookExecutionId"}` and must answer PutLifecycleEventHookExecutionStatus
    `Succeeded` within an hour; `Failed`, no answer, or a function that cannot be invoked fails
-   the deployment (`HEALTH_CONSTRAINTS`). Without a hook the event is `Skipped`.
+   the deployment (`HEALTH_CONSTRAINTS`). Without a hook the event is `Skipped`. CodeDeploy
+   invokes the hook as the deployment group's service role: one its policies do not allow
+   (`lambda:InvokeFunction` on the hook function) fails the event and the deployment (`Failed`,
+   `IAM_ROLE_PERMISSIONS`; `_codedeploy_service_role`) before the function runs.
 3. `AllowTraffic`: the alias's RoutingConfig gives the target version each step's share of the
    deployment configuration (`codedeploy_deployment_configs.traffic_steps`), waiting its
    interval, then the alias points at the target version alone. Each change to the alias is
@@ -19,7 +22,11 @@ section for an AWS Lambda deployment"; the errors as GetDeployment reports them)
 4. `AfterAllowTraffic` as 2, then `Succeeded`.
 
 From start to end the deployment group's alarms (if enabled) are watched: one in `ALARM` stops it
-(`Stopped`, `ALARM_ACTIVE`); StopDeployment stops it too (`Stopped`, `MANUAL_STOP`). A failed or
+(`Stopped`, `ALARM_ACTIVE`). They are read as the service role: one that may not
+`cloudwatch:DescribeAlarms` each of them fails the deployment (`Failed`, `IAM_ROLE_PERMISSIONS`),
+unless the alarm configuration says `ignorePollAlarmFailure` (API reference, AlarmConfiguration:
+"The deployment proceeds even if alarm status information can't be retrieved"), when the alarms
+are not read; StopDeployment stops it too (`Stopped`, `MANUAL_STOP`). A failed or
 stopped deployment is rolled back when its auto-rollback configuration names the event
 (`DEPLOYMENT_FAILURE`, `DEPLOYMENT_STOP_ON_ALARM`, `DEPLOYMENT_STOP_ON_REQUEST`; StopDeployment's
 `autoRollbackEnabled` decides for itself): the alias goes back to `CurrentVersion` alone through a
@@ -36,6 +43,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
+from twophase.local.extensions._cfn_common import function_arn, split_function
 from twophase.local.extensions._codedeploy_model import (
     DEPLOYMENTS_LOCK,
     AppSpec,
@@ -44,10 +52,10 @@ from twophase.local.extensions._codedeploy_model import (
     LambdaDeployment,
     LambdaTarget,
     add_deployment,
-    new_deployment_id,
     now,
 )
 from twophase.local.extensions._codedeploy_service_role import refusal
+from twophase.local.extensions._iam_resources import alarm_arn
 from twophase.local.extensions._time_scale import real_seconds
 
 TICK = 0.05  # real seconds between checks of the alarms and of a stop request
@@ -114,6 +122,11 @@ def _check(dep: LambdaDeployment) -> None:
     if not dep.alarms.get("enabled"):
         return
     names = [a["name"] for a in dep.alarms.get("alarms") or []]
+    refused = _unreadable(dep, names)
+    if refused is not None:
+        if dep.alarms.get("ignorePollAlarmFailure"):
+            return
+        raise Halt("Failed", *refused, "DEPLOYMENT_FAILURE", None)
     states = alarm_states(dep.account_id, dep.region, names)
     firing = [n for n in names if states.get(n) == "ALARM"]
     if firing:
@@ -169,11 +182,28 @@ def _validated(dep: LambdaDeployment) -> tuple[AppSpec, Any]:
     return spec, alias
 
 
-def _refusal(dep: LambdaDeployment, alias: Any) -> tuple[str, str] | None:
-    """Why the group's service role, which CodeDeploy acts as, may not move the alias."""
+def _refusal(dep: LambdaDeployment, action: str, resource: str) -> tuple[str, str] | None:
+    """Why the group's service role, which CodeDeploy acts as, may not do `action` on
+    `resource`."""
     return refusal(
-        dep.account_id, dep.region, dep.application_name, dep.deployment_group_name, alias.arn
+        dep.account_id,
+        dep.region,
+        dep.application_name,
+        dep.deployment_group_name,
+        action,
+        resource,
     )
+
+
+def _unreadable(dep: LambdaDeployment, alarms: list[str]) -> tuple[str, str] | None:
+    """Why the service role may not read the state of one of `alarms`."""
+    for name in alarms:
+        refused = _refusal(
+            dep, "cloudwatch:DescribeAlarms", alarm_arn(dep.region, dep.account_id, name)
+        )
+        if refused is not None:
+            return refused
+    return None
 
 
 def _shift(dep: LambdaDeployment, alias: Any, percent: int) -> None:
@@ -183,7 +213,7 @@ def _shift(dep: LambdaDeployment, alias: Any, percent: int) -> None:
     spec = dep.target.spec
     with dep.cond:
         _alive(dep)
-        refused = _refusal(dep, alias)
+        refused = _refusal(dep, "lambda:UpdateAlias", alias.arn)
         if refused is not None:
             raise Halt("Failed", *refused, "DEPLOYMENT_FAILURE", None)
         if percent >= 100:
@@ -207,6 +237,9 @@ def _hook(dep: LambdaDeployment, name: str) -> None:
             return
         execution_id = secrets.token_urlsafe(48)
         dep.hooks[execution_id] = hook = HookExecution(name)
+    refused = _refusal(dep, "lambda:InvokeFunction", _hook_arn(dep, function))
+    if refused is not None:
+        _fail_hook(dep, name, "UnknownError", refused[1], failure=refused)
     payload = {"DeploymentId": dep.deployment_id, "LifecycleEventHookExecutionId": execution_id}
     try:
         _invoke_async(dep, function, payload)
@@ -232,11 +265,25 @@ def _invoke_async(dep: LambdaDeployment, function: str, payload: dict[str, str])
     _lambda_backend(dep).invoke(function, None, json.dumps(payload), headers, {})
 
 
-def _fail_hook(dep: LambdaDeployment, name: str, code: str, message: str) -> None:
+def _hook_arn(dep: LambdaDeployment, function: str) -> str:
+    """The ARN of the hook function the AppSpec names (by name or by ARN)."""
+    name, qualifier = split_function(function)
+    return function_arn(dep.account_id, dep.region, name, qualifier)
+
+
+def _fail_hook(
+    dep: LambdaDeployment,
+    name: str,
+    code: str,
+    message: str,
+    failure: tuple[str, str] = ("HEALTH_CONSTRAINTS", UNHEALTHY),
+) -> None:
+    """End the lifecycle event `name` as failed (`code`, `message`), and the deployment with
+    `failure`'s error code and message."""
     assert dep.target is not None
     with dep.cond:
         dep.target.event(name).end("Failed", {"errorCode": code, "message": message})
-    raise Halt("Failed", "HEALTH_CONSTRAINTS", UNHEALTHY, "DEPLOYMENT_FAILURE", None)
+    raise Halt("Failed", *failure, "DEPLOYMENT_FAILURE", None)
 
 
 def _allow_traffic(dep: LambdaDeployment, alias: Any) -> None:
@@ -265,10 +312,10 @@ def _roll_back(dep: LambdaDeployment, alias: Any) -> None:
     group's service role: a role that may not move the alias fails the rollback too, and the
     alias stays as it is."""
     assert dep.target is not None
-    refused = _refusal(dep, alias)
+    refused = _refusal(dep, "lambda:UpdateAlias", alias.arn)
     if refused is None:
         alias.update(None, dep.target.spec.current_version, {})
-    back = _rollback_deployment(dep, alias, refused)
+    back = dep.rolled_back(alias.arn, refused)
     dep.rollback_info = {
         "rollbackDeploymentId": back.deployment_id,
         "rollbackMessage": f"Deployment {dep.deployment_id} terminated. Automatic rollback is "
@@ -276,44 +323,6 @@ def _roll_back(dep: LambdaDeployment, alias: Any) -> None:
     }
     with DEPLOYMENTS_LOCK:
         add_deployment(codedeploy_backend(dep), back)
-
-
-def _rollback_deployment(
-    dep: LambdaDeployment, alias: Any, refused: tuple[str, str] | None
-) -> LambdaDeployment:
-    """The finished deployment that rolled `dep` back (or failed to, `refused`)."""
-    assert dep.target is not None
-    content = dep.target.spec.reversed()
-    back = LambdaDeployment(
-        dep.account_id,
-        dep.region,
-        dep.application_name,
-        dep.deployment_group_name,
-        dep.deployment_config_name,
-        {"revisionType": "AppSpecContent", "appSpecContent": {"content": content}},
-        content,
-        dep.auto_rollback,
-        dep.alarms,
-        creator="codeDeployRollback",
-        deployment_id=new_deployment_id(),
-    )
-    status = "Succeeded" if refused is None else "Failed"
-    weight = 100.0 if refused is None else 0.0
-    back.target = LambdaTarget(
-        back.deployment_id, AppSpec.parse(content), alias.arn, weight, status
-    )
-    for event in back.target.events:
-        event.begin()
-        event.end(status if event.name == "AllowTraffic" else "Skipped")
-    back.status, back.start_time, back.complete_time = status, now(), now()
-    if refused is not None:
-        back.error = {"code": refused[0], "message": refused[1]}
-    back.rollback_info = {
-        "rollbackTriggeringDeploymentId": dep.deployment_id,
-        "rollbackMessage": f"Deployment {back.deployment_id} is triggered to roll back "
-        f"deployment {dep.deployment_id}.",
-    }
-    return back
 
 
 def _end(dep: LambdaDeployment, halt: Halt, alias: Any) -> None:

@@ -1,47 +1,51 @@
-"""CodeDeploy moves a Lambda alias as the deployment group's service role, and only where that role
-may (not an extension itself: `_codedeploy_runner` asks it before every change to an alias).
+"""CodeDeploy acts as the deployment group's service role, and only where that role may (not an
+extension itself: `_codedeploy_runner` asks it before it moves an alias, invokes a hook function or
+reads the alarms).
 
 AWS behaviour (CodeDeploy user guide, "Step 2: Create a service role for CodeDeploy",
 https://docs.aws.amazon.com/codedeploy/latest/userguide/getting-started-create-service-role.html,
 and the API reference's ErrorInformation): CodeDeploy assumes the deployment group's service role
 to run a deployment on the Lambda compute platform; the role's policies must allow it to read
-and update the alias the AppSpec names (AWS's `AWSCodeDeployRoleForLambda` grants
-`lambda:UpdateAlias` among others). When they do not, the deployment fails with
-`IAM_ROLE_PERMISSIONS` ("The service role does not have the correct permissions"; the deployment
-reports "The IAM role ARN does not give you permission to perform operations in the following
-AWS service: AWSLambda. …") and the alias is not moved; a role CodeDeploy cannot reach fails it
-with `IAM_ROLE_MISSING` ("The service role cannot be accessed").
+and update the alias the AppSpec names, invoke the lifecycle hook functions and read the
+group's CloudWatch alarms (AWS's `AWSCodeDeployRoleForLambda` grants `lambda:UpdateAlias`,
+`lambda:InvokeFunction` and `cloudwatch:DescribeAlarms` among others). When they do not, the
+deployment fails with `IAM_ROLE_PERMISSIONS` ("The service role does not have the correct
+permissions"; the deployment reports "The IAM role ARN does not give you permission to perform
+operations in the following AWS service: AWSLambda. …", or `AmazonCloudWatch`) and the alias is
+not moved; a role CodeDeploy cannot reach fails it with `IAM_ROLE_MISSING` ("The service role
+cannot be accessed").
 
-Here the role's inline and attached managed policies (and its permissions boundary) are
-evaluated as IAM evaluates an identity's policies (`_iam_policy`) for `lambda:UpdateAlias` on the
-alias's ARN: a Deny wins, else an Allow is needed. As every other authorisation of the embedded
-AWS, it applies while IAM enforcement is on (`iam_enforcement.enabled`); with it off, nothing is
-authorised and every alias moves.
+Here the role's inline and attached managed policies and its permissions boundary are evaluated
+as IAM's policy simulator evaluates them (`iam_simulate_principal_policy`) for the action on its
+resource, with the context of a request the role makes: a Deny wins, else an Allow is needed (of
+the boundary too). As every other authorisation of the embedded AWS, it applies while IAM
+enforcement is on (`iam_enforcement.enabled`); with it off, nothing is authorised and every
+deployment may do everything.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterator
-from typing import Any
+from twophase.local.extensions.iam_simulate_principal_policy import (
+    decision,
+    permissions_boundary,
+    principal_policies,
+)
 
-from twophase.local.extensions._iam_policy import Result, normalized_context, statement_result
-
-ACTION = "lambda:UpdateAlias"
 NOT_PERMITTED = (
     "The IAM role {role} does not give you permission to perform operations in the following "
-    "AWS service: AWSLambda. Contact your AWS administrator if you need help. If you are an AWS "
+    "AWS service: {service}. Contact your AWS administrator if you need help. If you are an AWS "
     "administrator, you can grant permissions to your users or groups by creating IAM policies."
 )
 MISSING = "The service role cannot be accessed: {role} does not exist."
 NO_ROLE = "The service role cannot be accessed: deployment group {group} names none."
+_SERVICES = {"lambda": "AWSLambda", "cloudwatch": "AmazonCloudWatch"}
 
 
 def refusal(
-    account_id: str, region: str, application: str, group: str, alias_arn: str
+    account_id: str, region: str, application: str, group: str, action: str, resource: str
 ) -> tuple[str, str] | None:
     """The error code and message that fail the deployment if the group's service role may not
-    update `alias_arn`, or None when it may (or when IAM is not enforced)."""
+    perform `action` on `resource`, or None when it may (or when IAM is not enforced)."""
     from twophase.local.extensions.iam_enforcement import enabled
 
     if not enabled():
@@ -49,18 +53,20 @@ def refusal(
     arn = _role_arn(account_id, region, application, group)
     if not arn:
         return "IAM_ROLE_MISSING", NO_ROLE.format(group=group)
-    role = _role(account_id, arn)
-    if role is None:
+    found = _policies(account_id, arn)
+    if found is None:
         return "IAM_ROLE_MISSING", MISSING.format(role=arn)
-    context = normalized_context(
-        {
-            "aws:PrincipalArn": arn,
-            "aws:PrincipalAccount": account_id,
-            "aws:RequestedRegion": region,
-        }
-    )
-    if not _allowed(_documents(role), alias_arn, context):
-        return "IAM_ROLE_PERMISSIONS", NOT_PERMITTED.format(role=arn)
+    policies, boundary = found
+    context = {
+        "aws:PrincipalArn": arn,
+        "aws:PrincipalAccount": account_id,
+        "aws:RequestedRegion": region,
+    }
+    if decision(policies, action, resource, context, boundary) != "allowed":
+        service = action.partition(":")[0]
+        return "IAM_ROLE_PERMISSIONS", NOT_PERMITTED.format(
+            role=arn, service=_SERVICES.get(service, service)
+        )
     return None
 
 
@@ -74,62 +80,15 @@ def _role_arn(account_id: str, region: str, application: str, group: str) -> str
     return str(found.service_role_arn or "")
 
 
-def _role(account_id: str, arn: str) -> Any:
+def _policies(account_id: str, arn: str) -> tuple[list[str], str | None] | None:
+    """The identity policies and permissions boundary of the role `arn` (its path and account as
+    written), or None when the account holds no such role."""
     from moto.iam.models import iam_backends
 
     partition = arn.split(":")[1] if arn.count(":") >= 5 else "aws"
     try:
-        return iam_backends[account_id][partition].get_role_by_arn(arn)
+        backend = iam_backends[account_id][partition]
+        backend.get_role_by_arn(arn)
+        return principal_policies(backend, arn), permissions_boundary(backend, arn)
     except Exception:  # no such role
         return None
-
-
-def _documents(role: Any) -> Iterator[tuple[str, Any]]:
-    """("identity" or "boundary", document) for each policy of the role."""
-    for text in role.policies.values():
-        yield "identity", _parsed(text)
-    for policy in role.managed_policies.values():
-        yield "identity", _default_document(policy)
-    if role.permissions_boundary_arn:
-        boundary = _managed_policy(role, role.permissions_boundary_arn)
-        yield "boundary", _default_document(boundary) if boundary is not None else {}
-
-
-def _managed_policy(role: Any, arn: str) -> Any:
-    from moto.iam.models import iam_backends
-
-    backend = iam_backends[role.account_id][role.partition]
-    return backend.managed_policies.get(arn)  # the account's and AWS's
-
-
-def _default_document(policy: Any) -> Any:
-    default = next((v for v in policy.versions if v.is_default), None)
-    return _parsed(default.document) if default is not None else {}
-
-
-def _parsed(document: Any) -> Any:
-    if isinstance(document, str):
-        try:
-            return json.loads(document)
-        except ValueError:
-            return {}
-    return document
-
-
-def _allowed(documents: Iterator[tuple[str, Any]], alias_arn: str, context: Any) -> bool:
-    """IAM's evaluation: an explicit Deny anywhere refuses; the identity policies must allow,
-    and so must the permissions boundary when the role has one."""
-    allowed = {"identity": False}
-    for kind, document in documents:
-        allowed.setdefault(kind, False)
-        for statement in _statements(document):
-            result = statement_result(statement, ACTION, alias_arn, context)
-            if result is Result.DENY:
-                return False
-            allowed[kind] = allowed[kind] or result is Result.ALLOW
-    return all(allowed.values())
-
-
-def _statements(document: Any) -> list[Any]:
-    found = document.get("Statement", []) if isinstance(document, dict) else []
-    return [s for s in (found if isinstance(found, list) else [found]) if isinstance(s, dict)]

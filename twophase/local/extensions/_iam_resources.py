@@ -51,8 +51,9 @@ _APPLICATION_ACTIONS = {
 
 
 def _arn(region: str, account: str, resource: str) -> str:
-    partition = "aws-cn" if region.startswith("cn-") else "aws"
-    return f"arn:{partition}:codedeploy:{region}:{account}:{resource}"
+    from moto.utilities.utils import get_partition
+
+    return f"arn:{get_partition(region)}:codedeploy:{region}:{account}:{resource}"
 
 
 def _backend(account: str, region: str) -> Any:
@@ -87,9 +88,11 @@ _ONE_ALARM = {"PutMetricAlarm", "PutCompositeAlarm", "SetAlarmState", "DescribeA
 _ALARMS = {"DescribeAlarms", "DeleteAlarms", "EnableAlarmActions", "DisableAlarmActions"}
 
 
-def _alarm(region: str, account: str, name: str) -> str:
-    partition = "aws-cn" if region.startswith("cn-") else "aws"
-    return f"arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}"
+def alarm_arn(region: str, account: str, name: str) -> str:
+    """The ARN IAM checks an action on the alarm `name` against."""
+    from moto.utilities.utils import get_partition
+
+    return f"arn:{get_partition(region)}:cloudwatch:{region}:{account}:alarm:{name}"
 
 
 def cloudwatch_resource(response: Any) -> str:
@@ -97,10 +100,10 @@ def cloudwatch_resource(response: Any) -> str:
     action = response._get_action()
     region, account = response.region, response.current_account
     if action in _ONE_ALARM and response._get_param("AlarmName"):
-        return _alarm(region, account, response._get_param("AlarmName"))
+        return alarm_arn(region, account, response._get_param("AlarmName"))
     if action in _ALARMS:
         names = response._get_param("AlarmNames") or []
-        return _alarm(region, account, names[0] if names else "*")
+        return alarm_arn(region, account, names[0] if names else "*")
     return "*"
 
 
@@ -109,7 +112,7 @@ def implied_actions(request: Any) -> Iterator[tuple[str, str, str]]:
     CloudWatch request names; what a CodeDeploy CreateDeployment reads or overrides."""
     if request._action.startswith("cloudwatch:") and request._action.split(":")[1] in _ALARMS:
         for name in _alarm_names(request)[1:]:
-            arn = _alarm(request._region, request.account_id, name)
+            arn = alarm_arn(request._region, request.account_id, name)
             yield request._action, arn, arn
     if request._action != "codedeploy:CreateDeployment":
         return

@@ -14,6 +14,7 @@ Unset, the scale is 1: real time, as on AWS.
 
 from __future__ import annotations
 
+import math
 import os
 
 TIME_SCALE_ENV = "TWOPHASE_LOCAL_TIME_SCALE"
@@ -23,7 +24,7 @@ _scale: float | None = None
 def set_time_scale(scale: float | None) -> None:
     """Make one real second count as `scale` seconds (None: read TWOPHASE_LOCAL_TIME_SCALE)."""
     global _scale
-    if scale is not None and scale <= 0:
+    if scale is not None and not (math.isfinite(scale) and scale > 0):
         raise ValueError(f"a time scale must be positive: {scale}")
     _scale = None if scale is None else float(scale)
 
@@ -37,6 +38,8 @@ def time_scale() -> float:
         value = float(raw) if raw else 1.0
     except ValueError as exc:
         raise ValueError(f"{TIME_SCALE_ENV}={raw!r} is not a number") from exc
+    if not math.isfinite(value):
+        raise ValueError(f"{TIME_SCALE_ENV}={raw!r} is not a finite number")
     if value <= 0:
         raise ValueError(f"{TIME_SCALE_ENV}={raw!r} must be positive")
     return value

@@ -116,9 +116,9 @@ class CfnCodeDeployApplication(_Named, CloudFormationModel):
         return cls(account_id, region_name, resource_name, props)
 
     def delete(self, account_id: str, region_name: str) -> None:
-        backend = codedeploy_backend(account_id, region_name)
-        backend.applications.pop(self.name, None)
-        backend.deployment_groups.pop(self.name, None)
+        from twophase.local.extensions.codedeploy_deployment_groups import remove_application
+
+        remove_application(codedeploy_backend(account_id, region_name), self.name)
 
 
 class CfnCodeDeployDeploymentGroup(_Named, CloudFormationModel):
@@ -180,35 +180,33 @@ class CfnCodeDeployDeploymentGroup(_Named, CloudFormationModel):
         region_name: str,
     ) -> Any:
         """In place (a new name or application is a replacement, made by `cfn_replacement`)."""
+        from moto.codedeploy.models import CodeDeployDefault
+
         from twophase.local.extensions.codedeploy_deployment_configs import find
-        from twophase.local.extensions.codedeploy_deployment_groups import (
-            LAMBDA_STYLE,
-            check_alarms,
-        )
+        from twophase.local.extensions.codedeploy_deployment_groups import adopt, check_alarms
 
         props = cloudformation_json.get("Properties", {})
         shaped = api_shape(props)
         backend = codedeploy_backend(account_id, region_name)
         group = backend.get_deployment_group(original_resource.application, original_resource.name)
-        lambda_group = group.application.compute_platform == "Lambda"
-        default = (
-            "CodeDeployDefault.LambdaAllAtOnce" if lambda_group else "CodeDeployDefault.OneAtATime"
-        )
-        config = shaped.get("deploymentConfigName") or default
-        find(backend, config)
+        config, style = shaped.get("deploymentConfigName"), shaped.get("deploymentStyle")
+        if config:
+            find(backend, config)
         check_alarms(shaped.get("alarmConfiguration"))
-        group.deployment_config_name = config
+        group.deployment_config_name = config or str(CodeDeployDefault.OneAtATime)  # as moto's
         group.service_role_arn = shaped.get("serviceRoleArn", "")
         group.alarm_configuration = shaped.get("alarmConfiguration")
         group.auto_rollback_configuration = shaped.get("autoRollbackConfiguration") or {}
-        style = shaped.get("deploymentStyle") or (dict(LAMBDA_STYLE) if lambda_group else {})
-        group.deployment_style = style
+        group.deployment_style = style or {}
+        adopt(backend, group, config, style)  # a Lambda group's defaults
         original_resource.props = props
         return original_resource
 
     def delete(self, account_id: str, region_name: str) -> None:
-        groups = codedeploy_backend(account_id, region_name).deployment_groups
-        groups.get(self.props.get("ApplicationName", ""), {}).pop(self.name, None)
+        from twophase.local.extensions.codedeploy_deployment_groups import remove_group
+
+        backend = codedeploy_backend(account_id, region_name)
+        remove_group(backend, self.props.get("ApplicationName", ""), self.name)
 
 
 class CfnCodeDeployDeploymentConfig(_Named, CloudFormationModel):

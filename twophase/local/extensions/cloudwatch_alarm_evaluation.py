@@ -50,17 +50,23 @@ def _stat_name(alarm: Any) -> str:
     return str(alarm.statistic or alarm.extended_statistic or "Average")
 
 
-def _period_values(alarm: Any, backend: Any, at: datetime) -> list[float | None]:
-    """The alarm's statistic for each of its evaluation periods ending at `at`, newest first."""
-    period = timedelta(seconds=real_seconds(float(alarm.period)))
+def _metric_data(alarm: Any, backend: Any) -> list[Any]:
+    """The datapoints of the alarm's metric (in its unit, when it names one)."""
     dims = [{"Name": d.name, "Value": d.value} for d in alarm.dimensions]
-    count = int(alarm.evaluation_periods)
-    oldest = at - count * period
-    found = [
+    return [
         md
         for md in datapoints(backend, alarm.namespace, alarm.metric_name, dims)
-        if oldest <= md.timestamp < at and (not alarm.unit or md.unit == alarm.unit)
+        if not alarm.unit or md.unit == alarm.unit
     ]
+
+
+def _period_values(alarm: Any, data: list[Any], at: datetime) -> list[float | None]:
+    """The alarm's statistic for each of its evaluation periods ending at `at`, newest first,
+    over `data`, its metric's datapoints."""
+    period = timedelta(seconds=real_seconds(float(alarm.period)))
+    count = int(alarm.evaluation_periods)
+    oldest = at - count * period
+    found = [md for md in data if oldest <= md.timestamp < at]
     values: list[float | None] = []
     for k in range(count):
         end = at - k * period
@@ -119,8 +125,8 @@ def evaluable(alarm: Any) -> bool:
     )
 
 
-def _evaluate_at(alarm: Any, backend: Any, at: datetime) -> None:
-    values = _period_values(alarm, backend, at)
+def _evaluate_at(alarm: Any, data: list[Any], at: datetime) -> None:
+    values = _period_values(alarm, data, at)
     state = decide(alarm, values)
     alarm.__dict__[_EVALUATED] = at
     if state is None or state == alarm.state_value:
@@ -148,9 +154,10 @@ def evaluate(backend: Any, alarms: Iterable[Any]) -> None:
     now = utcnow()
     with _lock:
         for alarm in alarms:
-            if evaluable(alarm):
-                for at in _due_times(alarm, now):
-                    _evaluate_at(alarm, backend, at)
+            due = _due_times(alarm, now) if evaluable(alarm) else []
+            data = _metric_data(alarm, backend) if due else []
+            for at in due:
+                _evaluate_at(alarm, data, at)
 
 
 def alarm_states(account_id: str, region: str, names: Iterable[str]) -> dict[str, str]:
@@ -191,10 +198,26 @@ def _holding_until_next_evaluation(original: Callable[..., Any]) -> Callable[...
     return set_alarm_state
 
 
+def _read(self: Any) -> list[Any]:
+    """The alarms a DescribeAlarms or DescribeAlarmsForMetric request reads: those it names
+    (AlarmNames) or those of its metric, else every alarm of the region."""
+    backend = self.cloudwatch_backend
+    everyone = list(backend.alarms.values())
+    if self._get_action() == "DescribeAlarmsForMetric":
+        return list(
+            self.filter_alarms(
+                everyone, self._get_param("MetricName"), self._get_param("Namespace")
+            )
+        )
+    names = self._get_param("AlarmNames") or []
+    if names and not self._get_param("ActionPrefix") and not self._get_param("AlarmNamePrefix"):
+        return [backend.alarms[n] for n in names if n in backend.alarms]
+    return everyone
+
+
 def _evaluated_first(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     def read(self: Any) -> Any:
-        backend = self.cloudwatch_backend
-        evaluate(backend, list(backend.alarms.values()))
+        evaluate(self.cloudwatch_backend, _read(self))
         return original(self)
 
     return read

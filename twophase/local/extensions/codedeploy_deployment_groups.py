@@ -146,21 +146,32 @@ def update_deployment_group(self: Any) -> Any:
     return ActionResult({"hooksNotCleanedUp": []})
 
 
+def remove_group(backend: Any, application: str, name: str) -> None:
+    """Delete the group `name` of `application`, if there is one."""
+    backend.deployment_groups.get(application, {}).pop(name, None)
+
+
+def remove_application(backend: Any, name: str) -> None:
+    """Delete the application `name` and its groups, if there is one."""
+    backend.applications.pop(name, None)
+    backend.deployment_groups.pop(name, None)
+
+
 def delete_deployment_group(self: Any) -> Any:
     from moto.core.responses import ActionResult
 
-    groups = self.codedeploy_backend.deployment_groups.get(self._get_param("applicationName"), {})
-    groups.pop(self._get_param("deploymentGroupName"), None)
+    remove_group(
+        self.codedeploy_backend,
+        self._get_param("applicationName"),
+        self._get_param("deploymentGroupName"),
+    )
     return ActionResult({"hooksNotCleanedUp": []})
 
 
 def delete_application(self: Any) -> Any:
     from moto.core.responses import EmptyResult
 
-    backend = self.codedeploy_backend
-    name = self._get_param("applicationName")
-    backend.applications.pop(name, None)
-    backend.deployment_groups.pop(name, None)
+    remove_application(self.codedeploy_backend, self._get_param("applicationName"))
     return EmptyResult()
 
 

@@ -4,17 +4,25 @@ AWS behaviour (IAM API reference, `SimulatePrincipalPolicy`): given a user's or 
 (`PolicySourceArn`), actions and resource ARNs, IAM evaluates every identity policy of that
 principal (inline and attached; a user's groups' too) and answers, per action and resource, with
 `EvalDecision` `allowed`, `explicitDeny` (a statement denies it) or `implicitDeny` (none allows
-it). An unknown principal is `NoSuchEntity` (404). The call is authorised on the principal's ARN,
-so a policy may let a developer simulate only themself. Results are paginated (`IsTruncated`).
+it). A principal's permissions boundary is part of the simulation (the API reference,
+`PermissionsBoundaryPolicyInputList`: the boundary "attached to an entity" is used unless another
+is passed): an action it does not allow is `implicitDeny`, one it denies `explicitDeny`, whatever
+the identity policies say (IAM user guide, "Permissions boundaries for IAM entities",
+https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html). An unknown
+principal is `NoSuchEntity` (404). The call is authorised on the principal's ARN, so a policy may
+let a developer simulate only themself. Results are paginated (`IsTruncated`).
 
 moto 5.2.5 has no policy simulator, so `twophase whoami` could only answer "unknown" locally. This
 one evaluates each statement as the embedded AWS's IAM enforcement does (`iam_enforcement`), so its
-answers are the ones enforcement gives.
+answers are the ones enforcement gives, but for a permissions boundary: enforcement does not apply
+one to a request made with an assumed role's credentials. `_codedeploy_service_role` authorises
+what CodeDeploy does as a deployment group's service role with this evaluation, boundary and all.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -22,17 +30,22 @@ _MARK = "_twophase_simulate_principal_policy"
 ACTION = "SimulatePrincipalPolicy"
 
 
-def principal_policies(backend: Any, arn: str) -> list[Any]:
-    """The identity policies of the user or role `arn`, in the forms moto's `IAMPolicy` reads."""
+def _kind_and_name(arn: str) -> tuple[str, str]:
+    """("user", NAME), ("role", NAME)… of an IAM ARN (its path left out)."""
+    kind, _, path = arn.partition(":iam::")[2].partition(":")[2].partition("/")
+    return kind, path.rsplit("/", 1)[-1]
+
+
+def principal_policies(backend: Any, arn: str) -> list[str]:
+    """The identity policies of the user or role `arn`, as documents `decision` reads."""
     from moto.iam.exceptions import InvalidInput, NoSuchEntity
 
-    kind, _, path = arn.partition(":iam::")[2].partition(":")[2].partition("/")
-    name = path.rsplit("/", 1)[-1]
+    kind, name = _kind_and_name(arn)
     try:
         if kind == "user":
-            return _user_policies(backend, name)
+            return [_document(p) for p in _user_policies(backend, name)]
         if kind == "role":
-            return _role_policies(backend, name)
+            return [_document(p) for p in _role_policies(backend, name)]
     except NoSuchEntity:
         raise
     except Exception:  # moto says "not found" in several ways; IAM says NoSuchEntity
@@ -63,13 +76,62 @@ def _role_policies(backend: Any, name: str) -> list[Any]:
     return policies
 
 
-def decision(policies: list[Any], action: str, resource: str) -> str:
-    """IAM's evaluation of identity policies: an explicit deny wins, then any allow."""
+def permissions_boundary(backend: Any, arn: str) -> str | None:
+    """The permissions boundary of the role `arn` as a document `decision` reads, None when it
+    has none (moto keeps boundaries for roles only); a boundary naming no policy allows nothing."""
+    kind, name = _kind_and_name(arn)
+    if kind != "role":
+        return None
+    boundary = backend.get_role(name).permissions_boundary_arn
+    if not boundary:
+        return None
+    return _document(backend.managed_policies.get(boundary))  # the account's and AWS's
+
+
+def _document(policy: Any) -> str:
+    """The JSON text of a policy as moto holds it: a user's or group's inline policy, a managed
+    policy (its default version), a role's inline document (text, or a mapping when
+    CloudFormation made the role). Its statements only; one it cannot read allows nothing."""
+    if isinstance(policy, dict) and "policy_document" in policy:
+        policy = policy["policy_document"]
+    elif hasattr(policy, "versions"):
+        policy = next((v.document for v in policy.versions if v.is_default), None)
+    if isinstance(policy, str):
+        try:
+            policy = json.loads(policy)
+        except ValueError:
+            policy = None
+    found = policy.get("Statement", []) if isinstance(policy, dict) else []
+    statements = [s for s in (found if isinstance(found, list) else [found]) if isinstance(s, dict)]
+    return json.dumps({"Statement": statements})
+
+
+def decision(
+    policies: list[str],
+    action: str,
+    resource: str,
+    context: dict[str, Any] | None = None,
+    boundary: str | None = None,
+) -> str:
+    """IAM's evaluation of identity policies: an explicit deny wins, then any allow; with a
+    permissions `boundary`, it must allow too. `context`: the request's condition keys."""
+    found = _evaluated(policies, action, resource, context)
+    if boundary is None or found == "explicitDeny":
+        return found
+    bounded = _evaluated([boundary], action, resource, context)
+    return found if bounded == "allowed" else bounded
+
+
+def _evaluated(
+    policies: list[str], action: str, resource: str, context: dict[str, Any] | None
+) -> str:
     from moto.iam.access_control import IAMPolicy, PermissionResult
 
     allowed = False
     for policy in policies:
-        result = IAMPolicy(policy).is_action_permitted(action, resource)
+        result = IAMPolicy(policy).is_action_permitted(
+            action, resource, incoming_condition_values=context
+        )
         if result == PermissionResult.DENIED:
             return "explicitDeny"
         allowed = allowed or result == PermissionResult.PERMITTED
@@ -83,11 +145,12 @@ def simulate_principal_policy(self: Any) -> Any:
     actions = self._get_param("ActionNames", [])
     resources = self._get_param("ResourceArns", []) or ["*"]
     policies = principal_policies(self.backend, arn)
+    boundary = permissions_boundary(self.backend, arn)
     results = [
         {
             "EvalActionName": action,
             "EvalResourceName": resource,
-            "EvalDecision": decision(policies, action, resource),
+            "EvalDecision": decision(policies, action, resource, boundary=boundary),
             "MatchedStatements": [],
             "MissingContextValues": [],
         }

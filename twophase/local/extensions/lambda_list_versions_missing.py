@@ -18,13 +18,9 @@ from twophase.local.extensions._cfn_common import patch, split_function
 
 def _refuse_missing(original: Callable[..., Iterable[Any]]) -> Callable[..., Iterable[Any]]:
     def list_versions_by_function(self: Any, name: str) -> Iterable[Any]:
-        from moto.awslambda.exceptions import UnknownFunctionException
-
         function, _ = split_function(name)
         if function not in self._functions:
-            raise UnknownFunctionException(
-                f"arn:{self.partition}:lambda:{self.region_name}:{self.account_id}:function:{function}"
-            )
+            raise self.construct_unknown_function_exception(function)
         return original(self, function)
 
     return list_versions_by_function
