@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from twophase.config.rules import MAX_STACK_NAME, shorten
+from twophase.config.rules import HASH_CHARS, MAX_FUNCTION_NAME, MAX_STACK_NAME, shorten
 from twophase.config.rules import camel as camel
 from twophase.config.rules import function_name as function_name
 from twophase.config.rules import stack_name as stack_name
@@ -44,6 +44,19 @@ def log_group_name(app: str, env: str, function: str) -> str:
 def lambda_log_group(physical: str) -> str:
     """The log group Lambda writes a function's logs to, by its physical name."""
     return f"/aws/lambda/{physical}"
+
+
+def function_name_prefix(app: str, env: str) -> str:
+    """What every function name of the environment starts with (`function_name`): `<app>-<env>-`,
+    or, for an app and environment too long for that to survive shortening, the part that does."""
+    return name_prefix(f"{app}-{env}", MAX_FUNCTION_NAME)
+
+
+def name_prefix(stem: str, limit: int) -> str:
+    """What every name `shorten(f"{stem}-…", limit)` gives starts with: `<stem>-`, or, for a
+    stem too long for that to survive shortening, the part of it that does."""
+    kept = limit - HASH_CHARS - 1  # what `shorten` keeps of a long name
+    return f"{stem}-" if len(stem) < kept else stem[:kept].rstrip("-")
 
 
 def deployer_policy_name(app: str, env: str, function: str) -> str:
@@ -190,6 +203,11 @@ def deployment_config_name(app: str, env: str, kind: str, percent: int, minutes:
     (`shop-prod-canary-10pct-5min`), so its name says what it does and is the same for everyone.
     Configurations are per account and region: the app and environment keep apps apart."""
     return shorten(f"{stack_name(app, env)}-{kind}-{percent}pct-{minutes}min", MAX_CODEDEPLOY_NAME)
+
+
+def deployment_config_prefix(app: str, env: str) -> str:
+    """What every schedule-named configuration of the environment starts with."""
+    return name_prefix(stack_name(app, env), MAX_CODEDEPLOY_NAME)
 
 
 def owner_set_stem(owners: Sequence[OwnerKey]) -> str:

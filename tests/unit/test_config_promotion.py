@@ -61,7 +61,6 @@ def test_defaults_apply_key_by_key_and_never_make_a_function_its_own_hook(
     assert config.function("check").promotion == Promotion(("shop-latency",), None, None)
     assert config.function("smoke").promotion == Promotion(("shop-latency",), "check", None)
     assert config.function("quiet").promotion == Promotion((), None, None)
-    assert config.defaults.promotion == Promotion(("shop-latency",), "check", None)
     assert config.function("api").promotion.hooks == ("check", "smoke")
 
 

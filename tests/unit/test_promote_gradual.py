@@ -186,6 +186,26 @@ def test_alarm_replaces_the_groups_for_this_deployment_with_them_all(tmp_path: P
     assert (without.override, without.watched) == ((), ("shop-dev-api-errors",))
 
 
+def test_more_alarms_than_codedeploy_watches_are_refused_before_any_is_read(
+    tmp_path: Path,
+) -> None:
+    """A deployment watches at most 10 alarms (CodeDeploy API reference, AlarmConfiguration:
+    "A maximum of 10 alarms can be added",
+    https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_AlarmConfiguration.html);
+    the group's errors alarm and nine --alarm make ten."""
+    extra = tuple(f"api-check-{n}" for n in range(10))
+    alarms = FakeAlarms({"shop-dev-api-errors": "OK"} | dict.fromkeys(extra, "OK"))
+    ctx = make_promote(tmp_path, pushed(), alarms=alarms)
+    with pytest.raises(UsageError) as refused:
+        plan_promote(ctx, PromoteOptions("api", canary=10, alarms=extra))
+    assert str(refused.value) == (
+        "11 alarms for one deployment: CodeDeploy watches at most 10 (name fewer with --alarm)"
+    )
+    assert alarms.asked == []
+    plan = plan_promote(ctx, PromoteOptions("api", canary=10, alarms=extra[:9]))
+    assert isinstance(plan, GradualPlan) and len(plan.override) == 10
+
+
 def test_the_appspec_names_the_hooks_by_their_physical_names(tmp_path: Path) -> None:
     lam = pushed()
     scope = _scope_with(tmp_path, Promotion(before_traffic="check", after_traffic="smoke"))
@@ -251,7 +271,7 @@ def test_a_split_alias_without_a_deployment_cannot_go_to_codedeploy(tmp_path: Pa
         plan_promote(make_promote(tmp_path, lam), PromoteOptions("api", canary=10))
 
 
-def test_a_missing_deployment_group_says_to_run_infra_up(tmp_path: Path) -> None:
+def test_a_gradual_promotion_without_a_deployment_group_is_refused(tmp_path: Path) -> None:
     lam = pushed()
     deployments = FakeDeployments(lam, groups=set())
     with pytest.raises(CodeDeployMissing):

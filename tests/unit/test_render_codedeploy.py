@@ -14,13 +14,12 @@ import pytest
 
 from twophase.config.load import load_config
 from twophase.config.model import Config, Promotion
-from twophase.infra.limits import LONGEST_PSEUDO
+from twophase.infra.deployer_packing import LONGEST
 from twophase.infra.render import DummyCode, render_template
 from twophase.infra.render.codedeploy import app_resources
-from twophase.infra.render.codedeploy_role import role_document, service_roles
+from twophase.infra.render.codedeploy_role import PromotionRoles, role_document, service_roles
 from twophase.infra.render.template import render_layout
-from twophase.names import codedeploy_role_id, codedeploy_role_policy_id, ids_for
-from twophase.release.access import Scope
+from twophase.names import codedeploy_role_id, codedeploy_role_policy_id, function_name, ids_for
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "twophase.yml.example"
 BUCKET = "shop-artifacts-123456789012"
@@ -31,11 +30,7 @@ SSO_TEAM = (
 )
 FULFILMENT_ROLE = codedeploy_role_id((("role", "fulfilment-team"),))
 PLATFORM_ROLE = codedeploy_role_id(())
-LONGEST = Scope(
-    LONGEST_PSEUDO["AWS::Partition"],
-    LONGEST_PSEUDO["AWS::Region"],
-    LONGEST_PSEUDO["AWS::AccountId"],
-)
+LAMBDA_ARN = "arn:${AWS::Partition}:lambda:${AWS::Region}:${AWS::AccountId}:function:"
 
 
 @pytest.fixture(scope="module")
@@ -195,7 +190,7 @@ def test_the_app_gets_one_application_and_service_roles_only_codedeploy_assumes(
     assert resources[WEB_ROLE]["Properties"]["RoleName"] == "shop-prod-codedeploy-role-web-team"
     assert resources[PLATFORM_ROLE]["Properties"]["RoleName"] == "shop-prod-codedeploy-platform"
     no_functions = dataclasses.replace(example, functions={})
-    assert app_resources(no_functions, "prod") == {}
+    assert app_resources(no_functions, "prod", PromotionRoles.of(no_functions, "prod")) == {}
 
 
 def _role_functions(resources: dict[str, Any], role_id: str) -> list[str]:
@@ -242,6 +237,44 @@ def test_each_set_of_owners_gets_a_role_moving_exactly_its_functions(example: Co
         "lambda:UpdateAlias",
     ]
     assert "*" not in json.dumps(shift["Resource"]).replace(":*", "")  # no prefix wildcard
+
+
+def _shifted(resources: dict[str, Any], policy_id: str) -> list[str]:
+    """The resources a service role's policy lets CodeDeploy move the aliases of."""
+    statements = resources[policy_id]["Properties"]["PolicyDocument"]["Statement"]
+    [shift] = [s for s in statements if s["Sid"] == "ShiftTheseFunctionsAliases"]
+    return [r["Fn::Sub"] for r in shift["Resource"]]
+
+
+def test_the_platforms_role_names_the_environments_prefix_whatever_its_functions(
+    example: Config,
+) -> None:
+    """The functions without owners are named by the environment's function-name prefix, not by
+    what their names share: adding one (`order-a`, `order-b`, whose names share `order-`) leaves
+    the policy as it was."""
+    expected = [f"{LAMBDA_ARN}shop-prod-*", f"{LAMBDA_ARN}shop-prod-*:*"]
+    policy = f"{PLATFORM_ROLE}Policy1"
+    before = render(example)["Resources"]
+    assert _shifted(before, policy) == expected
+    nightly = example.function("nightly")
+    orders = {n: dataclasses.replace(nightly, name=n) for n in ("order-a", "order-b")}
+    others = {n: f for n, f in example.functions.items() if n != "nightly"}
+    for functions in ({**example.functions, **orders}, {**others, **orders}):
+        after = render(dataclasses.replace(example, functions=functions))["Resources"]
+        assert after[policy] == before[policy]
+
+
+def test_a_long_environments_prefix_is_what_its_shortened_names_keep(example: Config) -> None:
+    """A preview's app and environment can be too long for `<app>-<env>-` to survive Lambda's 64
+    characters: the prefix is then the part every shortened name keeps, and still names every
+    function of the environment."""
+    env = "pr-" + "x" * 60
+    document = role_document(example, env, ["nightly", "worker"], by_prefix=True)
+    [shift] = document["Statement"]
+    prefix = "shop-" + env[:50]  # 64 - 8 hex of the hash - 1 dash
+    assert shift["Resource"] == [f"{LAMBDA_ARN}{prefix}*", f"{LAMBDA_ARN}{prefix}*:*"]
+    for function in ("nightly", "order-a", "z"):
+        assert function_name("shop", env, function).startswith(prefix)
 
 
 def test_a_set_is_its_owners_however_spelled_and_ordered(example: Config) -> None:
@@ -321,10 +354,28 @@ def test_a_set_needing_more_than_ten_policies_gets_more_roles(example: Config) -
             assert group["ServiceRoleArn"] == {"Fn::GetAtt": [role.logical_id, "Arn"]}
 
 
-def _next(name: str, config: Config) -> str:
-    """Another function of `config` than `name`."""
-    ordered = sorted(config.functions)
-    return ordered[(ordered.index(name) + 1) % len(ordered)]
+@pytest.mark.parametrize(("name_length", "per_policy"), [(3, 38), (54, 23)])
+def test_functions_per_service_role_policy(
+    example: Config, name_length: int, per_policy: int
+) -> None:
+    """README and docs/platform-teams.md: 38 functions named like `shop-prod-api` per policy,
+    380 in a role's 10; 23 and 230 with names of Lambda's full 64 characters (`shop-prod-` and
+    54). One function more goes to a second role. IAM's quotas: 6,144 characters per managed
+    policy, 10 managed policies per role
+    (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html)."""
+    model = dataclasses.replace(
+        example.function("worker"), owners=(SSO_TEAM,), promotion=Promotion()
+    )
+    every = [f"{chr(97 + i // 100)}{i % 100:02d}".ljust(name_length, "x") for i in range(400)]
+
+    def roles(count: int) -> list[tuple[int, list[int]]]:
+        functions = {n: dataclasses.replace(model, name=n) for n in every[:count]}
+        config = dataclasses.replace(example, functions={**example.functions, **functions})
+        found = [r for r in service_roles(config, "prod") if r.functions[0] in functions]
+        return [(r.part, [len(p) for p in r.policies]) for r in found]
+
+    assert roles(10 * per_policy) == [(1, [per_policy] * 10)]
+    assert roles(10 * per_policy + 1) == [(1, [per_policy] * 10), (2, [1])]
 
 
 def test_a_nested_functions_group_and_alarms_live_in_its_child(example: Config) -> None:

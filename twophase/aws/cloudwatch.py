@@ -10,8 +10,6 @@ from twophase.aws.lambda_errors import aws_errors
 if TYPE_CHECKING:
     from mypy_boto3_cloudwatch.client import CloudWatchClient
 
-DESCRIBE_LIMIT = 100  # alarm names per DescribeAlarms request
-
 
 class AlarmReader:
     """CloudWatch reads only. Takes a boto3 `cloudwatch` client."""
@@ -21,16 +19,15 @@ class AlarmReader:
 
     def states(self, names: Sequence[str]) -> dict[str, str]:
         """The state (OK, ALARM, INSUFFICIENT_DATA) of each alarm among `names` that exists; a
-        name that is not there is not in the answer."""
+        name that is not there is not in the answer. One DescribeAlarms, which takes at most 100
+        names: a promotion asks for the at most 10 alarms CodeDeploy watches."""
         wanted = list(dict.fromkeys(names))
         found: dict[str, str] = {}
-        for start in range(0, len(wanted), DESCRIBE_LIMIT):
-            chunk = wanted[start : start + DESCRIBE_LIMIT]
-            with aws_errors("cloudwatch:DescribeAlarms", ", ".join(chunk)):
-                pages = self._client.get_paginator("describe_alarms").paginate(
-                    AlarmNames=chunk, AlarmTypes=["MetricAlarm", "CompositeAlarm"]
-                )
-                for page in pages:
-                    for alarm in [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]:
-                        found[str(alarm["AlarmName"])] = str(alarm.get("StateValue", ""))
+        with aws_errors("cloudwatch:DescribeAlarms", ", ".join(wanted)):
+            pages = self._client.get_paginator("describe_alarms").paginate(
+                AlarmNames=wanted, AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+            )
+            for page in pages:
+                for alarm in [*page.get("MetricAlarms", []), *page.get("CompositeAlarms", [])]:
+                    found[str(alarm["AlarmName"])] = str(alarm.get("StateValue", ""))
         return found

@@ -33,7 +33,7 @@ from twophase.config.model import (
 )
 from twophase.files import read_at_most, write_atomically
 
-FORMAT = 6
+FORMAT = 7
 CACHE_FILE = Path(".twophase") / "cache" / "config.json"
 
 
@@ -85,9 +85,7 @@ def from_json(data: dict[str, Any], path: Path) -> Config:
         path=path,
         template=data["template"],
         aliases=tuple(data["aliases"]),
-        defaults=Defaults(
-            **{**data["defaults"], "promotion": _promotion(data["defaults"]["promotion"])}
-        ),
+        defaults=Defaults(**data["defaults"]),
         environments={name: Environment(**env) for name, env in data["environments"].items()},
         patterns={name: EnvironmentPattern(**p) for name, p in data["patterns"].items()},
         functions={name: _function(name, fn, root) for name, fn in data["functions"].items()},

@@ -15,7 +15,8 @@ from pathlib import Path, PurePath
 from typing import Any
 
 from twophase.config import refs, rules
-from twophase.config.promotion import HOOK_KEYS, MAX_GROUP_ALARMS
+from twophase.config.alarms import MAX_GROUP_ALARMS, generated_alarms
+from twophase.config.promotion import HOOK_KEYS
 from twophase.config.schema import Config
 from twophase.config.yamlnodes import Path as YamlPath
 
@@ -154,7 +155,7 @@ def _check_promotion(config: Config) -> Iterator[Problem]:
 
 def _check_alarm_count(config: Config, name: str) -> Iterator[Problem]:
     fn = config.resolved(name)
-    generated = 2 if fn.trigger is not None and fn.trigger.http is not None else 1
+    generated = len(generated_alarms(fn))
     room = MAX_GROUP_ALARMS - generated
     if len(fn.promotion.alarms) <= room:
         return

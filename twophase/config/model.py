@@ -85,7 +85,6 @@ class Defaults:
     timeout: int = 10  # seconds
     log_retention_days: int = 14
     retention: int | None = None  # published versions kept after a push (None, 0: no pruning)
-    promotion: Promotion = field(default_factory=Promotion)
 
 
 @dataclass(frozen=True)

@@ -4,8 +4,9 @@ how the defaults apply.
 A gradual promotion (`alias promote --canary/--linear`) runs as a CodeDeploy deployment that
 watches alarms during the whole shift and rolls back when one fires, and may invoke hook
 functions before and after it moves traffic. Phase one renders each function's deployment group
-with the alarms it generates (the function's Lambda `Errors`; an HTTP function's API 5xx) plus
-the ones named here. Private to the config package, like `twophase.config.schema`.
+with the alarms it generates (`twophase.config.alarms`: the function's Lambda `Errors`; an HTTP
+function's API 5xx) plus the ones named here. Private to the config package, like
+`twophase.config.schema`.
 """
 
 from __future__ import annotations
@@ -15,9 +16,9 @@ from typing import Annotated
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from twophase.config import model, rules
+from twophase.config.alarms import MAX_GROUP_ALARMS
 
 MAX_ALARM_NAME = 255  # CloudWatch's limit
-MAX_GROUP_ALARMS = 10  # CodeDeploy's limit per deployment group, the generated ones included
 
 AlarmName = Annotated[str, Field(min_length=1, max_length=MAX_ALARM_NAME)]
 FunctionName = Annotated[str, Field(min_length=1)]  # checked against `functions:` (checks)

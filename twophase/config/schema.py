@@ -144,8 +144,7 @@ class Defaults(_Strict):
     )
 
     def to_model(self) -> model.Defaults:
-        values = self.model_dump(exclude={"promotion"})
-        return model.Defaults(**values, promotion=self.promotion.to_model())
+        return model.Defaults(**self.model_dump(exclude={"promotion"}))
 
 
 class HttpTrigger(_Strict):

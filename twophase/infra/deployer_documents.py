@@ -27,7 +27,6 @@ from typing import Any
 
 from twophase import names
 from twophase.config.model import Config
-from twophase.config.rules import HASH_CHARS
 from twophase.errors import UsageError
 from twophase.infra.owners import Owner
 from twophase.release.access import (
@@ -112,17 +111,17 @@ def deployer_policy(
     arns = _function_arns(config, env, function, scope, bucket)
     lambda_arns = [arns.function, arns.qualified]
     statements = [
-        _allow("ReadThisFunction", LAMBDA_READ_ACTIONS, lambda_arns),
-        _allow("PushThisFunctionCodeVersionsAndAliases", PUSH_ACTIONS, lambda_arns),
-        _allow("InvokeThisFunctionAndItsAliases", INVOKE_ACTIONS, lambda_arns),
-        _allow("PruneOldVersionsOfThisFunctionNeverTheFunction", PRUNE_ACTIONS, [arns.qualified]),
+        allow("ReadThisFunction", LAMBDA_READ_ACTIONS, lambda_arns),
+        allow("PushThisFunctionCodeVersionsAndAliases", PUSH_ACTIONS, lambda_arns),
+        allow("InvokeThisFunctionAndItsAliases", INVOKE_ACTIONS, lambda_arns),
+        allow("PruneOldVersionsOfThisFunctionNeverTheFunction", PRUNE_ACTIONS, [arns.qualified]),
         _deny(
             "NeverDeleteLatestWhichTakesTheFunction", PRUNE_ACTIONS, [f"{arns.function}:$LATEST"]
         ),
-        _allow("ArtifactsUnderThisFunctionPrefixOnly", ARTIFACT_ACTIONS, [arns.artifacts]),
+        allow("ArtifactsUnderThisFunctionPrefixOnly", ARTIFACT_ACTIONS, [arns.artifacts]),
         _listing("ListThisFunctionPrefixSoMissingArtifactsAreNotFound", scope, bucket, [arns]),
-        _allow("ReadThisFunctionLogs", LOG_ACTIONS, [arns.log_group, f"{arns.log_group}:*"]),
-        _allow(
+        allow("ReadThisFunctionLogs", LOG_ACTIONS, [arns.log_group, f"{arns.log_group}:*"]),
+        allow(
             "ShiftThisFunctionThroughItsDeploymentGroup",
             DEPLOYMENT_ACTIONS,
             [arns.deployment_group],
@@ -161,20 +160,20 @@ def owner_document(
     every = [_function_arns(config, env, f, scope, bucket) for f in functions]
     lambda_arns = [arn for a in every for arn in (a.function, a.qualified)]
     statements = [
-        _allow(
+        allow(
             "ReadPushAndInvokeTheseFunctions",
             LAMBDA_READ_ACTIONS + PUSH_ACTIONS + INVOKE_ACTIONS,
             lambda_arns,
         ),
-        _allow("PruneOldVersionsNeverTheFunctions", PRUNE_ACTIONS, [a.qualified for a in every]),
-        _allow("ArtifactsUnderTheirPrefixesOnly", ARTIFACT_ACTIONS, [a.artifacts for a in every]),
+        allow("PruneOldVersionsNeverTheFunctions", PRUNE_ACTIONS, [a.qualified for a in every]),
+        allow("ArtifactsUnderTheirPrefixesOnly", ARTIFACT_ACTIONS, [a.artifacts for a in every]),
         _listing("ListTheirPrefixesSoMissingArtifactsAreNotFound", scope, bucket, every),
-        _allow(
+        allow(
             "ReadTheseFunctionsLogs",
             LOG_ACTIONS,
             [arn for a in every for arn in (a.log_group, f"{a.log_group}:*")],
         ),
-        _allow(
+        allow(
             "ShiftTheseFunctionsThroughTheirDeploymentGroups",
             DEPLOYMENT_ACTIONS,
             [a.deployment_group for a in every],
@@ -185,7 +184,7 @@ def owner_document(
         statements[2:2] = [_deny("NeverDeleteLatestWhichTakesTheFunction", PRUNE_ACTIONS, latest)]
         statements += [
             *_shared_statements(config, env, scope),
-            _allow("WhoamiSimulatesTheOwnerItself", WHOAMI_ACTIONS, own_arns(owner, scope)),
+            allow("WhoamiSimulatesTheOwnerItself", WHOAMI_ACTIONS, own_arns(owner, scope)),
         ]
     return {"Version": POLICY_VERSION, "Statement": statements}
 
@@ -210,16 +209,16 @@ def _shared_statements(config: Config, env: str, scope: Scope) -> list[dict[str,
     app_stack = scope.arn("cloudformation", f"stack/{config.stack_name(env)}/*")
     artifact_stack = names.artifact_stack_name(config.app, env)
     return [
-        _allow("MetricReadsHaveNoResourceLevelPermissionsInIam", METRIC_ACTIONS, ["*"]),
-        _allow(
+        allow("MetricReadsHaveNoResourceLevelPermissionsInIam", METRIC_ACTIONS, ["*"]),
+        allow(
             "ReadAlarmStatesForHealthChecks", ALARM_ACTIONS, [scope.arn("cloudwatch", "alarm:*")]
         ),
-        _allow(
+        allow(
             "ReadStackOutputs",
             STACK_ACTIONS,
             [app_stack, scope.arn("cloudformation", f"stack/{artifact_stack}/*")],
         ),
-        _allow("ReadTheAppTemplateForPhaseOnesDummies", TEMPLATE_ACTIONS, [app_stack]),
+        allow("ReadTheAppTemplateForPhaseOnesDummies", TEMPLATE_ACTIONS, [app_stack]),
         *_codedeploy_statements(config, env, scope),
     ]
 
@@ -239,22 +238,22 @@ def _codedeploy_statements(config: Config, env: str, scope: Scope) -> list[dict[
         return scope.arn("codedeploy", f"deploymentconfig:{name}")
 
     return [
-        _allow(
+        allow(
             "RevisionsOfTheEnvironmentsCodeDeployApplication",
             REVISION_ACTIONS,
             [scope.arn("codedeploy", f"application:{application}")],
         ),
-        _allow(
+        allow(
             "ReadAwsPredefinedDeploymentConfigurations",
             CONFIG_READ_ACTIONS,
             [config_arn("CodeDeployDefault.*")],
         ),
-        _allow(
+        allow(
             "CreateAndReadTheStacksScheduleNamedConfigurations",
             CONFIG_ACTIONS,
-            [config_arn(f"{deployment_config_prefix(config, env)}*")],
+            [config_arn(f"{names.deployment_config_prefix(config.app, env)}*")],
         ),
-        _allow(
+        allow(
             "FollowAndStopDeploymentsHaveNoResourceLevelPermissionsInIam",
             DEPLOYMENT_TARGET_ACTIONS,
             ["*"],
@@ -262,22 +261,9 @@ def _codedeploy_statements(config: Config, env: str, scope: Scope) -> list[dict[
     ]
 
 
-def deployment_config_prefix(config: Config, env: str) -> str:
-    """What every schedule-named deployment configuration of the environment starts with
-    (`names.deployment_config_name`: `<stack>-<kind>-…`)."""
-    return name_prefix(config.stack_name(env), names.MAX_CODEDEPLOY_NAME)
-
-
-def name_prefix(stem: str, limit: int) -> str:
-    """What every name `shorten(f"{stem}-…", limit)` gives starts with: `<stem>-`, or, for a
-    stem too long for that to survive shortening, the part of it that does."""
-    kept = limit - HASH_CHARS - 1  # what `shorten` keeps of a long name
-    return f"{stem}-" if len(stem) < kept else stem[:kept].rstrip("-")
-
-
 def _listing(sid: str, scope: Scope, bucket: str, every: Iterable[_FunctionArns]) -> dict[str, Any]:
     """ListBucket on the bucket, for the functions' prefixes only (IAM ORs a key's values)."""
-    return _allow(
+    return allow(
         sid,
         LIST_ACTIONS,
         [scope.arn("s3", bucket, regional=False)],
@@ -298,12 +284,13 @@ def _bucket(config: Config, env: str, scope: Scope, bucket: str | None) -> str:
     return names.artifact_bucket_name(config.app, env, scope.account, scope.region)
 
 
-def _allow(
+def allow(
     sid: str,
     actions: Iterable[str],
     resources: list[str],
     condition: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
+    """One Allow statement, its actions sorted (the CodeDeploy service roles' too)."""
     statement: dict[str, Any] = {
         "Sid": sid,
         "Effect": "Allow",
@@ -316,4 +303,4 @@ def _allow(
 
 
 def _deny(sid: str, actions: Iterable[str], resources: list[str]) -> dict[str, Any]:
-    return {**_allow(sid, actions, resources), "Effect": "Deny"}
+    return {**allow(sid, actions, resources), "Effect": "Deny"}

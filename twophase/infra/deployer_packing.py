@@ -31,6 +31,14 @@ from twophase.config.model import Config
 from twophase.infra.deployer_documents import owner_document
 from twophase.infra.limits import LONGEST_PSEUDO, POLICY_CHARACTERS
 from twophase.infra.owners import Owner, owned_functions
+from twophase.release.access import Scope
+
+# Every ARN value at its longest: how a document is measured against IAM's limit.
+LONGEST = Scope(
+    LONGEST_PSEUDO["AWS::Partition"],
+    LONGEST_PSEUDO["AWS::Region"],
+    LONGEST_PSEUDO["AWS::AccountId"],
+)
 
 
 @dataclass(frozen=True)
@@ -106,9 +114,9 @@ def longest_document(
         owner,
         functions,
         first=first,
-        partition=LONGEST_PSEUDO["AWS::Partition"],
-        region=LONGEST_PSEUDO["AWS::Region"],
-        account=LONGEST_PSEUDO["AWS::AccountId"],
+        partition=LONGEST.partition,
+        region=LONGEST.region,
+        account=LONGEST.account,
         artifact_bucket="b" * names.artifact_bucket_name_max_length(config.app, env),
     )
 

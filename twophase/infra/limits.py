@@ -110,7 +110,7 @@ def violations(
         ),
         *(line for c, size in measured.items() for line in _size(config, env, size, c)),
         *_environments(known, template),
-        *_policy_sizes(known, template),
+        *_policy_sizes(config, env, known, template),
         *_attachments(config, env),
         *_routes(known, template),
         *_resource_policies(known, template),
@@ -128,8 +128,6 @@ class _Known:
     stack: str
     labels: Mapping[str, str] = field(default_factory=dict)  # logical id -> "function api"
     functions: Mapping[str, tuple[str, str | None]] = field(default_factory=dict)  # -> name, alias
-    # a deployer policy's logical id -> "owner role web-team: its deployer policy 1 (api)"
-    deployers: Mapping[str, str] = field(default_factory=dict)
 
     @classmethod
     def of(cls, config: Config, env: str, template: Mapping[str, Any]) -> _Known:
@@ -149,7 +147,7 @@ class _Known:
             for alias in config.aliases:
                 labels[ids.alias(alias)] = f"function {name} (alias {alias})"
                 functions[ids.alias(alias)] = (physical, alias)
-        return cls(values, stack, labels, functions, _deployers(config, env))
+        return cls(values, stack, labels, functions)
 
     def label(self, logical_id: str) -> str:
         return self.labels.get(logical_id, f"{logical_id} of the shared template")
@@ -200,12 +198,6 @@ class _Known:
         partition, region = self.values["AWS::Partition"], self.values["AWS::Region"]
         arn = f"arn:{partition}:lambda:{region}:{self.values['AWS::AccountId']}:function:"
         return f"{arn}{physical}:{alias}" if alias else f"{arn}{physical}"
-
-
-def _deployers(config: Config, env: str) -> dict[str, str]:
-    from twophase.infra.limits_owners import deployer_labels  # see `_attachments`
-
-    return deployer_labels(config, env)
 
 
 def _is_intrinsic(key: str) -> bool:
@@ -340,9 +332,13 @@ def _statement(
 # --- IAM -----------------------------------------------------------------------------------------
 
 
-def _policy_sizes(known: _Known, template: Mapping[str, Any]) -> Iterator[str]:
+def _policy_sizes(
+    config: Config, env: str, known: _Known, template: Mapping[str, Any]
+) -> Iterator[str]:
     """Every managed policy of the template. A deployer policy holds as many functions as fit
-    (`twophase.infra.deployer_packing`): one is too long only for a function too long alone."""
+    (`twophase.infra.deployer_packing`): one is too long only for a function too long alone.
+    Who each generated policy is for is found only when one is too long."""
+    deployers: Mapping[str, str] | None = None
     for logical_id, properties in _resources(template, "AWS::IAM::ManagedPolicy"):
         document = properties.get("PolicyDocument")
         if isinstance(document, str):
@@ -353,7 +349,9 @@ def _policy_sizes(known: _Known, template: Mapping[str, Any]) -> Iterator[str]:
         size = len(_compact(known.resolved(document)))
         if size <= POLICY_CHARACTERS:
             continue
-        deployer = known.deployers.get(logical_id)
+        if deployers is None:
+            deployers = _deployer_labels(config, env)
+        deployer = deployers.get(logical_id)
         what = deployer or f"managed policy {logical_id} of the shared template"
         fix = (
             "shorten the app, environment or function name (the policy spells them)"
@@ -364,6 +362,12 @@ def _policy_sizes(known: _Known, template: Mapping[str, Any]) -> Iterator[str]:
             f"{what} takes {size:,} characters without white space in the longest partition and "
             f"region, over IAM's {POLICY_CHARACTERS:,} per managed policy: {fix}"
         )
+
+
+def _deployer_labels(config: Config, env: str) -> dict[str, str]:
+    from twophase.infra.limits_owners import deployer_labels  # see `_attachments`
+
+    return deployer_labels(config, env)
 
 
 def _attachments(config: Config, env: str) -> Iterator[str]:

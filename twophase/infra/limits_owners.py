@@ -1,6 +1,6 @@
 """The owners' side of the limits check (`twophase.infra.limits`): how many deployer policies each
-owner would hold, how many managed policies each set of owners' CodeDeploy service role would
-hold, and which owner or role and which functions each generated policy is for.
+owner would hold, and which owner or CodeDeploy service role and which functions each generated
+policy is for (what the line of a policy too long names).
 
 IAM attaches at most 10 managed policies to a role, user or group ("IAM and AWS STS quotas",
 https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_iam-quotas.html; a role's or user's
@@ -8,9 +8,8 @@ quota can be raised to 20, a group's cannot). An owner holds one deployer policy
 functions fill (`twophase.infra.deployer_packing`). It is counted in every environment, the local
 one too, where nothing is attached: a config that cannot deploy to an account is refused where
 it is first tried. An Identity Center role takes no attachment and is not counted. A CodeDeploy
-service role holds one managed policy per document its functions fill
-(`twophase.infra.render.codedeploy_role`), under the same quota of 10 (a role's can be raised,
-which twophase.yml cannot declare).
+service role is not counted either: a set of owners whose functions need more than 10 managed
+policies gets another role (`twophase.infra.render.codedeploy_role`).
 """
 
 from __future__ import annotations
@@ -30,10 +29,6 @@ _SHOWN = 5  # functions an owner's line names before "..."
 def too_many_policies(config: Config, env: str) -> Iterator[str]:
     """One line per owner whose functions need more deployer policies than IAM attaches (a
     CodeDeploy service role never does: a set of owners gets one more role instead)."""
-    yield from _owners_over(config, env)
-
-
-def _owners_over(config: Config, env: str) -> Iterator[str]:
     held: dict[Owner, list[OwnerPolicy]] = defaultdict(list)
     for policy in owner_policies(config, env):
         if policy.owner.attachable:
@@ -62,12 +57,8 @@ def deployer_labels(config: Config, env: str) -> dict[str, str]:
     return labels
 
 
-def _shown(functions: list[str]) -> str:
-    return ", ".join(functions[:_SHOWN]) + (", ..." if len(functions) > _SHOWN else "")
-
-
 def _too_many(config: Config, env: str, owner: Owner, count: int, functions: list[str]) -> str:
-    shown = _shown(functions)
+    shown = ", ".join(functions[:_SHOWN]) + (", ..." if len(functions) > _SHOWN else "")
     raise_note = (
         f" (AWS can raise a {owner.kind}'s quota to {RAISED_POLICIES_PER_OWNER}, which "
         "twophase.yml cannot declare yet)"

@@ -15,7 +15,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from twophase.aws.codedeploy import CodeDeployMissing, Deployment
 from twophase.aws.lambda_client import AliasState
 from twophase.errors import ConflictError, NotFoundError, UsageError
 from twophase.release.context import CallCounter, Scope, both, check_version, unknown_version
@@ -163,7 +162,7 @@ def plan_promote(deps: PromoteDeps, options: PromoteOptions) -> PromotePlan | Gr
     state, active = both(
         deps.calls,
         lambda: deps.lambda_.get_alias(physical, alias),
-        lambda: active_deployment(deps, group, required=wanted is not None),
+        lambda: group.active(deps.deployments, required=wanted is not None),
     )
     base = PromotePlan(
         function=options.function,
@@ -188,18 +187,6 @@ def plan_promote(deps: PromoteDeps, options: PromoteOptions) -> PromotePlan | Gr
 
 def _with_steps(plan: PromotePlan, *steps: PromoteStep) -> PromotePlan:
     return replace(plan, steps=steps)
-
-
-def active_deployment(deps: PromoteDeps, group: Group, *, required: bool) -> Deployment | None:
-    """The group's deployment under way, if any. A group that does not exist has none; it is an
-    error only for a promotion that needs it (`required`)."""
-    try:
-        ids = deps.deployments.active_deployments(group.application, group.name)
-    except CodeDeployMissing:
-        if required:
-            raise
-        return None
-    return deps.deployments.get_deployment(ids[0]) if ids else None
 
 
 def history_after(state: AliasState) -> tuple[str, ...]:

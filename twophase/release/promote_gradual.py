@@ -26,9 +26,15 @@ from twophase.aws.codedeploy import (
     DeploymentAlreadyOver,
 )
 from twophase.errors import PreconditionError
-from twophase.release.promote import PromoteDeps, PromotePlan, PromoteResult, active_deployment
+from twophase.release.promote import PromoteDeps, PromotePlan, PromoteResult
 from twophase.release.promote_follow import ended, follow, result_of
-from twophase.release.promote_plan import GradualPlan, Group, attach_plan, check_config
+from twophase.release.promote_plan import (
+    GradualPlan,
+    Group,
+    attach_plan,
+    check_config,
+    unreadable_appspec,
+)
 from twophase.release.release_record import encode_history
 
 
@@ -107,7 +113,7 @@ def _own_deployment(deps: PromoteDeps, plan: GradualPlan) -> str | None:
     answer was lost (botocore's retry then met it), or its twin started meanwhile; either way,
     the one to follow. None: another, which is the conflict."""
     b = plan.base
-    active = active_deployment(deps, plan.group, required=True)
+    active = plan.group.active(deps.deployments, required=True)
     wanted = AppSpecTarget(b.physical, b.alias, b.previous, b.version)
     return active.deployment_id if active is not None and active.target == wanted else None
 
@@ -135,19 +141,21 @@ def plan_stop(deps: PromoteDeps, function: str) -> StopPlan:
     deps.scope.check_function(function)
     physical = deps.scope.physical_name(function)
     group = Group.of(deps.scope, function)
-    active = active_deployment(deps, group, required=True)
+    active = group.active(deps.deployments, required=True)
     if active is None:
         raise NothingToStop(
             f"no deployment of {physical} is under way (group {group.name})",
             hint="`twophase alias rollback FUNCTION` moves an alias back to what it served before",
         )
     target = active.target
+    if target is None:
+        raise unreadable_appspec(active, physical)
     base = PromotePlan(
         function=function,
         physical=physical,
-        alias=target.alias if target else "",
-        version=target.target_version if target else "",
-        previous=target.current_version if target else "",
+        alias=target.alias,
+        version=target.target_version,
+        previous=target.current_version,
         revision_id="",
         history=(),
         steps=(),

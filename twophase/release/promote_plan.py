@@ -10,20 +10,26 @@ refuses one that shifts the alias to another version than asked.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from twophase import names
-from twophase.aws.codedeploy import Deployment, DeploymentConfig
+from twophase.aws.codedeploy import CodeDeployMissing, Deployment, DeploymentConfig
+from twophase.config.alarms import MAX_GROUP_ALARMS, GeneratedAlarm, generated_alarms
 from twophase.errors import ConflictError, PreconditionError, UsageError
 from twophase.release.shift import ROUTING_TYPES, Schedule, predefined_config
 
 if TYPE_CHECKING:
     from twophase.release.context import Scope
+    from twophase.release.ports import Deployments
     from twophase.release.promote import PromoteDeps, PromotePlan
 
-MAX_ALARMS = 10  # CodeDeploy watches at most 10 alarms per deployment group or deployment
 HOOK_EVENTS = ("BeforeAllowTraffic", "AfterAllowTraffic")
+_ALARM_NAMES: dict[GeneratedAlarm, Callable[[str, str, str], str]] = {
+    "errors": names.errors_alarm_name,
+    "http_5xx": names.http_errors_alarm_name,
+}
 
 
 class ConfigMismatch(PreconditionError):
@@ -44,6 +50,17 @@ class Group:
             names.codedeploy_application(app, env),
             names.deployment_group_name(app, env, function),
         )
+
+    def active(self, deployments: Deployments, *, required: bool) -> Deployment | None:
+        """The group's deployment under way, if any. A group that does not exist has none; it is
+        an error only where the group is `required` (a gradual promotion, or stopping one)."""
+        try:
+            ids = deployments.active_deployments(self.application, self.name)
+        except CodeDeployMissing:
+            if required:
+                raise
+            return None
+        return deployments.get_deployment(ids[0]) if ids else None
 
 
 @dataclass(frozen=True)
@@ -113,21 +130,25 @@ def gradual_plan(
     wanted: Schedule,
     extra_alarms: tuple[str, ...],
 ) -> GradualPlan:
-    """A new deployment: its configuration, alarms and hooks (reads only)."""
-    group_alarms = _existing_alarms(deps, base.function, extra_alarms)
-    override = tuple(dict.fromkeys((*group_alarms, *extra_alarms))) if extra_alarms else ()
-    if len(override) > MAX_ALARMS:
+    """A new deployment: its configuration, alarms and hooks (reads only). `--alarm` past what
+    CodeDeploy watches is refused before any alarm is read."""
+    named = group_alarms(deps.scope, base.function)
+    asked = dict.fromkeys((*named, *extra_alarms)) if extra_alarms else {}
+    if len(asked) > MAX_GROUP_ALARMS:
         raise UsageError(
-            f"{len(override)} alarms for one deployment: CodeDeploy watches at most {MAX_ALARMS}",
+            f"{len(asked)} alarms for one deployment: CodeDeploy watches at most "
+            f"{MAX_GROUP_ALARMS}",
             hint="name fewer with --alarm",
         )
+    existing = _existing_alarms(deps, base.function, named, extra_alarms)
+    override = tuple(dict.fromkeys((*existing, *extra_alarms))) if extra_alarms else ()
     config, create = _config(deps, wanted)
     return GradualPlan(
         base=base,
         group=group,
         config=config,
         schedule=wanted,
-        watched=override or group_alarms,
+        watched=override or existing,
         override=override,
         hooks=_hooks(deps.scope, base.function),
         create_config=create,
@@ -140,11 +161,7 @@ def attach_plan(
     """Follow the deployment under way, when it shifts what this promotion asks for."""
     target = active.target
     if target is None:
-        raise ConflictError(
-            f"deployment {active.deployment_id} of {base.physical} is under way and its AppSpec "
-            "is not one twophase can read",
-            hint="wait for it to end, or stop it: `twophase alias promote FUNCTION --stop`",
-        )
+        raise unreadable_appspec(active, base.physical)
     if (target.function, target.alias, target.target_version) != (
         base.physical,
         base.alias,
@@ -157,14 +174,22 @@ def attach_plan(
             "`twophase alias promote FUNCTION --stop`",
         )
     found = deps.deployments.get_config(active.config)
-    group_alarms = _group_alarms(deps.scope, base.function)
     return GradualPlan(
         base=_from_deployment(base, target.current_version),
         group=group,
         config=active.config,
         schedule=_schedule_of(found),
-        watched=active.override_alarms or group_alarms,
+        watched=active.override_alarms or group_alarms(deps.scope, base.function),
         attach=active,
+    )
+
+
+def unreadable_appspec(active: Deployment, physical: str) -> ConflictError:
+    """The deployment under way shifts something twophase cannot tell from its AppSpec."""
+    return ConflictError(
+        f"deployment {active.deployment_id} of {physical} is under way and its AppSpec is not "
+        "one twophase can read",
+        hint="wait for it to end, or stop it: `twophase alias promote FUNCTION --stop`",
     )
 
 
@@ -208,23 +233,22 @@ def check_config(found: DeploymentConfig, wanted: Schedule) -> None:
         )
 
 
-def _group_alarms(scope: Scope, function: str) -> tuple[str, ...]:
+def group_alarms(scope: Scope, function: str) -> tuple[str, ...]:
     """The alarms phase one puts on the function's deployment group: its Lambda `Errors`, an
     HTTP function's API 5xx, and the ones twophase.yml names under `promotion: alarms:`."""
     app, env = scope.config.app, scope.env
     fn = scope.config.function(function)
-    generated = [names.errors_alarm_name(app, env, function)]
-    if fn.trigger_kind == "http":
-        generated.append(names.http_errors_alarm_name(app, env, function))
+    generated = [_ALARM_NAMES[alarm](app, env, function) for alarm in generated_alarms(fn)]
     return tuple(dict.fromkeys((*generated, *fn.promotion.alarms)))
 
 
-def _existing_alarms(deps: PromoteDeps, function: str, extra: tuple[str, ...]) -> tuple[str, ...]:
+def _existing_alarms(
+    deps: PromoteDeps, function: str, named: tuple[str, ...], extra: tuple[str, ...]
+) -> tuple[str, ...]:
     """The group's alarms that exist. A name twophase.yml or --alarm gives that no alarm has is
     a usage error, before anything starts (one read)."""
-    group_alarms = _group_alarms(deps.scope, function)
     configured = deps.scope.config.function(function).promotion.alarms
-    states = deps.alarms.states([*group_alarms, *extra])
+    states = deps.alarms.states([*named, *extra])
     where = f"(functions.{function}.promotion.alarms)"
     missing = [f"{a} (--alarm)" for a in extra if a not in states]
     missing += [f"{a} {where}" for a in configured if a not in states]
@@ -233,7 +257,7 @@ def _existing_alarms(deps: PromoteDeps, function: str, extra: tuple[str, ...]) -
             f"no CloudWatch alarm named {', '.join(dict.fromkeys(missing))}",
             hint="check the name (`aws cloudwatch describe-alarms`) and the region",
         )
-    return tuple(a for a in group_alarms if a in states)
+    return tuple(a for a in named if a in states)
 
 
 def _hooks(scope: Scope, function: str) -> tuple[tuple[str, str], ...]:

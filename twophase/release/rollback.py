@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
-from twophase.aws.codedeploy import CodeDeployMissing
+from twophase.aws.codedeploy import Deployment
 from twophase.aws.lambda_client import AliasState, FunctionState
 from twophase.errors import ConflictError, NotFoundError, PreconditionError, UsageError
 from twophase.release.context import (
@@ -90,12 +90,16 @@ def plan_rollback(deps: RollbackDeps, options: RollbackOptions) -> RollbackPlan:
     physical = deps.scope.physical_name(options.function)
     alias = deps.scope.check_alias(options.alias or deps.scope.aliases[-1], "--alias")
     to_version = check_version(options.to_version, "--to") if options.to_version else None
-    state, versions = both(
+    (state, versions), active = both(
         deps.calls,
-        lambda: deps.lambda_.get_alias(physical, alias),
-        lambda: {v.version: v for v in deps.lambda_.list_versions(physical)},
+        lambda: both(
+            deps.calls,
+            lambda: deps.lambda_.get_alias(physical, alias),
+            lambda: {v.version: v for v in deps.lambda_.list_versions(physical)},
+        ),
+        lambda: _promotion_under_way(deps, options.function),
     )
-    _refuse_during_promotion(deps, options.function)
+    _refuse_during_promotion(options.function, alias, active)
     choice = _Choice(physical, state, versions, deps.dummies().get(options.function))
     from_version, target, rest, reason = choice.choose(to_version)
     if target == from_version:
@@ -112,22 +116,25 @@ def plan_rollback(deps: RollbackDeps, options: RollbackOptions) -> RollbackPlan:
     )
 
 
-def _refuse_during_promotion(deps: RollbackDeps, function: str) -> None:
-    """A gradual promotion under way moves the alias again at its next step, undoing a rollback:
-    it is stopped (and rolled back) with `alias promote --stop` instead."""
+def _promotion_under_way(deps: RollbackDeps, function: str) -> Deployment | None:
+    """The deployment of the function's group under way, if any (none without a group)."""
     if deps.deployments is None:
+        return None
+    return Group.of(deps.scope, function).active(deps.deployments, required=False)
+
+
+def _refuse_during_promotion(function: str, alias: str, active: Deployment | None) -> None:
+    """A gradual promotion of the alias under way moves it again at its next step, undoing a
+    rollback: it is stopped (and rolled back) with `alias promote --stop` instead. A promotion
+    of another alias of the function leaves this one alone; one whose AppSpec twophase cannot
+    read may shift any alias."""
+    if active is None or (active.target is not None and active.target.alias != alias):
         return
-    group = Group.of(deps.scope, function)
-    try:
-        active = deps.deployments.active_deployments(group.application, group.name)
-    except CodeDeployMissing:
-        return
-    if active:
-        raise ConflictError(
-            f"a gradual promotion of {function} is under way in CodeDeploy ({active[0]}): its "
-            "next step would undo a rollback",
-            hint=f"stop it and roll it back: `twophase alias promote {function} --stop`",
-        )
+    raise ConflictError(
+        f"a gradual promotion of {function} is under way in CodeDeploy "
+        f"({active.deployment_id}): its next step would undo a rollback",
+        hint=f"stop it and roll it back: `twophase alias promote {function} --stop`",
+    )
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,9 @@ function's part (so in its nested stack when it has one):
   and rolls back automatically on a failure, on an alarm and on a stop request. Its
   configuration is AWS's all-at-once: phase two names the schedule (`--canary`, `--linear`) on
   each deployment, which overrides the group's;
-- an alarm on the function's Lambda `Errors`, and for an HTTP function one on its API's `5xx`
-  responses; the group also watches the alarms `promotion.alarms` names.
+- the alarms `twophase.config.alarms` says phase one generates: one on the function's Lambda
+  `Errors`, and for an HTTP function one on its API's `5xx` responses; the group also watches
+  the alarms `promotion.alarms` names.
 
 A hook function (`promotion.before_traffic`/`after_traffic` of another function) may report its
 verdict to CodeDeploy. Pure: same config, same resources.
@@ -22,6 +23,7 @@ from __future__ import annotations
 from typing import Any
 
 from twophase import names
+from twophase.config.alarms import generated_alarms
 from twophase.config.model import Config, Function
 from twophase.infra.render.codedeploy_role import PromotionRoles, role_resources
 from twophase.infra.render.function import Resources, get_att, ref, serving_alias, statement
@@ -38,8 +40,9 @@ HOOK_ACTIONS = ["codedeploy:PutLifecycleEventHookExecutionStatus"]
 HOOK_POLICY = "promotion-hook"
 
 
-def app_resources(config: Config, env: str) -> Resources:
-    """The CodeDeploy application and its service roles (none for an app without functions)."""
+def app_resources(config: Config, env: str, promotion: PromotionRoles) -> Resources:
+    """The CodeDeploy application and its service roles, as `promotion` found them (none for an
+    app without functions)."""
     if not config.functions:
         return {}
     return {
@@ -50,7 +53,7 @@ def app_resources(config: Config, env: str) -> Resources:
                 "ComputePlatform": "Lambda",
             },
         },
-        **role_resources(config, env),
+        **role_resources(config, env, promotion.service_roles),
     }
 
 
@@ -60,9 +63,13 @@ def function_resources(
     """The function's deployment group (running as the service role `role_id`) and the alarms
     it watches."""
     physical = config.function_name(env, fn.name)
-    alarms: Resources = {ids.errors_alarm: _errors_alarm(config, env, fn, physical)}
-    if fn.trigger is not None and fn.trigger.http is not None:
-        alarms[ids.http_errors_alarm] = _http_errors_alarm(config, env, fn, ids, physical)
+    alarms: Resources = {}
+    for alarm in generated_alarms(fn):
+        match alarm:
+            case "errors":
+                alarms[ids.errors_alarm] = _errors_alarm(config, env, fn, physical)
+            case "http_5xx":
+                alarms[ids.http_errors_alarm] = _http_errors_alarm(config, env, fn, ids, physical)
     watched: list[dict[str, Any]] = [{"Name": ref(logical_id)} for logical_id in alarms]
     watched += [{"Name": alarm} for alarm in fn.promotion.alarms]
     group = {

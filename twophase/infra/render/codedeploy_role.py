@@ -23,9 +23,12 @@ The functions' statements are managed policies attached to the role, packed as a
 deployer policies are (`twophase.infra.deployer_packing`): in name order, each policy taking the
 next function while it fits IAM's 6,144 characters, measured at the longest partition, region and
 account. A function added last in name order changes only its set's last policy, or adds one; a
-policy's name and description never change. IAM attaches at most 10 managed policies to a role
-(`twophase.infra.limits_owners` refuses more). ARNs spell the functions' names, never a reference
-to their resources: a role in the root names functions of nested stacks without pinning them.
+policy's name and description never change. IAM attaches at most 10 managed policies to a role,
+so a set whose functions need more gets another role (`part` 2, 3…) holding the next ones. The
+functions without owners share one policy naming them by the environment's function-name prefix
+(`names.function_name_prefix`), which adding one of them leaves as it was. ARNs spell the
+functions' names, never a reference to their resources: a role in the root names functions of
+nested stacks without pinning them.
 
 Only CodeDeploy may assume a role, and only for this app's deployment groups in this account
 (`aws:SourceArn`, `aws:SourceAccount`: CodeDeploy's "Cross-service confused deputy prevention").
@@ -39,10 +42,10 @@ from typing import Any
 
 from twophase import names
 from twophase.config.model import Config, Function
-from twophase.infra.deployer_documents import PARTITION_VAR
-from twophase.infra.deployer_packing import fits, pack_in_order
+from twophase.infra.deployer_documents import PARTITION_VAR, POLICY_VERSION, allow
+from twophase.infra.deployer_packing import LONGEST, fits, pack_in_order
 from twophase.infra.deployer_policy import substitute
-from twophase.infra.limits import LONGEST_PSEUDO, POLICIES_PER_OWNER
+from twophase.infra.limits import POLICIES_PER_OWNER
 from twophase.infra.owners import Owner, owner
 from twophase.release.access import ACCOUNT_VAR, REGION_VAR, Scope
 
@@ -54,11 +57,6 @@ ALIAS_ACTIONS = [
     "lambda:UpdateAlias",
 ]
 _TEMPLATE = Scope(PARTITION_VAR, REGION_VAR, ACCOUNT_VAR)
-_LONGEST = Scope(
-    LONGEST_PSEUDO["AWS::Partition"],
-    LONGEST_PSEUDO["AWS::Region"],
-    LONGEST_PSEUDO["AWS::AccountId"],
-)
 
 
 @dataclass(frozen=True)
@@ -68,9 +66,13 @@ class ServiceRole:
     `part` 2, 3…, each holding the next functions in name order."""
 
     owners: tuple[Owner, ...]  # sorted
-    functions: tuple[str, ...]  # sorted
-    policies: tuple[tuple[str, ...], ...] = ()  # the functions, as its managed policies hold them
+    policies: tuple[tuple[str, ...], ...]  # its functions, as its managed policies hold them
     part: int = 1
+
+    @property
+    def functions(self) -> tuple[str, ...]:
+        """Its functions, in name order."""
+        return tuple(f for policy in self.policies for f in policy)
 
     @property
     def keys(self) -> tuple[names.OwnerKey, ...]:
@@ -99,12 +101,14 @@ class PromotionRoles:
     """What every function's promotion resources need of the whole app, found once."""
 
     hooks: frozenset[str]  # the functions some function names as a hook
+    service_roles: tuple[ServiceRole, ...]  # every service role (`role_resources` renders them)
     roles: dict[str, str]  # function -> the logical id of its deployment group's service role
 
     @classmethod
     def of(cls, config: Config, env: str) -> PromotionRoles:
-        roles = {f: role.logical_id for role in service_roles(config, env) for f in role.functions}
-        return cls(hook_functions(config), roles)
+        found = service_roles(config, env)
+        roles = {f: role.logical_id for role in found for f in role.functions}
+        return cls(hook_functions(config), found, roles)
 
 
 def service_roles(config: Config, env: str) -> tuple[ServiceRole, ...]:
@@ -116,10 +120,8 @@ def service_roles(config: Config, env: str) -> tuple[ServiceRole, ...]:
     for owners, functions in sorted(grouped.items()):
         policies = _packed(config, env, owners, tuple(functions))
         for start in range(0, len(policies), POLICIES_PER_OWNER):
-            held = policies[start : start + POLICIES_PER_OWNER]
-            functions_held = tuple(f for policy in held for f in policy)
-            part = start // POLICIES_PER_OWNER + 1
-            roles.append(ServiceRole(owners, functions_held, tuple(held), part))
+            held = tuple(policies[start : start + POLICIES_PER_OWNER])
+            roles.append(ServiceRole(owners, held, start // POLICIES_PER_OWNER + 1))
     return tuple(roles)
 
 
@@ -127,22 +129,22 @@ def _packed(
     config: Config, env: str, owners: tuple[Owner, ...], functions: tuple[str, ...]
 ) -> list[tuple[str, ...]]:
     """A set's functions, as managed policies hold them (policy 1 first). The functions without
-    owners share one policy naming them by the environment's prefix: only the platform may start
-    a deployment in their groups, and it may move any alias anyway, so naming each would only
-    cost policies (500 such functions would need 14)."""
+    owners share one policy naming them by the environment's function-name prefix: only the
+    platform may start a deployment in their groups, and it may move any alias anyway, so naming
+    each would only cost policies (500 such functions would need 14)."""
     if not owners:
         return [functions]
 
     def fitting(chosen: list[str], _number: int) -> bool:
-        return fits(role_document(config, env, chosen, _LONGEST))
+        return fits(role_document(config, env, chosen, LONGEST))
 
     return pack_in_order(functions, fitting)
 
 
-def role_resources(config: Config, env: str) -> dict[str, Any]:
-    """Every service role of the app and its managed policies."""
+def role_resources(config: Config, env: str, roles: Sequence[ServiceRole]) -> dict[str, Any]:
+    """The service roles `PromotionRoles` found and their managed policies."""
     resources: dict[str, Any] = {}
-    for role in service_roles(config, env):
+    for role in roles:
         resources[role.logical_id] = _role(config, env, role)
         for number, functions in enumerate(role.policies, start=1):
             resources[role.policy_id(number)] = _policy(config, env, role, number, functions)
@@ -158,12 +160,13 @@ def role_document(
     by_prefix: bool = False,
 ) -> dict[str, Any]:
     """What one of a role's managed policies grants: moving the aliases of `functions` (with
-    `by_prefix`, of every function whose name starts as theirs do) and invoking the hook
-    functions they name."""
-    shifted = [config.function_name(env, f) for f in functions]
-    if by_prefix and shifted:
-        common = _common_prefix(shifted)
-        shifted = [f"{common[: common.rfind('-') + 1] or common}*"]
+    `by_prefix`, of every function of the environment, `names.function_name_prefix`) and
+    invoking the hook functions they name."""
+    shifted = (
+        [f"{names.function_name_prefix(config.app, env)}*"]
+        if by_prefix and functions
+        else [config.function_name(env, f) for f in functions]
+    )
     hooks = sorted(
         {
             config.function_name(env, h)
@@ -171,12 +174,12 @@ def role_document(
             for h in config.function(f).promotion.hooks
         }
     )
-    statements = [_allow("ShiftTheseFunctionsAliases", ALIAS_ACTIONS, _arns(scope, shifted))]
+    statements = [allow("ShiftTheseFunctionsAliases", ALIAS_ACTIONS, _arns(scope, shifted))]
     if hooks:
         statements.append(
-            _allow("InvokeTheirHookFunctions", ["lambda:InvokeFunction"], _arns(scope, hooks))
+            allow("InvokeTheirHookFunctions", ["lambda:InvokeFunction"], _arns(scope, hooks))
         )
-    return {"Version": "2012-10-17", "Statement": statements}
+    return {"Version": POLICY_VERSION, "Statement": statements}
 
 
 def hook_functions(config: Config) -> frozenset[str]:
@@ -197,7 +200,7 @@ def _role(config: Config, env: str, role: ServiceRole) -> dict[str, Any]:
             },
         },
     }
-    alarms = _allow(
+    alarms = allow(
         "ReadAlarmStates", ["cloudwatch:DescribeAlarms"], [_TEMPLATE.arn("cloudwatch", "alarm:*")]
     )
     return {
@@ -208,11 +211,15 @@ def _role(config: Config, env: str, role: ServiceRole) -> dict[str, Any]:
                 f"CodeDeploy's role for the gradual promotions of {role} in "
                 f"{config.stack_name(env)}"
             ),
-            "AssumeRolePolicyDocument": substitute({"Version": "2012-10-17", "Statement": [trust]}),
+            "AssumeRolePolicyDocument": substitute(
+                {"Version": POLICY_VERSION, "Statement": [trust]}
+            ),
             "Policies": [
                 {
                     "PolicyName": INLINE_POLICY,
-                    "PolicyDocument": substitute({"Version": "2012-10-17", "Statement": [alarms]}),
+                    "PolicyDocument": substitute(
+                        {"Version": POLICY_VERSION, "Statement": [alarms]}
+                    ),
                 }
             ],
         },
@@ -238,15 +245,6 @@ def _policy(
     }
 
 
-def _common_prefix(words: Sequence[str]) -> str:
-    """The characters all of `words` start with."""
-    first, last = min(words), max(words)
-    length = 0
-    while length < len(first) and first[length] == last[length]:
-        length += 1
-    return first[:length]
-
-
 def _described(text: str) -> str:
     """IAM holds a description to 1,000 characters (a set of many owners could pass it)."""
     return (
@@ -260,7 +258,3 @@ def _arns(scope: Scope, physical: Sequence[str]) -> list[str]:
         for name in physical
         for qualifier in ("", ":*")
     ]
-
-
-def _allow(sid: str, actions: list[str], resources: list[str]) -> dict[str, Any]:
-    return {"Sid": sid, "Effect": "Allow", "Action": actions, "Resource": resources}

@@ -122,7 +122,7 @@ def render_layout(
     )
     parts.extend(Part(owner, sections) for owner, sections in policies)
     parts.append(_app_part(config, env, artifact_bucket, functions_meta))
-    parts.append(Part(None, {"Resources": app_resources(config, env)}))
+    parts.append(Part(None, {"Resources": app_resources(config, env, promotion)}))
     source = config.template or "the shared template"
     refuse_collisions(shared, parts, source=source, config=str(config.path))
     template = _from_shared(config, env, shared)
