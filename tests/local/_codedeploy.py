@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from tests.local._functions import RELEASE, Account, wait_for
@@ -129,3 +130,34 @@ def _zip(source: str) -> bytes:
     from twophase.build.detzip import Entry, build_zip
 
     return build_zip([Entry("app.py", source.encode())])
+
+
+def invocations(account: Account, function: str) -> float:
+    """The function's `Invocations` over the last ten minutes, as CloudWatch sums them."""
+    now = datetime.now(UTC)
+    points = account.cw.get_metric_statistics(
+        Namespace="AWS/Lambda",
+        MetricName="Invocations",
+        Dimensions=[{"Name": "FunctionName", "Value": function}],
+        StartTime=now - timedelta(minutes=10),
+        EndTime=now + timedelta(minutes=1),
+        Period=600,
+        Statistics=["Sum"],
+    )["Datapoints"]
+    return float(sum(p["Sum"] for p in points))
+
+
+def quiet_alarm(account: Account, name: str, function: str = FN) -> None:
+    """An alarm on the function's `Errors` that does not fire (no data, not breaching)."""
+    account.cw.put_metric_alarm(
+        AlarmName=name,
+        Namespace="AWS/Lambda",
+        MetricName="Errors",
+        Dimensions=[{"Name": "FunctionName", "Value": function}],
+        Statistic="Sum",
+        Period=60,
+        EvaluationPeriods=1,
+        Threshold=1,
+        ComparisonOperator="GreaterThanOrEqualToThreshold",
+        TreatMissingData="notBreaching",
+    )

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
 
 import pytest
 from botocore.exceptions import ClientError
@@ -16,6 +15,7 @@ from tests.local._codedeploy import (
     finished,
     group,
     hook,
+    invocations,
     rollback_on,
     target,
     two_versions,
@@ -23,20 +23,6 @@ from tests.local._codedeploy import (
 from tests.local._functions import Account, wait_for
 
 ALL_AT_ONCE = "CodeDeployDefault.LambdaAllAtOnce"
-
-
-def _invocations(account: Account, function: str) -> float:
-    now = datetime.now(UTC)
-    points = account.cw.get_metric_statistics(
-        Namespace="AWS/Lambda",
-        MetricName="Invocations",
-        Dimensions=[{"Name": "FunctionName", "Value": function}],
-        StartTime=now - timedelta(minutes=10),
-        EndTime=now + timedelta(minutes=1),
-        Period=600,
-        Statistics=["Sum"],
-    )["Datapoints"]
-    return float(sum(p["Sum"] for p in points))
 
 
 def test_hooks_that_report_succeeded_let_the_deployment_through(
@@ -64,9 +50,9 @@ def test_hooks_that_report_succeeded_let_the_deployment_through(
         "AllowTraffic": "Succeeded",
         "AfterAllowTraffic": "Succeeded",
     }
-    assert _invocations(account, "CodeDeployHook_pre") == 1
+    assert invocations(account, "CodeDeployHook_pre") == 1
     # the hook answered before its own invocation ended, which records the metric
-    wait_for(lambda: _invocations(account, "CodeDeployHook_post") == 1)
+    wait_for(lambda: invocations(account, "CodeDeployHook_post") == 1)
     assert account.alias(FN, "live")["FunctionVersion"] == "2"
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import pytest
 
 from tests.local._cfn import body, final_status, outputs
-from tests.local._codedeploy import finished, hook, rollback_on
+from tests.local._codedeploy import finished, hook, quiet_alarm, rollback_on
 from tests.local._functions import RELEASE, Account
 from twophase.config.load import load_config
 from twophase.infra.render import DummyCode, render_template
@@ -128,18 +128,7 @@ def test_the_rendered_role_moves_the_alias_invokes_the_hook_and_reads_the_alarms
     account.lam.create_alias(FunctionName=FUNCTION, Name="live", FunctionVersion="1")
     assert account.release(FUNCTION, RELEASE.format(n=2)) == "2"
     hook(account, HOOK, "Succeeded")
-    account.cw.put_metric_alarm(
-        AlarmName=ALARM,
-        Namespace="AWS/Lambda",
-        MetricName="Errors",
-        Dimensions=[{"Name": "FunctionName", "Value": FUNCTION}],
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-        TreatMissingData="notBreaching",
-    )
+    quiet_alarm(account, ALARM, FUNCTION)
     account.cd.create_application(applicationName="shop-local", computePlatform="Lambda")
     account.cd.create_deployment_group(
         applicationName="shop-local",

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -32,6 +31,8 @@ from tests.local._codedeploy import (
     finished,
     hook,
     info,
+    invocations,
+    quiet_alarm,
     rollback_on,
     target,
     two_versions,
@@ -116,36 +117,6 @@ def _refused_as(done: dict[str, Any], role: str, service: str) -> None:
     assert done["errorInformation"]["message"].startswith(
         f"The IAM role {role} does not give you permission to perform operations in the "
         f"following AWS service: {service}."
-    )
-
-
-def _invocations(account: Account, function: str) -> float:
-    now = datetime.now(UTC)
-    points = account.cw.get_metric_statistics(
-        Namespace="AWS/Lambda",
-        MetricName="Invocations",
-        Dimensions=[{"Name": "FunctionName", "Value": function}],
-        StartTime=now - timedelta(minutes=10),
-        EndTime=now + timedelta(minutes=1),
-        Period=600,
-        Statistics=["Sum"],
-    )["Datapoints"]
-    return float(sum(p["Sum"] for p in points))
-
-
-def _alarm(account: Account, name: str) -> None:
-    """An alarm that does not fire (no data, treated as not breaching)."""
-    account.cw.put_metric_alarm(
-        AlarmName=name,
-        Namespace="AWS/Lambda",
-        MetricName="Errors",
-        Dimensions=[{"Name": "FunctionName", "Value": FN}],
-        Statistic="Sum",
-        Period=60,
-        EvaluationPeriods=1,
-        Threshold=1,
-        ComparisonOperator="GreaterThanOrEqualToThreshold",
-        TreatMissingData="notBreaching",
     )
 
 
@@ -243,7 +214,7 @@ def test_a_role_that_may_not_invoke_the_hook_fails_the_deployment_at_the_hook(
     before = target(account, deployment_id)["lifecycleEvents"][0]
     assert before["diagnostics"]["message"] == done["errorInformation"]["message"]
     assert _served(account) == ("1", {})
-    assert _invocations(account, HOOK) == 0
+    assert invocations(account, HOOK) == 0
 
 
 @pytest.mark.usefixtures("enforced")
@@ -283,7 +254,7 @@ def test_a_role_that_may_not_read_the_alarms_fails_the_deployment(
     https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_AlarmConfiguration.html
     """
     two_versions(account)
-    _alarm(account, "api-errors")
+    quiet_alarm(account, "api-errors")
     role = _service_role(account, inline=(OWN_ALIASES, *read))
     _group(account, role, alarmConfiguration={"enabled": True, "alarms": [{"name": "api-errors"}]})
 
@@ -303,7 +274,7 @@ def test_alarms_the_role_may_read_or_need_not_read_let_the_deployment_through(
     https://docs.aws.amazon.com/codedeploy/latest/APIReference/API_AlarmConfiguration.html
     """
     two_versions(account)
-    _alarm(account, "api-errors")
+    quiet_alarm(account, "api-errors")
     read = _allow([f"{ALARMS}:*"], actions=["cloudwatch:DescribeAlarms"])
     role = _service_role(account, inline=(OWN_ALIASES, read))
     alarms = {"enabled": True, "alarms": [{"name": "api-errors"}]}
